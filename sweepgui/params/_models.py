@@ -1,0 +1,152 @@
+"""Parameter groups of one sweep point (SI units throughout).
+
+Each numeric field carries its unit in ``json_schema_extra["unit"]``, a description
+and its bounds, so that forms, sweep-file errors and the JSON schema can show them.
+Defaults are the demo tube: 316L, OD 10 mm, wall 1 mm, 0.5 m, clamped-clamped, water
+at 20 degC and 1 bar, no flow.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Boundary = Literal["clamped-clamped", "pinned-pinned", "clamped-free", "clamped-pinned"]
+AxialRestraint = Literal["free", "fixed"]
+Theory = Literal["timoshenko", "euler-bernoulli"]
+
+
+def _q(default: Any, unit: str, description: str, **bounds: Any) -> Any:
+    """A quantity field: default, unit, description and bounds in one place."""
+    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+class Pipe(_Group):
+    """Geometry and supports of the vibrating tube."""
+
+    length: float = _q(0.5, "m", "Free span between the supports", gt=0.0, le=100.0)
+    outer_diameter: float = _q(0.010, "m", "Outer diameter of the tube", gt=0.0, le=5.0)
+    wall_thickness: float = _q(
+        0.001, "m", "Wall thickness; must be less than the outer radius", gt=0.0, le=1.0
+    )
+    boundary: Boundary = Field(
+        "clamped-clamped",
+        description="End conditions at x=0 and x=L",
+        json_schema_extra={"unit": ""},
+    )
+    axial_restraint: AxialRestraint = Field(
+        "free",
+        description=(
+            "Axial restraint of the ends: 'fixed' ends turn pressure (Poisson effect) and "
+            "temperature (thermal expansion) into axial force; 'free' ends do not"
+        ),
+        json_schema_extra={"unit": ""},
+    )
+
+    @model_validator(mode="after")
+    def _wall_below_radius(self) -> Pipe:
+        if self.wall_thickness >= self.outer_diameter / 2:
+            raise ValueError(
+                f"wall_thickness ({self.wall_thickness:g} m) must be less than the outer "
+                f"radius ({self.outer_diameter / 2:g} m)"
+            )
+        return self
+
+    @property
+    def inner_diameter(self) -> float:
+        return self.outer_diameter - 2 * self.wall_thickness
+
+
+class Material(_Group):
+    """Tube material; a preset name fills these values in sweep files and forms."""
+
+    name: str = Field("316L", description="Material name (a preset or your own label)",
+                      min_length=1, max_length=200, json_schema_extra={"unit": ""})
+    youngs_modulus: float = _q(193e9, "Pa", "Young's modulus at the reference temperature",
+                               gt=1e6, le=2e12)
+    density: float = _q(7990.0, "kg/m3", "Density of the tube material", gt=1.0, le=30000.0)
+    poisson_ratio: float = _q(0.27, "", "Poisson's ratio", gt=-1.0, lt=0.5)
+    thermal_expansion: float = _q(16.0e-6, "1/K", "Linear thermal expansion coefficient",
+                                  ge=-1e-4, le=1e-3)
+    modulus_temperature_coefficient: float = _q(
+        -3.9e-4, "1/K", "Relative change of Young's modulus per kelvin: E(T)=E_ref(1+c(T-T_ref))",
+        ge=-1e-2, le=1e-2,
+    )
+    reference_temperature: float = _q(293.15, "K", "Temperature at which E and the dimensions are given",
+                                      gt=0.0, le=2000.0)
+
+
+class Fluid(_Group):
+    """The fluid in the tube."""
+
+    name: str = Field("Water", description="CoolProp fluid name (e.g. Water, CO2, Nitrogen, Methane)",
+                      min_length=1, max_length=200, json_schema_extra={"unit": ""})
+    density: float | None = Field(
+        None,
+        description=(
+            "Fluid density; empty (null) takes it from the equation of state at the state's "
+            "pressure and temperature, a number overrides it"
+        ),
+        gt=0.0, le=30000.0,
+        json_schema_extra={"unit": "kg/m3"},
+    )
+
+
+class State(_Group):
+    """Operating state of the fluid."""
+
+    pressure: float = _q(1.0e5, "Pa", "Absolute pressure of the fluid", gt=0.0, le=1e9)
+    temperature: float = _q(293.15, "K", "Temperature of fluid and tube", gt=0.0, le=2000.0)
+    flow_velocity: float = _q(0.0, "m/s", "Mean flow velocity of the fluid", ge=-1000.0, le=1000.0)
+
+
+class Analysis(_Group):
+    """How the model is discretised and which spectrum it reports."""
+
+    theory: Theory = Field("timoshenko", description="Beam theory",
+                           json_schema_extra={"unit": ""})
+    elements: int = _q(40, "", "Number of finite elements along the tube", ge=2, le=2000)
+    modes: int = _q(6, "", "Number of natural frequencies reported", ge=1, le=200)
+    f_min: float = _q(0.0, "Hz", "Lowest frequency of the spectrum", ge=0.0, le=1e7)
+    f_max: float = _q(2000.0, "Hz", "Highest frequency of the spectrum", gt=0.0, le=1e7)
+    frequencies: int = _q(4001, "", "Number of frequencies in the spectrum", ge=2, le=1_000_000)
+    damping_ratio: float = _q(1e-3, "", "Modal damping ratio of every mode", ge=0.0, lt=1.0)
+    excitation_position: float = _q(0.5, "", "Drive position as a fraction of the length", ge=0.0, le=1.0)
+    response_position: float = _q(0.5, "", "Pick-up position as a fraction of the length", ge=0.0, le=1.0)
+    ambient_pressure: float = _q(1.0e5, "Pa", "Pressure outside the tube (gauge = pressure - ambient)",
+                                 ge=0.0, le=1e9)
+
+    @model_validator(mode="after")
+    def _band(self) -> Analysis:
+        if self.f_min >= self.f_max:
+            raise ValueError(f"f_min ({self.f_min:g} Hz) must be below f_max ({self.f_max:g} Hz)")
+        if self.modes > 2 * self.elements:
+            raise ValueError(
+                f"modes ({self.modes}) must be at most 2 x elements ({2 * self.elements}); "
+                "add elements or ask for fewer modes"
+            )
+        return self
+
+
+class Parameters(_Group):
+    """All parameters of one sweep point."""
+
+    pipe: Pipe = Field(default_factory=Pipe)
+    material: Material = Field(default_factory=Material)
+    fluid: Fluid = Field(default_factory=Fluid)
+    state: State = Field(default_factory=State)
+    analysis: Analysis = Field(default_factory=Analysis)
+
+
+GROUPS: dict[str, type[_Group]] = {
+    "pipe": Pipe,
+    "material": Material,
+    "fluid": Fluid,
+    "state": State,
+    "analysis": Analysis,
+}
