@@ -1,0 +1,294 @@
+"""Checks of one remote builder, in plain words, never prompting and never hanging.
+
+Each check returns :class:`Check` items; a machine is usable when none has level "error".
+Everything runs with ssh batch mode and timeouts: one machine takes at most ``timeout``
+seconds (10 by default) even when its host drops packets. Host key checking is never
+switched off: a key is fetched with ``ssh-keyscan`` only to be pinned (or compared) in column 8.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import stat
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .machines import Machine
+from .machines_nix import STORE_INFO, compatibility, local_nix_version, ssh_options
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check: ``level`` is "ok", "warning" or "error"."""
+
+    name: str
+    ok: bool
+    level: str
+    message: str
+
+
+def _ok(name, msg):
+    return Check(name, True, "ok", msg)
+
+
+def _warn(name, msg):
+    return Check(name, True, "warning", msg)
+
+
+def _err(name, msg):
+    return Check(name, False, "error", msg)
+
+
+@functools.lru_cache(maxsize=1)
+def local_system() -> str:
+    """The system this Nix builds for (``builtins.currentSystem``), e.g. x86_64-linux."""
+    try:
+        out = subprocess.run(["nix-instantiate", "--eval", "-E", "builtins.currentSystem"],
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip().strip('"') or "unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def _run(cmd, timeout, env=None):
+    """Run ``cmd`` without a terminal; (returncode or None on timeout, combined output)."""
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=max(0.5, timeout), env=env, start_new_session=True)
+        return p.returncode, (p.stderr + p.stdout).strip()
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stderr or b""
+        return None, (out.decode(errors="replace") if isinstance(out, bytes) else out).strip()
+    except OSError as exc:
+        return 127, str(exc)
+
+
+# -- identity file ----------------------------------------------------------------------------
+def check_identity(machine: Machine, timeout: float = 5.0) -> list[Check]:
+    key = machine.ssh_key
+    if not key:
+        return [_ok("identity", "no identity file given: ssh uses your default keys "
+                    "(~/.ssh/id_*) or agent; name one in column 3 to be sure which")]
+    path = os.path.expanduser(key)
+    if not os.path.isabs(path):
+        return [_err("identity", f"identity file '{key}' is a relative path; Nix runs ssh from "
+                     "other folders: write the absolute path in column 3")]
+    if not os.path.exists(path):
+        return [_err("identity", f"identity file {key} does not exist: fix column 3, or create a "
+                     f"key with `ssh-keygen -t ed25519 -N '' -f {key}` and add {key}.pub to the "
+                     f"builder's authorized_keys")]
+    if not os.path.isfile(path):
+        return [_err("identity", f"identity file {key} is not a file: fix column 3")]
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        return [_err("identity", f"identity file {key} has permissions {mode:o}, readable by "
+                     f"others, so ssh refuses to use it: run `chmod 600 {key}`")]
+    if not os.access(path, os.R_OK):
+        return [_err("identity", f"identity file {key} cannot be read by this user: check its "
+                     "owner (`ls -l`)")]
+    rc, out = _run(["ssh-keygen", "-y", "-P", "", "-f", path], timeout)
+    if rc == 0:
+        return [_ok("identity", f"identity file {key}: mode {mode:o}, no passphrase")]
+    if "passphrase" in out.lower():
+        return [_err("identity", f"identity file {key} has a passphrase, which Nix cannot type: "
+                     f"remove it with `ssh-keygen -p -N '' -f {key}` or use a key made for builds")]
+    return [_err("identity", f"identity file {key} is not a private key ssh can read "
+                 f"({out.splitlines()[-1] if out else 'ssh-keygen failed'}): fix column 3")]
+
+
+# -- systems and features ---------------------------------------------------------------------
+def check_system(machine: Machine, system: str | None = None) -> list[Check]:
+    need = system or local_system()
+    systems = machine.systems or [local_system()]
+    out = []
+    if need in systems:
+        out.append(_ok("system", f"builds {need}"))
+    else:
+        out.append(_err("system", f"{machine.name} builds {','.join(systems)} but the sweep needs "
+                        f"{need}: add {need} to column 2 if the machine can build it, or use a "
+                        f"machine that can"))
+    if machine.mandatory_features:
+        out.append(_err("features", f"{machine.name} has mandatory features "
+                        f"{','.join(machine.mandatory_features)}: Nix gives it only builds that ask "
+                        "for them and sweep points ask for none, so it would get no point: set "
+                        "column 7 to -"))
+    if machine.max_jobs == 0:
+        out.append(_err("max-jobs", f"{machine.name} has max jobs 0 and will get no builds: set "
+                        "column 4 to the number of builds it may run at once"))
+    return out
+
+
+# -- host key -----------------------------------------------------------------------------
+def scan_host_keys(machine: Machine, timeout: float = 3.0) -> list[str]:
+    """The host's public key lines (``ssh-ed25519 AAAA...``) from ``ssh-keyscan``; [] if none."""
+    cmd = ["ssh-keyscan", "-T", str(max(1, int(timeout)))]
+    if machine.port is not None:
+        cmd += ["-p", str(machine.port)]
+    cmd += ["-t", "ed25519,ecdsa,rsa", machine.host.strip("[]")]
+    rc, out = _run(cmd, timeout + 1)
+    keys = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and not line.startswith("#"):
+            keys.append(f"{parts[1]} {parts[2]}")
+    order = {"ssh-ed25519": 0, "ecdsa-sha2-nistp256": 1, "ssh-rsa": 2}
+    return sorted(keys, key=lambda k: order.get(k.split()[0], 9))
+
+
+def fetch_host_key(machine: Machine, timeout: float = 5.0) -> str:
+    """The host's preferred public key as column 8 wants it (base64 of ``TYPE KEY``).
+
+    Raises ``ConnectionError`` with a plain message when the host gives no key.
+    """
+    keys = scan_host_keys(machine, timeout)
+    if not keys:
+        raise ConnectionError(f"{machine.name} sent no host key within {timeout:g} s: check that "
+                              "sshd runs there and the host name and port are right")
+    return base64.b64encode(keys[0].encode() + b"\n").decode()
+
+
+def fingerprint(host_key_b64: str) -> str:
+    """``SHA256:...`` of a column-8 key, to compare with ``ssh-keygen -lf`` on the builder."""
+    line = base64.b64decode(host_key_b64).decode().strip()
+    try:
+        p = subprocess.run(["ssh-keygen", "-lf", "-"], input=line + "\n", capture_output=True,
+                           text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    words = p.stdout.split()
+    return words[1] if p.returncode == 0 and len(words) > 1 else "?"
+
+
+def _same_key(a_b64: str, line: str) -> bool:
+    pinned = base64.b64decode(a_b64).decode(errors="replace").split()[:2]
+    return pinned == line.split()[:2]
+
+
+# -- connection through Nix -------------------------------------------------------------------
+def store_uri_for_check(machine: Machine, nix_version) -> str:
+    params = dict(machine.uri_params)
+    if machine.ssh_key:
+        params["ssh-key"] = os.path.expanduser(machine.ssh_key)
+    if machine.host_key:
+        params["base64-ssh-public-host-key"] = machine.host_key
+    m = Machine(**{**machine.__dict__, "uri_params": params})
+    return m.store_uri(with_port=nix_version >= (2, 31))
+
+
+def _explain(machine: Machine, out: str, timeout: float) -> str:
+    low = out.lower()
+    port = machine.port or 22
+    who = machine.user or os.environ.get("USER") or "your user"
+    if "host key verification failed" in low or "remote host identification has changed" in low:
+        if machine.host_key:
+            return (f"the host key of {machine.name} does not match the key pinned in column 8: "
+                    "if the machine was reinstalled, pin its new key with `sweepgui machines "
+                    f"fetch-host-key {machine.name}`; otherwise do not use it (it may be another machine)")
+        return (f"the host key of {machine.name} is unknown and ssh will not ask: pin it with "
+                f"`sweepgui machines fetch-host-key {machine.name}` (after comparing the fingerprint "
+                "with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the builder)")
+    if "unprotected private key" in low or "bad permissions" in low:
+        return f"ssh ignores the identity file {machine.ssh_key}: run `chmod 600 {machine.ssh_key}`"
+    if "connection refused" in low:
+        return (f"nothing accepts ssh connections at {machine.host} port {port} (connection "
+                "refused): start sshd there, or fix the host name or port")
+    if "could not resolve hostname" in low or "name or service not known" in low:
+        return f"the host name {machine.host} is unknown: check its spelling or DNS"
+    if "timed out" in low or "no route to host" in low or "network is unreachable" in low \
+            or out == "<timeout>":
+        return (f"{machine.host} port {port} cannot be reached within {timeout:.0f} s: is the "
+                "machine on and on this network, and is a firewall in the way?")
+    if "permission denied" in low:
+        key = f" {machine.ssh_key}.pub" if machine.ssh_key else " (your public key)"
+        return (f"{machine.name} refused the login of {who}: add{key} to ~{who}/.ssh/"
+                "authorized_keys on the builder, and check the user name in the URI")
+    if "not found" in low and "nix" in low:
+        return (f"Nix is not installed on {machine.name}, or not on the PATH of non-interactive "
+                "ssh sessions there: install Nix on the builder")
+    if "trusted" in low:
+        return (f"{machine.name} does not trust {who} (ssh-ng needs a trusted user): add it to "
+                "trusted-users in the builder's nix.conf, or use ssh://")
+    tail = " | ".join(line for line in out.splitlines()[-3:] if line.strip())
+    return f"Nix cannot use {machine.name} as a builder: {tail or 'no output'}"
+
+
+def check_connection(machine: Machine, timeout: float = 8.0, nix_version=None) -> list[Check]:
+    """Open the builder's store through Nix (``nix store ping`` / ``nix store info``)."""
+    v = nix_version or local_nix_version()
+    sub = ["info"] if v >= STORE_INFO else ["ping"]
+    cmd = ["nix", "--extra-experimental-features", "nix-command", "store", *sub,
+           "--store", store_uri_for_check(machine, v)]
+    extra = f"-p {machine.port}" if machine.port is not None and v < (2, 31) else None
+    connect = max(1, int(min(5, timeout - 1)))
+    opts = ssh_options(extra).replace("ConnectTimeout=5", f"ConnectTimeout={connect}")
+    env = dict(os.environ, NIX_SSHOPTS=opts)
+    env["NIX_CONFIG"] = "substituters =\n" + env.get("NIX_CONFIG", "")
+    t0 = time.monotonic()
+    rc, out = _run(cmd, timeout, env)
+    took = time.monotonic() - t0
+    if rc == 0:
+        return [_ok("connection", f"Nix reaches the store of {machine.name} ({took:.1f} s)")]
+    return [_err("connection", _explain(machine, out if rc is not None else (out or "<timeout>"),
+                                        connect))]
+
+
+def check_host_key_pin(machine: Machine, timeout: float = 3.0) -> list[Check]:
+    keys = scan_host_keys(machine, timeout)
+    if not keys:
+        return []  # the connection check says why the host cannot be reached
+    if machine.host_key:
+        if any(_same_key(machine.host_key, k) for k in keys):
+            return [_ok("host-key", f"host key pinned and matching ({fingerprint(machine.host_key)})")]
+        return [_err("host-key", f"{machine.name} presents a different host key than the one pinned "
+                     "in column 8: if the machine was reinstalled, pin the new key with `sweepgui "
+                     f"machines fetch-host-key {machine.name}`; otherwise do not use it")]
+    key = base64.b64encode(keys[0].encode() + b"\n").decode()
+    return [_warn("host-key", f"no host key pinned: ssh relies on ~/.ssh/known_hosts. Pin it with "
+                  f"`sweepgui machines fetch-host-key {machine.name}` (fingerprint "
+                  f"{fingerprint(key)})")]
+
+
+def check_machine(machine: Machine, system: str | None = None, nix_version=None,
+                  timeout: float = DEFAULT_TIMEOUT) -> list[Check]:
+    """All checks of one machine within ``timeout`` seconds (default 10)."""
+    deadline = time.monotonic() + timeout
+    v = nix_version or local_nix_version()
+    # a port is handled by sweepgui (information); a rounded speed factor changes the meaning
+    checks = [(_ok if "port" in n else _warn)("nix-version", n) for n in compatibility(machine, v)]
+    if machine.protocol not in ("ssh", "ssh-ng"):
+        return checks + [_err("uri", f"{machine.name}: only ssh:// and ssh-ng:// builders are supported")]
+    checks += check_system(machine, system)
+    ident = check_identity(machine, timeout=min(3, timeout / 3))
+    checks += ident
+    conn = check_connection(machine, timeout=max(1.0, deadline - time.monotonic() - 1.0),
+                            nix_version=v)
+    left = deadline - time.monotonic()
+    reachable = conn[0].ok or "host key" in conn[0].message or "refused the login" in conn[0].message
+    if reachable and left > 1:
+        pin = check_host_key_pin(machine, timeout=min(3.0, left - 0.5))
+        if pin and not pin[0].ok and not conn[0].ok and "host key" in conn[0].message:
+            conn = []  # one message about the key is enough
+        checks += pin
+    login = ("refused the login", "ignores the identity")
+    if not ident[0].ok and conn and not conn[0].ok and any(w in conn[0].message for w in login):
+        conn = [_err("connection", f"cannot log in to {machine.name}: fix the identity file first "
+                     f"({conn[0].message})")]
+    return checks + conn
+
+
+def check_machines(machines: list[Machine], system: str | None = None,
+                   timeout: float = DEFAULT_TIMEOUT) -> list[tuple[Machine, list[Check]]]:
+    """Check several machines at once (in parallel), in their order."""
+    if not machines:
+        return []
+    v = local_nix_version()
+    local_system()  # once, before the threads
+    with ThreadPoolExecutor(max_workers=min(8, len(machines))) as pool:
+        results = list(pool.map(lambda m: check_machine(m, system, v, timeout), machines))
+    return list(zip(machines, results))
