@@ -1,0 +1,298 @@
+"""One generic two-way binding between a parameter field and its editor row.
+
+:class:`FieldEditor` is built from a :class:`~sweepgui.params.FieldInfo` alone (kind, unit,
+bounds, description, choices): no code per field.  It writes edits into the
+:class:`~sweepgui.ui.sweep_model.SweepModel` and redraws itself from the model's draft when
+the model changes, so a file opened, a preset applied or a mode switched all show up the same
+way.  Each field can be fixed or swept (a list, or linspace/logspace/arange for numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sweepgui.params import FieldInfo
+
+from .sweep_model import GENERATORS, SweepModel, generate
+from .widgets import error_label, format_list, format_number, set_invalid, show_error
+
+MODE_LABELS = {"fixed": "fixed", "list": "list", "linspace": "linspace",
+               "logspace": "logspace", "arange": "arange"}
+_GEN_LABELS = {"linspace": ("from", "to", "count"), "logspace": ("10^", "to 10^", "count"),
+               "arange": ("from", "to (excl.)", "step")}
+
+
+def tooltip_for(info: FieldInfo) -> str:
+    parts = [f"<b>{info.path}</b>", info.description or ""]
+    if info.unit:
+        parts.append(f"unit: {info.unit}")
+    if info.bounds_text():
+        parts.append(f"allowed: {info.bounds_text()}")
+    if info.choices:
+        parts.append("choices: " + ", ".join(info.choices))
+    if info.kind == "optional-float":
+        parts.append("empty: taken from the equation of state")
+    default = "empty" if info.default is None else format_number(info.default)
+    parts.append(f"default: {default}")
+    return "<br>".join(p for p in parts if p)
+
+
+def parse_scalar(text: str, info: FieldInfo):
+    """The value of one typed entry, or ValueError with a message for the user."""
+    text = text.strip()
+    if info.kind in ("str", "choice"):
+        if info.kind == "choice" and text not in info.choices:
+            raise ValueError(f"choose one of {', '.join(info.choices)}")
+        if not text:
+            raise ValueError("must not be empty")
+        return text
+    if not text:
+        if info.kind == "optional-float":
+            return None
+        raise ValueError("enter a number")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if info.kind == "int":
+        if not number.is_integer():
+            raise ValueError(f"{text!r} is not a whole number")
+        return int(number)
+    return number
+
+
+def parse_list(text: str, info: FieldInfo) -> list:
+    items = [t for t in (s.strip() for s in text.replace(";", ",").split(",")) if t]
+    if not items:
+        raise ValueError("enter one or more values separated by commas")
+    values = [parse_scalar(t, info) for t in items]
+    if any(v is None for v in values):
+        raise ValueError("a list cannot hold empty values")
+    return values
+
+
+class FieldEditor(QWidget):
+    """Editor row of one parameter: value (or sweep), unit, mode switch, count, error.
+
+    Parameters
+    ----------
+    info : the field's FieldInfo.
+    model : the SweepModel it edits.
+    suggestions : for text fields, the names an editable combo box offers.
+    picked : called with a suggestion the user picked from the list (e.g. a material preset).
+    """
+
+    edited = Signal(str)
+
+    def __init__(self, info: FieldInfo, model: SweepModel, parent: QWidget | None = None,
+                 suggestions: Callable[[], list[str]] | None = None,
+                 picked: Callable[[str], None] | None = None):
+        super().__init__(parent)
+        self.info, self._model, self._picked = info, model, picked
+        self._updating = False
+        tip = tooltip_for(info)
+        self.setToolTip(tip)
+
+        self.stack = QStackedWidget()
+        self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # page 0: fixed value
+        if info.kind == "choice":
+            self.value = QComboBox()
+            self.value.addItems(list(info.choices))
+            self.value.currentTextChanged.connect(self._on_fixed)
+        elif info.kind == "str":
+            self.value = QComboBox()
+            self.value.setEditable(True)
+            self.value.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            if suggestions is not None:
+                self.value.addItems(list(suggestions()))
+            self.value.lineEdit().textEdited.connect(self._on_fixed)
+            self.value.activated.connect(self._on_activated)
+        else:
+            self.value = QLineEdit()
+            if info.kind == "optional-float":
+                self.value.setPlaceholderText("from the equation of state")
+            self.value.textEdited.connect(self._on_fixed)
+        self.value.setToolTip(tip)
+        self.value.setObjectName(f"value:{info.path}")
+        self.stack.addWidget(self.value)
+        # page 1: list of values
+        self.list_edit = QLineEdit()
+        self.list_edit.setPlaceholderText("values separated by commas")
+        self.list_edit.setToolTip(tip)
+        self.list_edit.textEdited.connect(self._on_list)
+        self.stack.addWidget(self.list_edit)
+        # page 2: a generator's three numbers
+        gen_page = QWidget()
+        gl = QHBoxLayout(gen_page)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.setSpacing(3)
+        self.gen_labels: list[QLabel] = []
+        self.gen_edits: list[QLineEdit] = []
+        for _ in range(3):
+            lab, ed = QLabel(), QLineEdit()
+            lab.setProperty("role", "hint")
+            ed.setMinimumWidth(48)
+            ed.setToolTip(tip)
+            ed.textEdited.connect(self._on_generator)
+            gl.addWidget(lab)
+            gl.addWidget(ed, 1)
+            self.gen_labels.append(lab)
+            self.gen_edits.append(ed)
+        self.stack.addWidget(gen_page)
+
+        self.unit = QLabel(info.unit)
+        self.unit.setMinimumWidth(38)
+        self.unit.setToolTip(tip)
+        self.mode = QComboBox()
+        modes = ["fixed", "list"] + (list(GENERATORS) if info.numeric else [])
+        for m in modes:
+            self.mode.addItem(MODE_LABELS[m], m)
+        self.mode.setToolTip("Fixed value, or sweep this parameter over a list or a range")
+        self.mode.setObjectName(f"mode:{info.path}")
+        # the same width on every row, so that editors and units line up
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode.setMinimumContentsLength(8)
+        self.mode.currentIndexChanged.connect(self._on_mode)
+        self.count = QLabel()
+        self.count.setProperty("role", "hint")
+        self.count.setMinimumWidth(64)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.error = error_label()
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.stack, 1)
+        row.addWidget(self.unit)
+        row.addWidget(self.mode)
+        row.addWidget(self.count)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(1)
+        outer.addLayout(row)
+        outer.addWidget(self.error)
+        self.refresh()
+
+    # -- model -> widgets ------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Show the model's state (leaves text alone that already means the same value)."""
+        draft, path = self._model.draft, self.info.path
+        if self._model.input_error(path) is not None:
+            return  # the user is typing: keep their text until it parses
+        self._updating = True
+        try:
+            mode = draft.mode(path)
+            self.mode.setCurrentIndex(max(self.mode.findData(mode), 0))
+            if mode == "fixed":
+                self.stack.setCurrentIndex(0)
+                self._show_fixed(draft.resolved().get(path))
+                self.count.setText("")
+            elif mode == "list":
+                self.stack.setCurrentIndex(1)
+                values = draft.variables[path]
+                if not self._means(self.list_edit, lambda t: parse_list(t, self.info), values):
+                    self.list_edit.setText(format_list(values) if isinstance(values, list) else "")
+            else:
+                self.stack.setCurrentIndex(2)
+                args = draft.variables[path][mode]
+                for lab, text in zip(self.gen_labels, _GEN_LABELS[mode]):
+                    lab.setText(text)
+                for i, ed in enumerate(self.gen_edits):
+                    value = args[i] if i < len(args) else None
+                    if not self._means(ed, lambda t: float(t), value):
+                        ed.setText(format_number(value))
+            n = draft.count(path)
+            if mode != "fixed":
+                self.count.setText("invalid" if n is None else f"{n} value{'s' if n != 1 else ''}")
+        finally:
+            self._updating = False
+
+    def _show_fixed(self, value) -> None:
+        if isinstance(self.value, QComboBox):
+            text = "" if value is None else str(value)
+            if self.value.isEditable():
+                if self.value.currentText() != text:
+                    self.value.setEditText(text)
+            else:
+                self.value.setCurrentIndex(max(self.value.findText(text), 0))
+        elif not self._means(self.value, lambda t: parse_scalar(t, self.info), value):
+            self.value.setText(format_number(value))
+
+    @staticmethod
+    def _means(edit: QLineEdit, parse, value) -> bool:
+        try:
+            return parse(edit.text()) == value
+        except (ValueError, TypeError):
+            return False
+
+    def show_problem(self, message: str | None) -> None:
+        """Red border and the message under the row (None clears it)."""
+        for w in (self.value, self.list_edit, *self.gen_edits):
+            set_invalid(w, bool(message))
+        show_error(self.error, message)
+
+    # -- widgets -> model ------------------------------------------------------------------
+    def _on_fixed(self, text: str) -> None:
+        if self._updating:
+            return
+        try:
+            value = parse_scalar(text, self.info)
+        except ValueError as exc:
+            self._model.set_input_error(self.info.path, str(exc))
+            return
+        self._model.set_fixed(self.info.path, value)
+        self.edited.emit(self.info.path)
+
+    def _on_activated(self, index: int) -> None:
+        text = self.value.itemText(index)
+        if self._picked is not None:
+            self._picked(text)
+        else:
+            self._on_fixed(text)
+
+    def _on_list(self, text: str) -> None:
+        if self._updating:
+            return
+        try:
+            values = parse_list(text, self.info)
+        except ValueError as exc:
+            self._model.set_input_error(self.info.path, str(exc))
+            return
+        self._model.set_variable(self.info.path, values)
+        self.edited.emit(self.info.path)
+
+    def _on_generator(self, _text: str) -> None:
+        if self._updating:
+            return
+        mode = self.mode.currentData()
+        try:
+            args = []
+            for lab, ed in zip(_GEN_LABELS[mode], self.gen_edits):
+                value = float(ed.text())
+                args.append(int(value) if lab == "count" and value.is_integer() else value)
+            spec = {mode: args}
+            generate(spec)
+        except ValueError as exc:
+            msg = str(exc) if "could not convert" not in str(exc) else f"{mode} needs three numbers"
+            self._model.set_input_error(self.info.path, msg)
+            return
+        self._model.set_variable(self.info.path, spec)
+        self.edited.emit(self.info.path)
+
+    def _on_mode(self, _index: int) -> None:
+        if self._updating:
+            return
+        self._model.set_mode(self.info.path, self.mode.currentData())
+        self.edited.emit(self.info.path)

@@ -1,0 +1,268 @@
+"""The parameter forms: one section per parameter group, generated from the pydantic fields.
+
+Every row is a generic :class:`~sweepgui.ui.binder.FieldEditor`; the only extras are data:
+suggestions for text fields (material presets, CoolProp fluids) and what picking one does.
+A header shows the point count (and, once the engine planned it, cached / to build) and why
+Run is disabled while the input is invalid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sweepgui.params import GROUPS, field_info, iter_fields
+from sweepgui.params.presets import material_presets
+
+from .binder import FieldEditor
+from .sweep_model import VALIDATE_POINTS_UP_TO, SweepModel
+from .widgets import INVALID_STYLE, error_label, show_error
+from .widgets_fluids import FLUIDS
+
+GROUP_TITLES = {"pipe": "Pipe", "material": "Material", "fluid": "Fluid",
+                "state": "State", "analysis": "Analysis"}
+VALIDATE_DELAY_MS = 120  # validate after typing pauses, not on every key
+
+
+def _label(name: str) -> str:
+    text = name.replace("_", " ")
+    return text[0].upper() + text[1:]
+
+
+class ParameterForms(QWidget):
+    """Forms over a :class:`SweepModel`.
+
+    Signals
+    -------
+    validityChanged(bool, str) : whether the sweep can run, and if not, why.
+    sweepChanged(object) : the validated ``Sweep`` after an edit (None while invalid).
+    """
+
+    validityChanged = Signal(bool, str)
+    sweepChanged = Signal(object)
+
+    def __init__(self, model: SweepModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._model = model
+        self.editors: dict[str, FieldEditor] = {}
+        self.group_errors: dict[str, QLabel] = {}
+        self.sweep: Any = None
+        self.reason = ""
+        self._plan_text = ""
+        self._labels: list[QLabel] = []
+        self.setStyleSheet(INVALID_STYLE)
+
+        # header: point count, plan, run
+        self.points_label = QLabel()
+        self.points_label.setObjectName("points")
+        self.plan_label = QLabel()
+        self.plan_label.setProperty("role", "hint")
+        self.run_button = QToolButton()
+        self.run_button.setToolButtonStyle(self.run_button.toolButtonStyle().ToolButtonTextBesideIcon)
+        self.reason_label = error_label()
+        self.reason_label.setObjectName("reason")
+        head = QHBoxLayout()
+        head.addWidget(self.points_label)
+        head.addWidget(self.plan_label, 1)
+        head.addWidget(self.run_button)
+
+        body = QWidget()
+        col = QVBoxLayout(body)
+        col.setContentsMargins(4, 4, 4, 4)
+        for group in GROUPS:
+            col.addWidget(self._section(group))
+        col.addStretch(1)
+        # one label column width for all sections, so the editors line up across groups
+        width = max(lab.sizeHint().width() for lab in self._labels)
+        for lab in self._labels:
+            lab.setMinimumWidth(width)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        scroll.setMinimumWidth(body.sizeHint().width() + 24)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addLayout(head)
+        outer.addWidget(self.reason_label)
+        outer.addWidget(scroll, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(VALIDATE_DELAY_MS)
+        self._timer.timeout.connect(self.validate_now)
+        model.changed.connect(self._on_model_changed)
+        self._on_model_changed()
+        self.validate_now()
+
+    # -- building --------------------------------------------------------------------------
+    def _section(self, group: str) -> QGroupBox:
+        box = QGroupBox(GROUP_TITLES.get(group, group))
+        box.setObjectName(f"group:{group}")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        for info in iter_fields():
+            if info.group != group:
+                continue
+            suggestions, picked = self._extras(info.path)
+            editor = FieldEditor(info, self._model, suggestions=suggestions, picked=picked)
+            self.editors[info.path] = editor
+            label = QLabel(_label(info.name))
+            label.setToolTip(editor.toolTip())
+            label.setBuddy(editor.value)
+            self._labels.append(label)
+            form.addRow(label, editor)
+            if info.path == "fluid.name":
+                self.density_given = QCheckBox("density given (not from the equation of state)")
+                self.density_given.setToolTip(
+                    "Checked: the fluid density below is used as given (and can be swept).\n"
+                    "Unchecked: CoolProp computes it from the fluid, pressure and temperature.")
+                self.density_given.toggled.connect(self._on_density_given)
+                spacer = QLabel("")
+                self._labels.append(spacer)
+                form.addRow(spacer, self.density_given)
+        err = error_label()
+        form.addRow(err)
+        self.group_errors[group] = err
+        return box
+
+    def _extras(self, path: str):
+        """Suggestions and pick action of text fields: the only field-specific data."""
+        if path == "material.name":
+            return (lambda: list(material_presets())), self._model.apply_material_preset
+        if path == "fluid.name":
+            return (lambda: list(FLUIDS)), None
+        return None, None
+
+    def set_run_action(self, action: QAction) -> None:
+        """Show the window's Run action in the header (enabled state follows validity)."""
+        self.run_button.setDefaultAction(action)
+
+    # -- model -> widgets ------------------------------------------------------------------
+    def _on_model_changed(self) -> None:
+        for editor in self.editors.values():
+            editor.refresh()
+        draft = self._model.draft
+        given = "fluid.density" in draft.variables or draft.fixed.get("fluid.density") is not None
+        self.density_given.blockSignals(True)
+        self.density_given.setChecked(given)
+        self.density_given.blockSignals(False)
+        self.editors["fluid.density"].setEnabled(given)
+        self._update_count()
+        self._timer.start()
+
+    def _update_count(self) -> None:
+        draft = self._model.draft
+        n = draft.point_count()
+        dims = draft.dimension_counts()
+        if n is None:
+            text = "<b>? points</b>"
+        else:
+            text = f"<b>{n:,} point{'s' if n != 1 else ''}</b>"
+        if len(dims) > 1 and n is not None:
+            text += " = " + " × ".join(str(c) for _, c in dims)
+        self.points_label.setText(text)
+        self.points_label.setToolTip("\n".join(f"{name}: {c} values" for name, c in dims)
+                                     or "No swept parameter: one point")
+
+    def set_plan(self, plan: Any) -> None:
+        """Show the engine's plan (``Plan.cached`` / ``Plan.to_build``); None clears it."""
+        if plan is None:
+            self.plan_label.setText("")
+            return
+        cached, to_build = getattr(plan, "cached", None), getattr(plan, "to_build", None)
+        if isinstance(cached, (list, tuple)):
+            cached = len(cached)
+        if isinstance(to_build, (list, tuple)):
+            to_build = len(to_build)
+        self.plan_label.setText(f"· {cached} cached, {to_build} to build")
+
+    # -- checking --------------------------------------------------------------------------
+    def validate_now(self) -> None:
+        """Show every problem at its field; work out the Sweep; tell whether Run may run."""
+        self._timer.stop()
+        problems = self._model.problems()
+        sweep = None
+        if not problems:
+            sweep, problems = self._build_sweep()
+        by_field: dict[str, list[str]] = {}
+        by_group: dict[str, list[str]] = {}
+        for path, msg in problems:
+            target = self._field_of(path, msg)
+            if target:
+                by_field.setdefault(target, []).append(msg)
+            else:
+                by_group.setdefault(path.split(".")[0], []).append(f"{path}: {msg}" if path else msg)
+        for path, editor in self.editors.items():
+            editor.show_problem("; ".join(by_field.get(path, [])) or None)
+        for group, label in self.group_errors.items():
+            show_error(label, "\n".join(by_group.pop(group, [])) or None)
+        ok = not problems
+        if ok:
+            reason = ""
+        else:
+            path, msg = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            reason = f"Cannot run: {path + ': ' if path else ''}{msg}{more}"
+        self.reason = reason
+        show_error(self.reason_label, reason or None)
+        self.run_button.setToolTip(reason or "Run the sweep (Ctrl+R)")
+        if sweep is None and ok is False:
+            self.set_plan(None)
+        changed = sweep is not self.sweep
+        self.sweep = sweep
+        self.validityChanged.emit(ok, reason)
+        if changed:
+            self.sweepChanged.emit(sweep)
+
+    def _build_sweep(self):
+        draft = self._model.draft
+        try:
+            sweep = draft.to_sweep()
+        except ImportError:
+            return None, [("", "sweep files are not available in this installation yet")]
+        except ValueError as exc:  # SweepError names the key
+            key = getattr(exc, "key", None) or ""
+            return None, [(key, str(exc))]
+        n = draft.point_count() or 0
+        if n <= VALIDATE_POINTS_UP_TO:
+            try:
+                sweep.points()
+            except ValueError as exc:
+                return None, [(getattr(exc, "key", None) or "", str(exc))]
+        return sweep, []
+
+    def _field_of(self, path: str, msg: str) -> str | None:
+        """The field a problem belongs to; a group's cross-field message names its field first."""
+        if path in self.editors:
+            return path
+        if path in GROUPS:
+            first = msg.split(" ", 1)[0]
+            candidate = f"{path}.{first}"
+            try:
+                field_info(candidate)
+                return candidate
+            except KeyError:
+                return None
+        return None
+
+    # -- special rows ----------------------------------------------------------------------
+    def _on_density_given(self, checked: bool) -> None:
+        if checked:
+            # start from the density of water, a value in range the user then edits
+            self._model.set_fixed("fluid.density", 1000.0)
+        else:
+            self._model.set_fixed("fluid.density", None)
