@@ -1,0 +1,90 @@
+"""``python -m sweepgui.model PARAMS.json OUT.json``: compute one point, write its result.
+
+Exit codes: 0 written; 2 bad input (a message names each offending field, or the file that
+cannot be read or written) and no OUT file; 3 the model cannot compute this point (e.g. the
+equation of state fails) and no OUT file. Never a traceback: this runs inside Nix builds and
+its stderr is what the user reads in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+USAGE = "usage: python -m sweepgui.model PARAMS.json OUT.json"
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"sweepgui.model: {message}", file=sys.stderr)
+    return code
+
+
+def _read(path: str) -> object:
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    return json.loads(raw.decode("utf-8"))
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """Write ``text`` next to ``path`` under a temporary name, then rename (atomic)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        return _fail(2, f"expected 2 arguments, got {len(args)}\n{USAGE}")
+    src, out = args
+    try:
+        data = _read(src)
+    except OSError as exc:
+        return _fail(2, f"cannot read the parameters file {src}: {exc.strerror or exc}")
+    except json.JSONDecodeError as exc:
+        return _fail(2, f"{src}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})")
+    except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+        return _fail(2, f"{src}: not valid UTF-8 JSON ({type(exc).__name__})")
+    if os.path.isdir(out):
+        return _fail(2, f"cannot write the result to {out}: it is a directory")
+
+    from ..params import ParameterError
+    from . import ModelError, run_point
+
+    try:
+        result = run_point(data)  # type: ignore[arg-type]
+    except ParameterError as exc:
+        lines = [f"{src}: {path or '(parameters)'}: {msg}" for path, msg in exc.problems]
+        return _fail(2, "bad parameters\n  " + "\n  ".join(lines))
+    except ModelError as exc:
+        return _fail(3, f"{src}: cannot compute this point: {exc}")
+    except MemoryError:
+        return _fail(3, f"{src}: out of memory; use fewer elements or frequencies")
+    except Exception as exc:  # a bug: still no traceback in a build log, but say so
+        return _fail(3, f"{src}: internal error of the model ({type(exc).__name__}: {exc}); "
+                        "please report it with this parameters file")
+    try:
+        text = json.dumps(result, separators=(",", ":"), allow_nan=False)
+        _write_atomic(out, text)
+    except OSError as exc:
+        return _fail(2, f"cannot write the result to {out}: {exc.strerror or exc}")
+    except ValueError as exc:
+        return _fail(3, f"{src}: the result is not finite ({exc})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""One sweep point: parameters (nested dict) in, the result dict of the file contract out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..params import ParameterError, Parameters, format_validation_error
+from . import MODEL_NAME, MODEL_VERSION
+from ._errors import ModelError
+
+
+def validate(params: Any) -> Parameters:
+    """The validated parameters (missing fields take defaults); ParameterError naming fields."""
+    if not isinstance(params, dict):
+        raise ParameterError([("", "the parameters must be a JSON object with the groups "
+                                   f"pipe, material, fluid, state, analysis (got {type(params).__name__})")])
+    try:
+        return Parameters.model_validate(params)
+    except ValidationError as exc:
+        raise ParameterError(format_validation_error(exc)) from None
+
+
+def run_point(params: dict) -> dict:
+    """Compute one point. Raises ParameterError (bad input) or ModelError (cannot compute)."""
+    p = validate(params)
+    import numpy as np
+
+    from ._beam import assemble
+    from ._section import section_at_state
+    from ._solve import solve
+
+    if p.fluid.density is None:
+        from ._fluid import fluid_from_eos
+        rho, sound = fluid_from_eos(p.fluid.name, p.state.pressure, p.state.temperature)
+    else:
+        rho, sound = p.fluid.density, None
+    sec = section_at_state(p, rho)
+    an = p.analysis
+    timo = an.theory == "timoshenko"
+    beam = assemble(
+        an.elements, sec.length, sec.youngs_modulus * sec.second_moment,
+        sec.shear_coefficient * sec.shear_modulus * sec.tube_area if timo else None,
+        sec.tube_mass + sec.fluid_mass, sec.tube_rotary_inertia, p.pipe.boundary,
+    )
+    n_dof = beam.free.size
+    if an.modes > n_dof:
+        raise ParameterError([(
+            "analysis.modes",
+            f"{an.modes} modes asked, but {an.elements} elements with {p.pipe.boundary} ends have "
+            f"only {n_dof} degrees of freedom; add elements or ask for fewer modes",
+        )])
+    freq = np.linspace(an.f_min, an.f_max, an.frequencies)
+    try:
+        with np.errstate(all="ignore"):
+            sol = solve(beam, sec.axial_force, sec.fluid_mass, p.state.flow_velocity,
+                        an.damping_ratio, 2 * np.pi * freq,
+                        beam.point_vector(an.excitation_position),
+                        beam.point_vector(an.response_position))
+    except np.linalg.LinAlgError as exc:
+        raise ModelError(f"the eigenvalue solution failed for this point: {exc}") from None
+    mag = np.abs(sol.receptance)
+    phase = np.angle(sol.receptance)
+    nat = sol.frequencies[:an.modes]
+    if not (np.isfinite(mag).all() and np.isfinite(phase).all() and np.isfinite(nat).all()):
+        raise ModelError("the spectrum is not finite for this point (an extreme combination of "
+                         "parameters); check the geometry, material and mesh")
+    return {
+        "parameters": p.model_dump(mode="json"),
+        "fluid": {"density": float(rho), "speed_of_sound": sound},
+        "natural_frequencies": nat.tolist(),
+        "spectrum": {"frequency": freq.tolist(), "magnitude": mag.tolist(), "phase": phase.tolist()},
+        "stable": sol.stable,
+        "derived": {
+            "tube_mass_per_length": sec.tube_mass,
+            "fluid_mass_per_length": sec.fluid_mass,
+            "fluid_area": sec.fluid_area,
+            "axial_force": sec.axial_force + 0.0,
+            "length": sec.length,
+            "outer_diameter": sec.outer_diameter,
+            "inner_diameter": sec.inner_diameter,
+            "youngs_modulus": sec.youngs_modulus,
+            "gauge_pressure": sec.gauge_pressure,
+        },
+        "model": {"name": MODEL_NAME, "version": MODEL_VERSION},
+    }
