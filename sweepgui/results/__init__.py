@@ -1,0 +1,32 @@
+"""Merged results of a sweep: one labelled dataset, sensitivities, exports with provenance.
+
+``load_dataset`` reads a run's manifest and the points' results into an
+``xarray.Dataset``; ``sensitivities`` differentiates the natural frequencies over the
+grid; ``export`` writes CSV, netCDF or JSON. No Qt here: the CLI and the GUI share it.
+"""
+
+from ._dataset import load_dataset
+from ._export import FORMATS, export, format_from_path, read_csv, to_json_obj
+from ._gradient import grid_gradient
+from ._sensitivity import Sensitivity, SensitivityList, grid_index, sensitivities
+from ._source import ResultsError, default_state_dir, read_manifest
+from ._units import UserUnit, user_unit
+
+__all__ = [
+    "FORMATS",
+    "ResultsError",
+    "Sensitivity",
+    "SensitivityList",
+    "UserUnit",
+    "default_state_dir",
+    "export",
+    "format_from_path",
+    "grid_gradient",
+    "grid_index",
+    "load_dataset",
+    "read_csv",
+    "read_manifest",
+    "sensitivities",
+    "to_json_obj",
+    "user_unit",
+]

@@ -1,0 +1,235 @@
+"""Exports of a merged sweep with provenance in every row: CSV, netCDF, JSON.
+
+Every row (CSV, JSON) and every point (netCDF) carries its store path, derivation, model
+name and version; the sweep file's hash is in every row too (and in the netCDF's global
+attributes with the rest of the provenance). Numbers are written as Python's ``repr``
+(the shortest text that reads back to the same double), so exports re-import with
+identical numbers. Missing values are ``nan`` in CSV, ``null`` in JSON, NaN in netCDF;
+the ``status`` column says why. Files are written to a temp file and renamed.
+
+CSV columns: ``index``, the swept parameters, ``f1 [Hz]`` .. ``fN [Hz]``,
+``fluid_density [kg/m3]``, ``speed_of_sound [m/s]``, ``stable``, ``status``, ``error``,
+``machine``, ``seconds [s]``, provenance (``store_path``, ``drv``, ``model_name``,
+``model_version``, ``sweep_hash``, ``sweep_file``), then the fixed parameters. A header
+``name [unit]`` marks a numeric column (``[-]`` dimensionless); ``read_csv`` parses them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._source import atomic_write_text
+from ._units import parameter_unit
+
+FORMATS = ("csv", "netcdf", "json")
+_SUFFIX = {".csv": "csv", ".nc": "netcdf", ".nc4": "netcdf", ".netcdf": "netcdf", ".json": "json"}
+PROVENANCE = ("store_path", "drv", "model_name", "model_version")
+
+
+def format_from_path(path: str | os.PathLike[str]) -> str | None:
+    return _SUFFIX.get(Path(path).suffix.lower())
+
+
+def _header(name: str, unit: str | None) -> str:
+    if unit is None:
+        return name
+    return f"{name} [{unit or '-'}]"
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))  # 'nan' for missing; shortest round-trip text otherwise
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return str(v)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        v = float(v)
+        return v if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def _stable(v: float) -> bool | None:
+    return None if not np.isfinite(v) else bool(v)
+
+
+def _numeric_parameter(path: str, value: Any) -> bool:
+    try:
+        from sweepgui.params import field_info
+
+        return field_info(path).numeric
+    except KeyError:  # a custom model's own parameter
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _swept(ds: xr.Dataset) -> list[str]:
+    try:
+        dims = json.loads(ds.attrs.get("dimensions", "{}"))
+    except ValueError:
+        dims = {}
+    return [p for paths in dims.values() for p in paths]
+
+
+def _fixed(ds: xr.Dataset) -> dict[str, Any]:
+    try:
+        return json.loads(ds.attrs.get("fixed_parameters", "{}"))
+    except ValueError:
+        return {}
+
+
+def _flat(ds: xr.Dataset, name: str) -> np.ndarray:
+    var = ds[name]
+    dims = [d for d in ds.natural_frequency.dims if d != "mode"]
+    extra = [d for d in var.dims if d not in dims]
+    var = var.broadcast_like(ds.status).transpose(*dims, *extra)
+    return var.values.reshape((-1, *var.shape[len(dims):]))
+
+
+def rows(ds: xr.Dataset) -> tuple[list[str], list[list[Any]]]:
+    """The CSV header and one row of values per point (C order over the sweep's dimensions)."""
+    swept = _swept(ds)
+    fixed = _fixed(ds)
+    nf = _flat(ds, "natural_frequency")
+    n, modes = nf.shape
+    cols: list[tuple[str, Any]] = [("index", np.arange(n))]
+    for p in swept:
+        numeric = np.issubdtype(ds[p].dtype, np.number)
+        cols.append((_header(p, ds[p].attrs.get("units", "") if numeric else None), _flat(ds, p)))
+    for k in range(modes):
+        cols.append((f"f{k + 1} [Hz]", nf[:, k]))
+    cols += [("fluid_density [kg/m3]", _flat(ds, "fluid_density")),
+             ("speed_of_sound [m/s]", _flat(ds, "speed_of_sound")),
+             ("stable", [_stable(v) for v in _flat(ds, "stable")]),
+             ("status", _flat(ds, "status")), ("error", _flat(ds, "error")),
+             ("machine", _flat(ds, "machine")), ("seconds [s]", _flat(ds, "seconds"))]
+    cols += [(k, _flat(ds, k)) for k in PROVENANCE]
+    cols += [("sweep_hash", [ds.attrs.get("sweep_hash", "")] * n),
+             ("sweep_file", [ds.attrs.get("sweep_file", "")] * n)]
+    for p, v in fixed.items():
+        numeric = _numeric_parameter(p, v)
+        cols.append((_header(p, parameter_unit(p) if numeric else None), [v] * n))
+    header = [c[0] for c in cols]
+    return header, [[c[1][i] for c in cols] for i in range(n)]
+
+
+def to_csv_text(ds: xr.Dataset) -> str:
+    header, data = rows(ds)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in data:
+        w.writerow([_text(v) for v in r])
+    return buf.getvalue()
+
+
+def to_json_obj(ds: xr.Dataset) -> dict[str, Any]:
+    """Provenance, dimensions and one record per point (spectra are in the netCDF export)."""
+    header, data = rows(ds)
+    swept = _swept(ds)
+    nmodes = ds.sizes["mode"]
+    points = []
+    for r in data:
+        rec = dict(zip(header, r))
+        points.append({
+            "index": int(rec["index"]),
+            "coordinates": {p: _jsonable(v) for p, v in zip(swept, r[1: 1 + len(swept)])},
+            "natural_frequencies": [_jsonable(v) for v in r[1 + len(swept): 1 + len(swept) + nmodes]],
+            "fluid_density": _jsonable(rec["fluid_density [kg/m3]"]),
+            "speed_of_sound": _jsonable(rec["speed_of_sound [m/s]"]),
+            "stable": rec["stable"],
+            **{k: _jsonable(rec[k]) for k in ("status", "error", "machine")},
+            "seconds": _jsonable(rec["seconds [s]"]),
+            **{k: rec[k] for k in (*PROVENANCE, "sweep_hash")},
+        })
+    attrs = {k: v for k, v in ds.attrs.items() if k not in ("dimensions", "fixed_parameters", "interpreter")}
+    attrs["interpreter"] = json.loads(ds.attrs.get("interpreter", "{}") or "{}")
+    dims = json.loads(ds.attrs.get("dimensions", "{}") or "{}")
+    return {
+        "format": "sweepgui-results", "version": 1, "provenance": attrs,
+        "dimensions": [{"name": d, "paths": paths,
+                        "values": {p: [_jsonable(v) for v in ds[p].values.tolist()] for p in paths},
+                        "units": {p: ds[p].attrs.get("units", "") for p in paths}}
+                       for d, paths in dims.items()],
+        "fixed_parameters": _fixed(ds),
+        "points": points,
+    }
+
+
+def export(ds: xr.Dataset, path: str | os.PathLike[str], format: str | None = None) -> Path:
+    """Write ``ds`` to ``path`` as ``csv``, ``netcdf`` or ``json`` (atomically).
+
+    ``format`` defaults to the one the file suffix names (.csv, .nc, .json).
+    Returns the path written. ValueError for an unknown format.
+    """
+    path = Path(path)
+    fmt = format or format_from_path(path)
+    if fmt not in FORMATS:
+        raise ValueError(f"{path}: unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        atomic_write_text(path, to_csv_text(ds))
+    elif fmt == "json":
+        atomic_write_text(path, json.dumps(to_json_obj(ds), indent=1, allow_nan=False) + "\n")
+    else:
+        _write_netcdf(ds, path)
+    return path
+
+
+def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        out = ds.copy()
+        for name in list(out.variables):
+            if out[name].dtype == object:  # variable-length strings, as netCDF-4 expects
+                out[name] = out[name].astype(str)
+        out.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_csv(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Rows of a CSV export; ``name [unit]`` columns as numbers (int or float), keys without units."""
+    out = []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        keys = [h.split(" [", 1)[0] for h in header]
+        numeric = [h.endswith("]") and " [" in h for h in header]
+        for r in reader:
+            row: dict[str, Any] = {}
+            for k, num, text in zip(keys, numeric, r):
+                if k == "index":
+                    row[k] = int(text)
+                elif k == "stable":
+                    row[k] = {"true": True, "false": False}.get(text)
+                elif num:
+                    row[k] = int(text) if text.lstrip("-").isdigit() else float(text) if text else math.nan
+                else:
+                    row[k] = text
+            out.append(row)
+    return out

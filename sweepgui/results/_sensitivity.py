@@ -1,0 +1,238 @@
+"""Sensitivities of the natural frequencies to each swept parameter.
+
+For every swept numeric parameter x and mode n: df_n/dx by differences on the grid
+(``grid_gradient``), in Hz per *user* unit of x (per bar, per kelvin, per m/s, per
+kg/m3); the relative sensitivity (1/f_n) df_n/dx; and the apparent density error
+
+    e_x = (df_n/dx) / (df_n/drho) - drho_fluid/dx      [kg/m3 per unit of x]
+
+the density change a densitometer calibrated on f_n(rho) would wrongly read when x
+changes at constant true density. The last term removes the true change of density
+when the density comes from the equation of state (e.g. pressure compresses the water,
+which the instrument *should* see); with a given or swept density it is zero.
+
+df/drho comes, in this order of preference, from the grid when ``fluid.density`` is
+swept; otherwise from the built-in model re-run in-process at the point with its density
+perturbed by +-0.1 % (see ``_density``); otherwise (a custom model) from the uniform-beam
+law df/drho = -f A_f / (2 m) with the model's derived masses, if it reports them.
+Parameters swept inside a zip group are not separable (they move together), so no
+partial derivative is reported for them; non-numeric dimensions neither.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._density import density_slope
+from ._gradient import grid_gradient
+from ._units import per, user_unit
+
+DENSITY = "fluid.density"
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """df_n/dx of one mode to one swept parameter at one grid point."""
+
+    parameter: str
+    mode: int
+    at: dict[str, Any]
+    value: float | None             # df/dx in `unit`
+    unit: str                       # e.g. "Hz/bar"
+    relative: float | None          # (1/f) df/dx in `relative_unit`
+    relative_unit: str              # e.g. "1/bar"
+    apparent_density_error: float | None
+    apparent_density_error_unit: str | None
+    frequency: float | None         # f_n at `at`, Hz
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _clean(v) for k, v in asdict(self).items()}
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    return v
+
+
+class SensitivityList(list):
+    """A list of ``Sensitivity`` with what the user should know about how it was made.
+
+    Attributes
+    ----------
+    at : dict
+        The grid point (every swept parameter, SI units).
+    notes : list of str
+        Skipped parameters and the source of df/drho.
+    density_derivative : list of float or None
+        df_n/drho per mode at ``at`` in Hz/(kg/m3), if known.
+    density_derivative_source : str
+        "grid", "model", "uniform-beam formula" or "" (unknown).
+    """
+
+    def __init__(self, items=(), at=None, notes=None, density_derivative=None, source=""):
+        super().__init__(items)
+        self.at = at or {}
+        self.notes = notes or []
+        self.density_derivative = density_derivative
+        self.density_derivative_source = source
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sensitivities": [s.to_dict() for s in self],
+            "at": _clean(self.at),
+            "density_derivative": {
+                "value": None if self.density_derivative is None
+                else [_clean(float(v)) for v in self.density_derivative],
+                "unit": "Hz/(kg/m3)", "source": self.density_derivative_source or None},
+            "notes": self.notes,
+        }
+
+
+def _dimension_paths(ds: xr.Dataset) -> dict[str, list[str]]:
+    try:
+        dims = json.loads(ds.attrs.get("dimensions", "{}"))
+    except ValueError:
+        dims = {}
+    return dims or {d: [d] for d in ds.natural_frequency.dims if d != "mode"}
+
+
+def _numeric(coord: xr.DataArray) -> bool:
+    return np.issubdtype(coord.dtype, np.number) and not np.issubdtype(coord.dtype, np.bool_)
+
+
+def grid_index(ds: xr.Dataset, at: dict[str, float] | None = None) -> dict[str, int]:
+    """Per dimension, the index of the grid point nearest to ``at`` (the centre by default).
+
+    Raises ValueError naming the parameter if ``at`` names one that is not swept.
+    """
+    dims = _dimension_paths(ds)
+    at = dict(at or {})
+    owner = {p: d for d, paths in dims.items() for p in paths}
+    for path in at:
+        if path not in owner:
+            swept = ", ".join(owner) or "none"
+            raise ValueError(f"--at {path}: not a swept parameter of this sweep (swept: {swept})")
+    index: dict[str, int] = {}
+    for d, paths in dims.items():
+        size = ds.sizes[d]
+        given = [p for p in paths if p in at]
+        if not given:
+            index[d] = (size - 1) // 2
+            continue
+        dist = np.zeros(size)
+        for p in given:
+            c = ds[p].values
+            if not _numeric(ds[p]):
+                dist += np.where(c.astype(str) == str(at[p]), 0.0, np.inf)
+                continue
+            span = float(np.ptp(c)) or 1.0  # compare zip members in units of their range
+            dist += ((c.astype(float) - float(at[p])) / span) ** 2
+        index[d] = int(np.argmin(dist))
+    return index
+
+
+def _point(ds: xr.Dataset, index: dict[str, int]) -> dict[str, Any]:
+    point = {}
+    for paths in _dimension_paths(ds).values():
+        for p in paths:
+            v = ds[p].values[index[ds[p].dims[0]]]
+            point[p] = v.item() if hasattr(v, "item") else v
+    return point
+
+
+def sensitivities(
+    ds: xr.Dataset,
+    at: dict[str, float] | None = None,
+    mode: int | None = None,
+    *,
+    allow_model: bool = True,
+) -> SensitivityList:
+    """Sensitivities of every mode (or only ``mode``, 1-based) at one grid point.
+
+    Parameters
+    ----------
+    ds
+        A dataset from ``load_dataset`` (spectra not needed).
+    at
+        Parameter path -> value (SI); the nearest grid point is used. Default: the centre.
+    mode
+        Only this mode (1-based).
+    allow_model
+        When the density is not swept, allow re-running the built-in model in-process
+        to get df/drho.
+    """
+    dims = _dimension_paths(ds)
+    index = grid_index(ds, at)
+    nf = ds.natural_frequency
+    modes = [int(m) for m in ds["mode"].values]
+    if mode is not None:
+        if mode not in modes:
+            raise ValueError(f"--mode {mode}: this sweep has modes 1..{len(modes)}")
+        modes = [mode]
+    here = {d: i for d, i in index.items()}
+    f_at = nf.isel(here).values  # (mode,)
+    rho_here = ds.fluid_density.isel(here).values
+    notes: list[str] = []
+
+    def line(var: xr.DataArray, d: str) -> xr.DataArray:
+        return var.isel({k: v for k, v in here.items() if k != d})
+
+    def slope(var: xr.DataArray, d: str, path: str) -> np.ndarray:
+        ln = line(var, d)
+        g = grid_gradient(ln.values, ds[path].values.astype(float), axis=ln.dims.index(d))
+        return np.take(g, index[d], axis=ln.dims.index(d))
+
+    # df/drho per mode at the point
+    dfdrho, source = None, ""
+    if DENSITY in dims and ds.sizes[DENSITY] >= 2:
+        dfdrho, source = slope(nf, DENSITY, DENSITY), "grid"
+    else:
+        dfdrho, source, note = density_slope(ds, _point(ds, index), here, allow_model=allow_model)
+        if note:
+            notes.append(note)
+    if dfdrho is not None and source != "grid":
+        notes.append(f"df/drho from the {source} (fluid.density is not swept)")
+
+    out: list[Sensitivity] = []
+    for d, paths in dims.items():
+        if len(paths) != 1 or d != paths[0]:
+            notes.append(f"zip '{d}' ({', '.join(paths)}): its parameters move together, "
+                         "so no partial derivative is reported for them")
+            continue
+        path = paths[0]
+        if not _numeric(ds[path]):
+            continue
+        if ds.sizes[d] < 2:
+            notes.append(f"{path}: a single value, no derivative")
+            continue
+        uu = user_unit(path, ds[path].attrs.get("units"))
+        g = slope(nf, d, path) * uu.scale           # Hz per user unit
+        drho_true = slope(ds.fluid_density, d, path) * uu.scale
+        for m in modes:
+            k = m - 1
+            value = float(g[k])
+            f = float(f_at[k])
+            ade = None
+            if path != DENSITY and dfdrho is not None:
+                ade = value / float(dfdrho[k]) - (float(drho_true) if np.isfinite(drho_true) else 0.0)
+            out.append(Sensitivity(
+                parameter=path, mode=m, at=_point(ds, index), value=value, unit=per("Hz", uu.name),
+                relative=value / f if f else math.nan, relative_unit=per("1", uu.name),
+                apparent_density_error=ade,
+                apparent_density_error_unit=per("kg/m3", uu.name) if ade is not None else None,
+                frequency=f,
+            ))
+    if not np.all(np.isfinite(rho_here)):
+        notes.append("the point at 'at' has no result (failed or not built): values are NaN")
+    return SensitivityList(out, at=_point(ds, index), notes=notes,
+                           density_derivative=None if dfdrho is None else np.asarray(dfdrho),
+                           source=source)

@@ -1,0 +1,144 @@
+"""Where a sweep's results live, and reading them fast.
+
+A run leaves ``<state_dir>/manifest.json`` (written by the engine, format 1) that maps
+each point to its store path ``out``; the point's result is ``<out>/result.json``.
+Reading thousands of results must be fast, yet a result holds the whole spectrum
+(thousands of numbers) next to the few numbers most uses need. So the summary of a
+result (everything but the spectrum) is cached, keyed by its store path: a store path
+names its content for good, so a cache entry can never become stale. The cache lives
+in memory and in ``<state_dir>/results-cache.json`` (rewritten atomically), so that
+re-opening a finished 10,000-point sweep parses one small file instead of 10,000 big
+ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = "manifest.json"
+CACHE_NAME = "results-cache.json"
+CACHE_FORMAT = 1
+
+# out path -> summary dict; shared by every load in this process (the GUI reloads
+# while a run streams in, and only the new points should cost anything)
+_MEMORY: dict[str, dict[str, Any]] = {}
+
+
+class ResultsError(ValueError):
+    """Results cannot be read: names the file and what to do."""
+
+
+def default_state_dir(sweep_file: str | os.PathLike[str]) -> Path:
+    """The engine's default state folder of a sweep file: ``<folder>/.sweepgui/<stem>/``."""
+    p = Path(sweep_file).expanduser().absolute()
+    return p.parent / ".sweepgui" / p.stem
+
+
+def read_manifest(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest of a state folder; ResultsError if it is missing or unreadable."""
+    path = Path(state_dir) / MANIFEST_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no manifest (this sweep has not been run yet)") from None
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the manifest: {exc.strerror}") from None
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{path}: line {exc.lineno}: the manifest is not valid JSON ({exc.msg}); "
+                           "run the sweep again to rewrite it") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != 1:
+        raise ResultsError(f"{path}: unknown manifest format {manifest.get('format')!r} "
+                           "(expected 1); run the sweep again with this version of sweepgui")
+    return manifest
+
+
+def summarize(result: dict[str, Any]) -> dict[str, Any]:
+    """Everything of a result but its spectrum (the part worth caching)."""
+    return {k: v for k, v in result.items() if k != "spectrum"}
+
+
+def read_result_file(out: str) -> dict[str, Any]:
+    """The parsed ``<out>/result.json``; ResultsError with the reason if missing or corrupt."""
+    path = os.path.join(out, "result.json")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: result missing (garbage-collected? run the sweep again)") from None
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the result: {exc.strerror}") from None
+    try:
+        result = json.loads(data)
+    except ValueError as exc:
+        raise ResultsError(f"{path}: corrupt result ({exc})") from None
+    if not isinstance(result, dict) or not isinstance(result.get("natural_frequencies"), list):
+        raise ResultsError(f"{path}: corrupt result (no natural_frequencies list)")
+    return result
+
+
+class SummaryCache:
+    """Result summaries keyed by store path, in memory and optionally on disk.
+
+    Parameters
+    ----------
+    state_dir
+        Folder of ``results-cache.json``; None keeps the cache in memory only.
+    """
+
+    def __init__(self, state_dir: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(state_dir) / CACHE_NAME if state_dir is not None else None
+        self._added = 0
+        if self.path is not None and self.path.is_file():
+            try:
+                disk = json.loads(self.path.read_text(encoding="utf-8"))
+                if disk.get("format") == CACHE_FORMAT:
+                    for out, summary in disk.get("results", {}).items():
+                        _MEMORY.setdefault(out, summary)
+            except (OSError, ValueError, AttributeError):
+                pass  # a broken cache only costs time: it is rebuilt from the store
+
+    def get(self, out: str) -> dict[str, Any] | None:
+        return _MEMORY.get(out)
+
+    def put(self, out: str, summary: dict[str, Any]) -> None:
+        if out not in _MEMORY:
+            self._added += 1
+        _MEMORY[out] = summary
+
+    def save(self, outs: list[str]) -> None:
+        """Write the summaries of ``outs`` to disk if anything new was read (atomic)."""
+        if self.path is None or not self._added:
+            return
+        entries = {o: _MEMORY[o] for o in outs if o in _MEMORY}
+        try:
+            atomic_write_text(self.path, json.dumps({"format": CACHE_FORMAT, "results": entries},
+                                                    separators=(",", ":")))
+            self._added = 0
+        except OSError:
+            pass  # read-only state folder: the cache is an optimisation, not data
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to a temp file beside ``path``, then rename it over ``path``."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
