@@ -1,0 +1,257 @@
+"""``sweepgui machines ...``: list, check, add and remove remote builders, export them for NixOS.
+
+Every sub-command works on one machines file (``--file``, default ~/.config/sweepgui/machines),
+the file sweeps pass to Nix with ``sweepgui run SWEEP --machines FILE``.
+Exit codes: 0 fine, 1 a check found a problem, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("machines", help="remote builders: list, check, add, remove, export",
+                              description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="machines_command", metavar="ACTION")
+    p.set_defaults(handler=lambda a: (p.print_help(), 2)[1])
+
+    def cmd(name, func, help_):
+        c = sub.add_parser(name, help=help_, description=help_)
+        c.add_argument("--file", type=Path, default=None,
+                       help="machines file (default: ~/.config/sweepgui/machines)")
+        c.set_defaults(handler=func)
+        return c
+
+    c = cmd("list", _list, "show the machines of the file (or of Nix with --system)")
+    c.add_argument("--system", action="store_true", help="the machines the local Nix uses")
+    c.add_argument("--json", action="store_true")
+    c = cmd("check", _check, "check each machine: connection, host key, identity file, system")
+    c.add_argument("names", nargs="*", help="machines to check (default: all)")
+    c.add_argument("--for-system", default=None, help="system the sweep needs (default: local)")
+    c.add_argument("--timeout", type=float, default=10.0, help="seconds per machine (default 10)")
+    c.add_argument("--json", action="store_true")
+    c = cmd("add", _add, "add a machine (or replace the one with the same URI)")
+    c.add_argument("uri", help="ssh://[USER@]HOST[:PORT] or ssh-ng://..., or a whole machines line")
+    c.add_argument("--systems", help="comma list, e.g. x86_64-linux (default: the local system)")
+    c.add_argument("--key", help="SSH identity file (absolute path, mode 600, no passphrase)")
+    c.add_argument("--jobs", type=int, help="builds it may run at once")
+    c.add_argument("--speed", type=float, help="speed factor (relative preference)")
+    c.add_argument("--features", help="supported features, comma list")
+    c.add_argument("--mandatory", help="mandatory features, comma list")
+    c.add_argument("--host-key", help="base64 public host key (column 8)")
+    c.add_argument("--fetch-host-key", action="store_true",
+                   help="fetch the host key now with ssh-keyscan and pin it")
+    c = cmd("remove", _remove, "remove a machine")
+    c.add_argument("name", help="URI, user@host or host")
+    c = cmd("fetch-host-key", _fetch, "fetch a machine's host key and pin it in column 8")
+    c.add_argument("name", help="URI, user@host or host")
+    c = cmd("export-nixos", _export_nixos, "print the machines as NixOS nix.buildMachines")
+    c.add_argument("names", nargs="*")
+    c = cmd("import", _import, "copy the machines the local Nix uses into the file")
+    c = cmd("write-system", _write_system, "write the file's machines to /etc/nix/machines")
+    c.add_argument("--target", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+def _path(args) -> Path:
+    from ..nix.machines import default_machines_path
+    return (args.file or default_machines_path()).expanduser()
+
+
+def _load(args, missing_ok=False):
+    from ..nix.machines import MachinesError, MachinesFile
+    path = _path(args)
+    if missing_ok and not path.exists():
+        return MachinesFile(source=str(path))
+    try:
+        mf = MachinesFile.load(path)
+    except MachinesError as exc:
+        if not path.exists():
+            raise UserError(f"no machines file at {path}: add one with `sweepgui machines add "
+                            "ssh://HOST`, or copy Nix's with `sweepgui machines import`") from None
+        raise UserError(str(exc)) from None
+    for line, msg in mf.warnings:
+        print(f"{path}:{line}: warning: {msg}", file=sys.stderr)
+    return mf
+
+
+def _save(mf, path) -> None:
+    try:
+        mf.save(path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _pick(mf, names):
+    machines = mf.all_machines() if not names else []
+    for n in names:
+        m = mf.find(n)
+        if m is None:
+            raise UserError(f"no machine '{n}' in {mf.source} (`sweepgui machines list` shows them)")
+        machines.append(m)
+    return machines
+
+
+def _row(m) -> dict:
+    return {"uri": m.uri, "systems": m.systems, "ssh_key": m.ssh_key, "max_jobs": m.max_jobs,
+            "speed_factor": m.speed_factor, "supported_features": m.supported_features,
+            "mandatory_features": m.mandatory_features, "host_key": m.host_key}
+
+
+def _list(args) -> int:
+    if args.system:
+        from ..nix.machines_sources import system_machines
+        machines, where = system_machines(), "the local Nix"
+    else:
+        mf = _load(args, missing_ok=True)
+        machines, where = mf.all_machines(), str(_path(args))
+    if args.json:
+        print(json.dumps([_row(m) for m in machines], indent=2))
+        return 0
+    if not machines:
+        print(f"no machines in {where}")
+        return 0
+    print(f"{len(machines)} machine(s) in {where}:")
+    for m in machines:
+        pinned = "host key pinned" if m.host_key else "host key NOT pinned"
+        print(f"  {m.uri}  systems={','.join(m.systems) or 'local'}  jobs={m.max_jobs or 1}  "
+              f"speed={m.speed_factor or 1}  key={m.ssh_key or 'default'}  {pinned}")
+    return 0
+
+
+def _check(args) -> int:
+    from ..nix.machine_checks import check_machines
+    mf = _load(args)
+    machines = _pick(mf, args.names)
+    if not machines:
+        raise UserError(f"no machines in {mf.source} to check")
+    results = check_machines(machines, system=args.for_system, timeout=args.timeout)
+    bad = 0
+    out = []
+    for m, checks in results:
+        errors = [c for c in checks if c.level == "error"]
+        bad += bool(errors)
+        out.append({"machine": m.uri, "ok": not errors,
+                    "checks": [dict(name=c.name, ok=c.ok, level=c.level, message=c.message)
+                               for c in checks]})
+        if not args.json:
+            print(f"{'OK  ' if not errors else 'FAIL'} {m.uri}")
+            for c in checks:
+                mark = {"ok": "  ok     ", "warning": "  warning", "error": "  ERROR  "}[c.level]
+                print(f"{mark} {c.name}: {c.message}")
+    if args.json:
+        print(json.dumps(out, indent=2))
+    elif bad:
+        print(f"{bad} of {len(results)} machine(s) cannot build: fix the errors above", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _add(args) -> int:
+    from ..nix.machine_checks import fetch_host_key, fingerprint
+    from ..nix.machines import Machine, MachinesError, check_host_key, parse_entry, parse_uri
+    path = _path(args)
+    mf = _load(args, missing_ok=True)
+    try:
+        if len(args.uri.split()) > 1:
+            m = parse_entry(args.uri, "<command line>")
+        else:
+            m = Machine(**parse_uri(args.uri, "<command line>"))
+        for attr, val in (("systems", args.systems), ("supported_features", args.features),
+                          ("mandatory_features", args.mandatory)):
+            if val:
+                setattr(m, attr, [v for v in val.split(",") if v])
+        if args.key:
+            m.ssh_key = str(Path(args.key).expanduser().absolute())
+        if args.jobs is not None:
+            if args.jobs < 0:
+                raise UserError("--jobs must be 0 or more")
+            m.max_jobs = args.jobs
+        if args.speed is not None:
+            if not args.speed >= 0:
+                raise UserError("--speed must be a number >= 0")
+            m.speed_factor = int(args.speed) if float(args.speed).is_integer() else args.speed
+        if args.host_key:
+            m.host_key = check_host_key(args.host_key, "--host-key")
+    except MachinesError as exc:
+        raise UserError(str(exc)) from None
+    if args.fetch_host_key:
+        try:
+            m.host_key = fetch_host_key(m)
+        except ConnectionError as exc:
+            raise UserError(str(exc)) from None
+        print(f"pinned host key of {m.host}: {fingerprint(m.host_key)}")
+    mf.add(m)
+    _save(mf, path)
+    print(f"{m.uri} saved in {path}")
+    return 0
+
+
+def _remove(args) -> int:
+    from ..nix.machines import MachinesError
+    mf = _load(args)
+    try:
+        m = mf.remove(args.name)
+    except MachinesError as exc:
+        raise UserError(str(exc)) from None
+    _save(mf, _path(args))
+    print(f"removed {m.uri} from {_path(args)}")
+    return 0
+
+
+def _fetch(args) -> int:
+    from ..nix.machine_checks import fetch_host_key, fingerprint
+    mf = _load(args)
+    m = _pick(mf, [args.name])[0]
+    try:
+        key = fetch_host_key(m)
+    except ConnectionError as exc:
+        raise UserError(str(exc)) from None
+    old = m.host_key
+    m.host_key = key
+    _save(mf, _path(args))
+    what = "replaced the pinned" if old and old != key else "pinned the"
+    print(f"{what} host key of {m.uri}: {fingerprint(key)}\n"
+          "compare it with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the builder")
+    return 0
+
+
+def _export_nixos(args) -> int:
+    from ..nix.machines_sources import nixos_snippet
+    mf = _load(args)
+    print(nixos_snippet(_pick(mf, args.names)), end="")
+    return 0
+
+
+def _import(args) -> int:
+    from ..nix.machines import MachinesError
+    from ..nix.machines_sources import system_machines
+    try:
+        machines = system_machines()
+    except MachinesError as exc:
+        raise UserError(f"Nix's machines cannot be read: {exc}") from None
+    if not machines:
+        print("the local Nix has no remote builders (nothing to import)")
+        return 0
+    mf = _load(args, missing_ok=True)
+    for m in machines:
+        mf.add(m)
+    _save(mf, _path(args))
+    print(f"imported {len(machines)} machine(s) into {_path(args)}")
+    return 0
+
+
+def _write_system(args) -> int:
+    from ..nix.machines import MachinesError
+    from ..nix.machines_sources import SYSTEM_MACHINES, write_system_machines
+    mf = _load(args)
+    try:
+        target = write_system_machines(mf.all_machines(), args.target or SYSTEM_MACHINES)
+    except (MachinesError, PermissionError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {len(mf.all_machines())} machine(s) to {target}")
+    return 0
