@@ -1,0 +1,224 @@
+"""The Sweep model: fixed parameters, variables, zips, run and model settings."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from ..params import Parameters, canonical_json
+from ._errors import SweepError
+from ._locate import KeyLocator
+from ._spec import VariableSpec
+
+# Refuse sweeps larger than this: a typo like count = 1e7 should not freeze the app.
+MAX_POINTS = 1_000_000
+
+
+class RunSettings(BaseModel):
+    """The ``[run]`` table: defaults for ``sweepgui run`` and the GUI's Run button."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: int | None = Field(None, ge=1, le=4096, description="Local build jobs (nix --max-jobs)")
+    machines: str | None = Field(
+        None, min_length=1, description="Nix machines file, relative to the sweep file's folder")
+
+
+class ModelSettings(BaseModel):
+    """The ``[model]`` table: the built-in pipe model unless ``executable`` is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    executable: str | None = Field(
+        None, min_length=1,
+        description="Custom model script (params JSON in, output path out), relative to the sweep file")
+    name: str | None = Field(None, min_length=1, description="Label of a custom model")
+    version: str | None = Field(None, min_length=1, description="Version label of a custom model")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One axis of the sweep: a single variable, or a zip group of variables moving together."""
+
+    name: str                       # the variable's path, or the zip group's name
+    paths: list[str]
+    values: dict[str, list[Any]]    # path -> its values along this axis (all equally long)
+
+    @property
+    def size(self) -> int:
+        return len(self.values[self.paths[0]])
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class Sweep(BaseModel):
+    """A parameter sweep: the Cartesian product of its dimensions over fixed parameters.
+
+    ``fixed`` maps dotted parameter paths to single values; ``variables`` (ordered) maps
+    paths to a :class:`VariableSpec` (plain lists and ``{"linspace": [...]}`` tables are
+    accepted too); ``zips`` maps a group name to variable paths that move together.
+    Constructing a Sweep checks only the structure; :meth:`check`, :meth:`points` and
+    :func:`loads_sweep` check the meaning and raise :class:`SweepError` naming the
+    file, line and key. Two sweeps are equal when their content is (``source`` and
+    ``base_dir`` are not compared), so ``loads_sweep(s.to_toml()) == s``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, VariableSpec] = Field(default_factory=dict)
+    zips: dict[str, list[str]] = Field(default_factory=dict)
+    run: RunSettings = Field(default_factory=RunSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    source: Path | None = None
+    base_dir: Path = Field(default_factory=Path.cwd)
+
+    _locator: KeyLocator | None = PrivateAttr(default=None)
+    _cache: tuple[Any, Any] | None = PrivateAttr(default=None)
+    # Points built by check(), handed over once to the next points() call of the same
+    # content: loading a file checks every point, and the caller then asks for them.
+    _checked_points: tuple[Any, list[Parameters]] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _base_dir_from_source(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("base_dir") is None:
+            data = {k: v for k, v in data.items() if k != "base_dir"}
+            if data.get("source"):
+                data["base_dir"] = Path(data["source"]).absolute().parent
+        return data
+
+    @field_validator("variables", mode="before")
+    @classmethod
+    def _specs(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: VariableSpec.from_toml(s) for k, s in v.items()}
+        return v
+
+    # -- equality and identity -------------------------------------------------------
+    def _content(self) -> tuple[Any, ...]:
+        return (self.fixed, list(self.variables.items()), list(self.zips.items()),
+                self.run, self.model)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sweep):
+            return NotImplemented
+        return self._content() == other._content()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
+
+    def _fingerprint(self) -> tuple[Any, ...]:
+        """Cheap key of everything the resolved dimensions depend on (for the cache)."""
+        specs = tuple((k, s.generator, s.args, None if s.values is None else tuple(s.values))
+                      for k, s in self.variables.items())
+        return (tuple(self.fixed.items()), specs,
+                tuple((k, tuple(m)) for k, m in self.zips.items()), self._locator, self.source)
+
+    def _resolved(self):  # -> _resolve.Resolved
+        from ._resolve import resolve
+
+        fp = self._fingerprint()
+        if self._cache is None or self._cache[0] != fp:
+            self._cache = (fp, resolve(self))
+        return self._cache[1]
+
+    # -- errors -----------------------------------------------------------------------
+    def error(self, reason: str, section: str | None = None, key: str | None = None) -> SweepError:
+        """A SweepError located at ``[section] key`` of this sweep's file (if it has one)."""
+        line = None
+        if self._locator is not None and section:
+            line = self._locator.line(section, key or "")
+        return SweepError(reason, file=self.source, line=line, key=key, section=section)
+
+    # -- the public API ---------------------------------------------------------------
+    def check(self) -> None:
+        """Raise SweepError for the first problem, including cross-field ones at any point."""
+        points = self.points()
+        self._checked_points = (self._fingerprint(), points)
+
+    def dimensions(self) -> list[Dimension]:
+        """The axes in file order; a zip group sits at the place of its first member."""
+        return list(self._resolved().dimensions)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(d.size for d in self._resolved().dimensions)
+
+    @property
+    def size(self) -> int:
+        """Number of points (1 for a sweep without variables)."""
+        return math.prod(self.shape)
+
+    def points(self) -> list[Parameters]:
+        """Every point's parameters, C order over :meth:`dimensions` (the last varies fastest)."""
+        from ._points import build_points
+
+        handed, self._checked_points = self._checked_points, None
+        if handed is not None and handed[0] == self._fingerprint():
+            return handed[1]
+        return build_points(self, self._resolved())
+
+    def coordinates(self, index: int) -> dict[str, Any]:
+        """{path: value} of the variables at point ``index``."""
+        dims = self._resolved().dimensions
+        size = math.prod(d.size for d in dims)
+        if not 0 <= index < size:
+            raise IndexError(f"point {index} is outside 0..{size - 1}")
+        picks = []
+        for d in reversed(dims):
+            index, k = divmod(index, d.size)
+            picks.append((d, k))
+        return {p: d.values[p][k] for d, k in reversed(picks) for p in d.paths}
+
+    def variable_values(self, path: str) -> list[Any]:
+        """The checked values of one variable (KeyError if ``path`` is not a variable)."""
+        for d in self._resolved().dimensions:
+            if path in d.values:
+                return list(d.values[path])
+        raise KeyError(path)
+
+    def base_values(self) -> dict[str, Any]:
+        """Every parameter path -> its value where no variable sets it (defaults, presets, fixed)."""
+        return dict(self._resolved().base)
+
+    def machines_path(self) -> Path | None:
+        return self._relative(self.run.machines)
+
+    def model_executable_path(self) -> Path | None:
+        return self._relative(self.model.executable)
+
+    def _relative(self, name: str | None) -> Path | None:
+        if not name:
+            return None
+        p = Path(name).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def content_hash(self) -> str:
+        """sha256 of what the sweep computes: base parameters, dimensions and model.
+
+        Equal for sweeps that give the same points in the same order with the same model,
+        however they were written (a list or a generator, a default written out or not);
+        the ``[run]`` settings do not change results and are left out.
+        """
+        r = self._resolved()
+        meaning = {
+            "format": 1,
+            "base": r.base,
+            "presets": r.variable_presets,
+            "dimensions": [{"name": d.name, "paths": d.paths, "values": d.values}
+                           for d in r.dimensions],
+            "model": self.model.model_dump(),
+        }
+        return "sha256:" + hashlib.sha256(canonical_json(meaning).encode()).hexdigest()
+
+    def to_toml(self) -> str:
+        """The sweep file text; ``loads_sweep(s.to_toml()) == s``."""
+        from ._write import sweep_to_toml
+
+        return sweep_to_toml(self)
