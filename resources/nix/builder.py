@@ -1,0 +1,80 @@
+"""Builder of one sweepgui point (run by Nix as ``INTERPRETER builder.py``).
+
+Environment (set by sweep.nix): ``out``; ``paramsPath`` (the point's canonical JSON);
+``model`` (store path of the model source, or of a custom executable); ``modelKind``.
+Writes ``$out/parameters.json`` and has the model write ``$out/result.json``; exits
+with the model's exit code, so Nix's "failed with exit code N" is the model's own.
+A model that exits 0 without a readable result fails the build, so that no broken
+result is ever cached.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+
+def _aggregate() -> int:
+    out = os.environ["out"]
+    os.mkdir(out)
+    shutil.copyfile(os.environ["pointsPath"], os.path.join(out, "points"))
+    return 0
+
+
+def _run_builtin(model: str, params: str, result: str) -> int:
+    # Run `python -m sweepgui.model PARAMS OUT` in this process: one interpreter start
+    # per point instead of two. The store copy goes first on sys.path, ahead of any
+    # installed (e.g. editable) sweepgui.
+    import runpy
+
+    sys.path.insert(0, model)
+    sys.argv = [os.path.join(model, "sweepgui", "model", "__main__.py"), params, result]
+    try:
+        runpy.run_module("sweepgui.model", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_custom(model: str, params: str, result: str) -> int:
+    cmd = [sys.executable, model] if model.endswith(".py") else [model]
+    env = dict(os.environ)
+    if env.get("hostMode"):
+        # host mode is impure anyway: let a custom executable find the usual tools
+        env["PATH"] = env.get("PATH", "") + os.pathsep + os.defpath.lstrip(":")
+    return subprocess.call(cmd + [params, result], env=env)
+
+
+def main() -> int:
+    if sys.argv[1:] == ["--aggregate"]:
+        return _aggregate()
+    out = os.environ["out"]
+    os.mkdir(out)
+    params = os.path.join(out, "parameters.json")
+    shutil.copyfile(os.environ["paramsPath"], params)
+    result = os.path.join(out, "result.json")
+    run = _run_builtin if os.environ.get("modelKind") == "builtin" else _run_custom
+    code = run(os.environ["model"], params, result)
+    sys.stdout.flush()
+    if code != 0:
+        print(f"sweepgui: the model exited with code {code}", file=sys.stderr)
+        return code
+    try:
+        with open(result, encoding="utf-8") as fh:
+            json.load(fh)
+    except (OSError, ValueError) as exc:
+        print(f"sweepgui: the model exited 0 but wrote no readable result.json: {exc}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

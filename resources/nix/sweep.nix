@@ -1,0 +1,75 @@
+# sweepgui: one derivation per sweep point, plus one aggregator over the points to build.
+#
+# Pure builtins (no nixpkgs). Every argument arrives as a string (--argstr). Parameter
+# values are never Nix code: each point's parameters are a canonical-JSON *string* read
+# from the points file and handed to the builder as a file (passAsFile), so quotes, `${`,
+# backslashes, newlines or unicode in a value are just bytes of that file.
+#
+# A point's inputs are exactly: its own parameters, the model source, the builder script
+# and the interpreter (its path, plus the hash of its identity in host mode, or its store
+# closure in nixpkgs mode). Nothing about the sweep (index, neighbours, file name) enters
+# a point, so equal parameters give equal store paths in every sweep and on every machine.
+{ pointsFile                  # JSON: [ { "name": "<store-name-safe>", "params": "<canonical JSON>" } ]
+, modelPath                   # builtin: a directory with sweepgui/{params,model}; custom: the executable
+, modelKind ? "builtin"       # "builtin" | "custom"
+, modelName ? "sweepgui-model"
+, interpreter                 # absolute path of the Python that runs the builder script
+, interpreterStorePath ? ""   # nixpkgs mode: the store path the interpreter lives in (a real input)
+, interpreterId ? ""          # host mode: hash of the interpreter's identity (version, packages)
+, system ? builtins.currentSystem
+}:
+let
+  points = builtins.fromJSON (builtins.readFile pointsFile);
+
+  model = builtins.path { path = modelPath; name = modelName; };
+  builderScript = builtins.path { path = ./builder.py; name = "sweepgui-builder.py"; };
+
+  # In nixpkgs mode the interpreter string must carry its store path as context, so
+  # that Nix knows it as an input (and copies its closure to remote builders).
+  python =
+    if interpreterStorePath == "" then interpreter
+    else builtins.storePath interpreterStorePath
+         + builtins.substring (builtins.stringLength interpreterStorePath)
+                              (builtins.stringLength interpreter) interpreter;
+
+  # Nix starts the builder with argv[0] = "python" and PATH = /path-not-set; Python then
+  # cannot find its own path and a virtual environment goes unnoticed. With the
+  # interpreter's folder on PATH it finds itself, hence its environment.
+  PATH = dirOf interpreter;
+
+  mkPoint = p: derivation {
+    name = "sweepgui-point-" + p.name;
+    inherit system model modelKind interpreterId PATH;
+    hostMode = if interpreterStorePath == "" then "1" else "";
+    builder = python;
+    args = [ builderScript ];
+    params = p.params;
+    passAsFile = [ "params" ];
+    # one BLAS thread per point: Nix already runs `-j N` points side by side
+    OMP_NUM_THREADS = "1";
+    OPENBLAS_NUM_THREADS = "1";
+    MKL_NUM_THREADS = "1";
+  };
+
+  drvs = map mkPoint points;
+
+  # Depends on every point given, so that Nix 2.8 reports each point's stop or failure
+  # as it happens (it reports top-level derivations only when the whole build ends).
+  # Trivial and local: it only records the list of its inputs.
+  aggregate = derivation {
+    name = "sweepgui-sweep";
+    inherit system PATH;
+    builder = python;
+    args = [ builderScript "--aggregate" ];
+    points = builtins.concatStringsSep "\n" (map (d: d.outPath) drvs);
+    passAsFile = [ "points" ];
+    preferLocalBuild = true;
+    allowSubstitutes = false;
+  };
+in
+{
+  inherit aggregate;
+  # [ [drvPath, outPath] ... ] in the order of the points file; evaluate with
+  # `nix-instantiate --eval --strict --json` (read-only: no .drv is written).
+  paths = map (d: [ d.drvPath d.outPath ]) drvs;
+}

@@ -1,0 +1,244 @@
+"""The sweep engine: plan, then one Nix build for all points, as a stream of typed events.
+
+No Qt here: the CLI renders the events as a progress bar, the GUI's worker turns them into
+signals. A run is a generator; cancel it with a ``threading.Event``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from ._nixcmd import (NixError, nix_command, nix_env, option_args, require_nix,
+                      user_configured)
+from .events import (BuildEvent, Planned, PointCached, PointFailed, PointFinished,
+                     PointLog, PointStarted, Progress, RunFinished, RunMessage)
+from .gcroots import RootAdder, prune_roots, root_link
+from .interpreter import InterpreterInfo, detect_interpreter, readable_by_build_users
+from .logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped,
+                       LogParser, NixMessage)
+from .manifest import ManifestWriter, load_manifest, now_iso
+from .modelsrc import ModelSource, builtin_model_source, custom_model_source
+from .plan import Plan, default_state_dir, plan_points, sweep_nix, write_points_file
+from .process import NixProcess
+from .run_state import RunState
+from .store import ResultError, invalid_paths, read_result
+
+
+class Engine:
+    """Plans and builds sweeps with Nix.
+
+    Parameters
+    ----------
+    state_dir : Path, optional
+        Where the manifest and GC roots go. Default: ``<folder>/.sweepgui/<stem>/`` next to
+        the sweep file (``~/.local/share/sweepgui/unsaved/<hash>/`` for an unsaved sweep).
+    nix_options : dict, optional
+        Extra ``--option NAME VALUE`` pairs for every Nix call. Unless given here or in
+        NIX_CONFIG, ``substituters`` is set empty (an offline lookup costs seconds per call).
+    """
+
+    def __init__(self, state_dir: Path | None = None, nix_options: dict | None = None):
+        self._state_dir = Path(state_dir) if state_dir else None
+        self._user_options = dict(nix_options or {})
+
+    # -- setup ----------------------------------------------------------------------------
+    def state_dir(self, sweep) -> Path:
+        return self._state_dir or default_state_dir(sweep)
+
+    def options(self, interp: InterpreterInfo | None = None) -> dict[str, str]:
+        opts: dict[str, str] = {}
+        if "substituters" not in self._user_options and not user_configured("substituters"):
+            opts["substituters"] = ""
+        interp = interp or detect_interpreter()
+        if (interp.mode == "host" and os.geteuid() == 0
+                and "build-users-group" not in self._user_options
+                and not user_configured("build-users-group")
+                and not readable_by_build_users(interp.python)):
+            # root with build users (nixbld*): they cannot run a Python under /root
+            opts["build-users-group"] = ""
+        opts.update({k: str(v) for k, v in self._user_options.items()})
+        return opts
+
+    @staticmethod
+    def model_source(sweep) -> ModelSource:
+        exe = sweep.model_executable_path() if hasattr(sweep, "model_executable_path") else None
+        return custom_model_source(exe) if exe else builtin_model_source()
+
+    # -- plan -----------------------------------------------------------------------------
+    def plan(self, sweep) -> Plan:
+        """Store paths of all points and which are cached (no build, no .drv written)."""
+        require_nix()
+        points = sweep.points()
+        interp = detect_interpreter()
+        return plan_points([p if isinstance(p, (dict, str)) else p.model_dump(mode="json")
+                            for p in points], self.model_source(sweep), interp,
+                           self.options(interp))
+
+    # -- run ------------------------------------------------------------------------------
+    def run(self, sweep, jobs: int | None = None, machines: Path | None = None,
+            cancel: threading.Event | None = None,
+            only: set[int] | None = None) -> Iterator[BuildEvent]:
+        """Build the sweep's missing points; yields events, the last one RunFinished."""
+        t0 = time.monotonic()
+        cancel = cancel or threading.Event()
+        plan = self.plan(sweep)
+        state_dir = self.state_dir(sweep)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        jobs = jobs or getattr(getattr(sweep, "run", None), "jobs", None) or os.cpu_count() or 1
+        if machines is None and hasattr(sweep, "machines_path"):
+            machines = sweep.machines_path()
+
+        manifest = ManifestWriter(state_dir, _initial_manifest(sweep, plan, state_dir, only))
+        st = RunState(plan, manifest, state_dir, only)
+        roots = RootAdder()
+        prune_roots(state_dir, {root_link(state_dir, p.index, p.name).name for p in plan.points})
+
+        yield Planned(points=len(plan.points), cached=plan.cached, to_build=len(st.to_build))
+        for p in plan.points:
+            if p.cached:
+                roots.add(root_link(state_dir, p.index, p.name), p.out_path)
+                yield PointCached(p.index, p.out_path)
+        manifest.flush()
+        yield st.progress()
+
+        rc: int | None = 0
+        if st.to_build and not cancel.is_set():
+            rc = yield from self._build(plan, st, roots, jobs, machines, cancel)
+        else:
+            st.cancelled = cancel.is_set()
+
+        yield from st.settle(cancelled=st.cancelled, roots=roots)
+        for link, err in roots.wait():
+            yield RunMessage("warning", f"could not add the GC root {link}: {err}")
+        manifest.flush()
+        yield st.progress()
+        yield st.finished(rc, time.monotonic() - t0)
+
+    def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
+               machines: Path | None, cancel: threading.Event):
+        opts = self.options(plan.interpreter)
+        ssh_extra = ""
+        if machines:
+            opts["builders"] = f"@{Path(machines).resolve()}"
+            ssh_extra = _machines_ssh_options(Path(machines))
+        with tempfile.TemporaryDirectory(prefix="sweepgui-build-") as tmp:
+            points_file = Path(tmp) / "points.json"
+            write_points_file(points_file, [(plan.points[i].name, plan.points[i].parameters_json)
+                                            for i in st.to_build])
+            args = [nix_command("nix-build"), str(sweep_nix()), "-A", "aggregate",
+                    "--argstr", "pointsFile", str(points_file), *plan.nix_args,
+                    "--no-out-link", "--log-format", "internal-json", "--keep-going",
+                    "--max-jobs", str(jobs), *option_args(opts)]
+            proc = NixProcess(args, nix_env(ssh_extra))
+            parser = LogParser()
+            last_progress = time.monotonic()
+            try:
+                for line in proc.lines(timeout=0.1):
+                    if cancel.is_set():
+                        st.cancelled = True
+                        proc.stop()
+                        break
+                    if line is not None:
+                        for ev in parser.feed(line):
+                            yield from self._handle(ev, st, parser, roots)
+                    if time.monotonic() - last_progress > 1.0:
+                        last_progress = time.monotonic()
+                        st.manifest.maybe_flush()
+                        yield st.progress()
+            finally:
+                if proc.proc.poll() is None and (cancel.is_set() or st.cancelled):
+                    proc.stop()
+                elif proc.proc.poll() is None:
+                    # the consumer stopped iterating (e.g. the GUI closed): no orphans
+                    proc.stop()
+                rc = proc.wait()
+        if st.cancelled:
+            return None
+        return rc
+
+    def _handle(self, ev, st: RunState, parser: LogParser, roots: RootAdder):
+        if isinstance(ev, DrvStarted):
+            yield from st.started(ev.drv, ev.machine)
+        elif isinstance(ev, DrvLog):
+            for i in st.indices(ev.drv):
+                yield PointLog(i, ev.line)
+        elif isinstance(ev, DrvStopped):
+            yield from st.stopped(ev.drv, parser.tail_of(ev.drv), roots)
+        elif isinstance(ev, DrvFailed):
+            yield from st.failed(ev.drv, ev.exit_code, ev.reason, parser.tail_of(ev.drv),
+                                 ev.machine or parser.machine_of(ev.drv))
+        elif isinstance(ev, DependenciesFailed):
+            pass  # the aggregator: its inputs' failures were reported one by one
+        elif isinstance(ev, NixMessage):
+            if ev.level in ("error", "warning") and "sweepgui-sweep.drv" not in ev.text:
+                st.messages.append(ev.text)
+                yield RunMessage(ev.level, ev.text)
+
+
+def _machines_ssh_options(machines: Path) -> str:
+    """Extra NIX_SSHOPTS from the MACHINES stream's helper, when it offers them."""
+    try:
+        from . import machines_nix  # type: ignore[attr-defined]
+    except ImportError:
+        return ""
+    fn = getattr(machines_nix, "ssh_options", None) or getattr(machines_nix, "nix_sshopts", None)
+    if fn is None:
+        return ""
+    try:
+        value = fn(machines)
+    except Exception:  # noqa: BLE001 - a helper's trouble must not stop the build
+        return ""
+    return value if isinstance(value, str) else " ".join(value or ())
+
+
+def _initial_manifest(sweep, plan: Plan, state_dir: Path, only: set[int] | None) -> dict:
+    from ..params import field_info
+
+    try:
+        previous = {p["out"]: p for p in load_manifest(state_dir).get("points", [])}
+        created = load_manifest(state_dir).get("created")
+    except (OSError, ValueError, KeyError, TypeError):
+        previous, created = {}, None
+    dims = []
+    for d in sweep.dimensions():
+        units = {}
+        for path in d.paths:
+            try:
+                units[path] = field_info(path).unit
+            except Exception:  # noqa: BLE001 - a path the params module does not know
+                units[path] = ""
+        dims.append({"name": d.name, "paths": list(d.paths),
+                     "values": {k: list(v) for k, v in d.values.items()}, "units": units})
+    model = plan.model
+    points = []
+    for p in plan.points:
+        prev = previous.get(p.out_path, {})
+        entry = {"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
+                 "parameters": json.loads(p.parameters_json), "drv": p.drv, "out": p.out_path,
+                 "status": "cached" if p.cached else "queued", "machine": prev.get("machine", ""),
+                 "seconds": prev.get("seconds"), "error": None, "exit_code": None,
+                 "log_tail": [], "finished": prev.get("finished")}
+        if not p.cached and only is not None and p.index not in only and prev.get("status") == "failed":
+            for k in ("status", "error", "exit_code", "log_tail"):
+                entry[k] = prev.get(k)
+        points.append(entry)
+    source = getattr(sweep, "source", None)
+    return {
+        "format": 1, "sweep_file": str(source) if source else None,
+        "sweep_hash": sweep.content_hash(), "created": created or now_iso(), "updated": now_iso(),
+        "model": {"name": model.name, "version": model.version, "kind": model.kind,
+                  "source_hash": model.source_hash},
+        "interpreter": {"mode": plan.interpreter.mode, "python": plan.interpreter.python,
+                        "description": plan.interpreter.description,
+                        "identity_hash": plan.interpreter.identity_hash},
+        "dimensions": dims, "points": points,
+    }
+
+
+__all__ = ["Engine", "NixError", "ResultError", "invalid_paths", "read_result"]

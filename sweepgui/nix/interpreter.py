@@ -1,0 +1,146 @@
+"""Which Python runs the points inside Nix builds, and what identifies it.
+
+Two modes:
+
+``nixpkgs``
+    A Python from the Nix store (the flake provides one with numpy, scipy and pydantic;
+    point ``SWEEPGUI_NIX_PYTHON`` at its ``bin/python3``). Pure: its store path is an input
+    of every point, and remote builders receive it by closure copy.
+``host``
+    The app's own interpreter (``sys.executable``, e.g. a virtual environment): an impure
+    path that works where ``sandbox = false`` (Debian's default). Its identity -- Python
+    version and every installed distribution with its version -- is hashed into every point,
+    so that changing the environment rebuilds the points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import stat
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+
+ENV_VAR = "SWEEPGUI_NIX_PYTHON"
+STORE_DIR = os.environ.get("NIX_STORE_DIR", "/nix/store")
+
+
+@dataclass(frozen=True)
+class InterpreterInfo:
+    """The interpreter the builds will use.
+
+    Attributes
+    ----------
+    mode : "nixpkgs" | "host"
+    python : str
+        Absolute path of the interpreter as the builder runs it.
+    description : str
+        One sentence for the user: which mode and why.
+    identity : dict
+        What identifies the interpreter (hashed into every point in host mode).
+    store_path : str | None
+        nixpkgs mode: the store path holding the interpreter.
+    """
+
+    mode: str
+    python: str
+    description: str
+    identity: dict = field(default_factory=dict)
+    store_path: str | None = None
+
+    @property
+    def identity_hash(self) -> str:
+        text = json.dumps(self.identity, sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _store_path_of(path: str) -> str | None:
+    prefix = STORE_DIR.rstrip("/") + "/"
+    if not path.startswith(prefix):
+        return None
+    first = path[len(prefix):].split("/", 1)[0]
+    return prefix + first if first else None
+
+
+def _host_identity(python: str) -> dict:
+    packages = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
+        # the model's own source is a separate input of every point: editing the GUI
+        # (part of the same distribution) must not rebuild anything
+        if name and name != "sweepgui":
+            packages[name] = dist.version
+    return {
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "executable": python,
+        "machine": platform.machine(),
+        "packages": dict(sorted(packages.items())),
+    }
+
+
+@lru_cache(maxsize=4)
+def _detect(env_value: str | None) -> InterpreterInfo:
+    why_not_nixpkgs = f"{ENV_VAR} is not set"
+    if env_value:
+        store_path = _store_path_of(env_value)
+        if store_path is None:
+            why_not_nixpkgs = f"{ENV_VAR}={env_value} is not inside {STORE_DIR}"
+        elif not os.access(env_value, os.X_OK):
+            why_not_nixpkgs = f"{ENV_VAR}={env_value} does not exist or is not executable"
+        else:
+            return InterpreterInfo(
+                mode="nixpkgs", python=env_value, store_path=store_path,
+                description=f"Python from the Nix store ({store_path}): pure builds, "
+                            "remote builders receive it with the build",
+                identity={"store_path": store_path, "python": env_value})
+    python = sys.executable
+    return InterpreterInfo(
+        mode="host", python=python,
+        description=f"host Python {platform.python_version()} ({python}); {why_not_nixpkgs}. "
+                    "Its version and installed packages are inputs of every point; "
+                    "needs sandbox = false on every builder",
+        identity=_host_identity(python))
+
+
+def detect_interpreter() -> InterpreterInfo:
+    """The interpreter mode this app can use here, and why (see the module doc)."""
+    return _detect(os.environ.get(ENV_VAR) or None)
+
+
+def readable_by_build_users(path: str) -> bool:
+    """Whether a Nix build user (not root, not the owner) can run ``path``.
+
+    Every folder on the way needs o+x and the file o+rx; symlinks are followed. A venv
+    under /root (mode 700) fails this, and so builds as ``nixbld`` users cannot run it.
+    """
+    seen = set()
+    todo = [os.path.abspath(path)]
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        parts = p.split("/")
+        for i in range(2, len(parts) + 1):
+            prefix = "/".join(parts[:i]) or "/"
+            try:
+                st = os.lstat(prefix)
+            except OSError:
+                return False
+            if stat.S_ISLNK(st.st_mode):
+                target = os.path.join(os.path.dirname(prefix), os.readlink(prefix))
+                rest = "/".join(parts[i:])
+                todo.append(os.path.normpath(os.path.join(target, rest)) if rest else
+                            os.path.normpath(target))
+                break
+            need = stat.S_IXOTH if i < len(parts) else (stat.S_IXOTH | stat.S_IROTH)
+            if stat.S_ISDIR(st.st_mode) and i == len(parts):
+                need = stat.S_IXOTH
+            if not (st.st_mode & need) == need:
+                return False
+    return True

@@ -1,0 +1,190 @@
+"""Nix's ``--log-format internal-json`` log, line by line, into per-derivation events.
+
+Lines look like ``@nix {"action": "start"|"stop"|"result"|"msg", ...}``. Build activities
+(type 105) carry ``[drvPath, machine, round, nrRounds]``; a remote build shows up twice
+(the outer one with the machine, an inner one with ""), so everything is keyed on the
+derivation path. A ``stop`` has no success flag: failures come as ``msg`` lines, whose
+wording differs between Nix versions (all the known forms are matched below after
+stripping ANSI colours). The parser knows nothing of sweeps; the engine maps derivation
+paths to points.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from dataclasses import dataclass
+
+ACT_BUILD = 105
+RES_BUILD_LOG_LINE = 101
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
+_DRV = r"(?P<drv>/[^'\s]+\.drv)"
+_FAILURES = [
+    # Nix 2.8 .. 2.29, local build
+    re.compile(rf"builder for '{_DRV}' failed with exit code (?P<code>-?\d+)"),
+    re.compile(rf"builder for '{_DRV}' failed due to signal (?P<signal>\d+)(?: \((?P<signame>[^)]*)\))?"),
+    re.compile(rf"builder for '{_DRV}' (?P<reason>failed.*?)(?:;|$)"),
+    # remote build (the build hook)
+    re.compile(rf"build of '{_DRV}' on '(?P<machine>[^']*)' failed: (?P<reason>.*)"),
+    # Nix >= 2.30
+    re.compile(rf"Cannot build '{_DRV}'\.?\s*(?:Reason:\s*(?P<reason>.*))?"),
+    re.compile(rf"building of '{_DRV}' (?P<reason>timed out.*)"),
+    re.compile(rf"(?:derivation|build of) '{_DRV}' (?P<reason>may not be deterministic.*)"),
+]
+_EXIT_IN_REASON = re.compile(r"exit code (-?\d+)")
+_DEPS_FAILED = re.compile(rf"dependencies of derivation '{_DRV}' failed to build")
+
+
+def clean(text: str) -> str:
+    """Text without ANSI colours or control characters (tabs kept)."""
+    return _CONTROL.sub("", _ANSI.sub("", text)).rstrip()
+
+
+@dataclass(frozen=True)
+class DrvStarted:
+    drv: str
+    machine: str
+
+
+@dataclass(frozen=True)
+class DrvLog:
+    drv: str
+    line: str
+
+
+@dataclass(frozen=True)
+class DrvStopped:
+    drv: str
+
+
+@dataclass(frozen=True)
+class DrvFailed:
+    drv: str
+    exit_code: int | None
+    reason: str
+    machine: str
+
+
+@dataclass(frozen=True)
+class DependenciesFailed:
+    drv: str
+
+
+@dataclass(frozen=True)
+class NixMessage:
+    level: str  # "error" | "warning" | "info"
+    text: str
+
+
+class LogParser:
+    """Feed stderr lines of a Nix build; get derivation events back.
+
+    Keeps the last ``tail`` log lines of every derivation (``tail_of(drv)``).
+    """
+
+    def __init__(self, tail: int = 25):
+        self._acts: dict[int, str] = {}           # activity id -> drv
+        self._open: dict[str, int] = {}           # drv -> open build activities
+        self._machine: dict[str, str] = {}
+        self._tails: dict[str, deque[str]] = {}
+        self._tail = tail
+
+    def machine_of(self, drv: str) -> str:
+        return self._machine.get(drv, "")
+
+    def tail_of(self, drv: str) -> list[str]:
+        return list(self._tails.get(drv, ()))
+
+    def feed(self, raw: str) -> list:
+        raw = raw.rstrip("\n")
+        if not raw.startswith("@nix "):
+            text = clean(raw)
+            if not text:
+                return []
+            level = "error" if text.startswith("error") else (
+                "warning" if text.startswith("warning") else "info")
+            return [NixMessage(level, text)]
+        try:
+            msg = json.loads(raw[5:])
+        except ValueError:
+            return [NixMessage("info", clean(raw))]
+        action = msg.get("action")
+        if action == "start":
+            return self._start(msg)
+        if action == "stop":
+            return self._stop(msg)
+        if action == "result":
+            return self._result(msg)
+        if action == "msg":
+            return self._msg(msg)
+        return []
+
+    def _start(self, msg: dict) -> list:
+        if msg.get("type") != ACT_BUILD:
+            return []
+        fields = msg.get("fields") or []
+        if not fields or not isinstance(fields[0], str):
+            return []
+        drv = fields[0]
+        machine = fields[1] if len(fields) > 1 and isinstance(fields[1], str) else ""
+        self._acts[msg.get("id")] = drv
+        first = drv not in self._open or self._open[drv] == 0
+        self._open[drv] = self._open.get(drv, 0) + 1
+        if machine:
+            self._machine[drv] = machine
+        if first:
+            self._tails.setdefault(drv, deque(maxlen=self._tail))
+            return [DrvStarted(drv, machine or self._machine.get(drv, ""))]
+        return []
+
+    def _stop(self, msg: dict) -> list:
+        drv = self._acts.pop(msg.get("id"), None)
+        if drv is None:
+            return []
+        self._open[drv] -= 1
+        return [DrvStopped(drv)] if self._open[drv] == 0 else []
+
+    def _result(self, msg: dict) -> list:
+        if msg.get("type") != RES_BUILD_LOG_LINE:
+            return []
+        drv = self._acts.get(msg.get("id"))
+        fields = msg.get("fields") or []
+        if drv is None or not fields or not isinstance(fields[0], str):
+            return []
+        line = clean(fields[0])
+        if not line:
+            return []
+        self._tails.setdefault(drv, deque(maxlen=self._tail)).append(line)
+        return [DrvLog(drv, line)]
+
+    def _msg(self, msg: dict) -> list:
+        text = clean(str(msg.get("msg", "")))
+        level = msg.get("level", 3)
+        for rx in _FAILURES:
+            m = rx.search(text)
+            if not m:
+                continue
+            d = m.groupdict()
+            drv = d["drv"]
+            reason = (d.get("reason") or "").strip()
+            code = d.get("code")
+            exit_code = int(code) if code is not None else None
+            if exit_code is None and reason:
+                m2 = _EXIT_IN_REASON.search(reason)
+                exit_code = int(m2.group(1)) if m2 else None
+            if d.get("signal"):
+                reason = f"killed by signal {d['signal']}" + (f" ({d['signame']})" if d.get("signame") else "")
+            if not reason:
+                reason = f"the build failed with exit code {exit_code}" if exit_code is not None else text
+            machine = d.get("machine") or self._machine.get(drv, "")
+            return [DrvFailed(drv, exit_code, reason.split("\n", 1)[0], machine)]
+        m = _DEPS_FAILED.search(text)
+        if m:
+            return [DependenciesFailed(m.group("drv"))]
+        if isinstance(level, int) and level <= 1 and text:
+            return [NixMessage("error" if level == 0 else "warning",
+                               re.sub(r"^(error|warning):\s*", "", text))]
+        return []

@@ -1,0 +1,165 @@
+"""Book-keeping of one run: each point's status, the events it causes, counts and ETA.
+
+The engine feeds it what Nix reports (keyed by derivation path); it answers with the
+typed events, updates the manifest and queues GC roots. At the end ``settle`` asks the
+store about every point Nix said nothing conclusive about: the store is the truth.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from .events import PointFailed, PointFinished, PointStarted, Progress, RunFinished
+from .gcroots import RootAdder, root_link
+from .manifest import ManifestWriter, now_iso
+from .plan import Plan
+from .store import ResultError, invalid_paths, read_result
+
+
+class RunState:
+    """Statuses of a run's points (see the module doc)."""
+
+    def __init__(self, plan: Plan, manifest: ManifestWriter, state_dir: Path,
+                 only: set[int] | None = None):
+        self.plan = plan
+        self.manifest = manifest
+        self.state_dir = state_dir
+        self.status = ["cached" if p.cached else "skipped" for p in plan.points]
+        self.to_build = [p.index for p in plan.points
+                         if not p.cached and (only is None or p.index in only)]
+        self.by_drv: dict[str, list[int]] = {}
+        for i in self.to_build:
+            self.status[i] = "queued"
+            self.by_drv.setdefault(plan.points[i].drv, []).append(i)
+        self.start: dict[int, float] = {}
+        self.machine: dict[int, str] = {}
+        self.durations: list[float] = []
+        self.max_running = 0
+        self.cancelled = False
+        self.messages: list[str] = []
+        self._roots: RootAdder | None = None
+
+    def indices(self, drv: str) -> list[int]:
+        return self.by_drv.get(drv, [])
+
+    # -- what Nix reports -----------------------------------------------------------------
+    def started(self, drv: str, machine: str):
+        now = time.monotonic()
+        for i in self.indices(drv):
+            if self.status[i] != "queued":
+                continue
+            self.status[i] = "running"
+            self.start[i] = now
+            self.machine[i] = machine
+            self.manifest.update(i, machine=machine or "local")
+            yield PointStarted(i, drv, machine)
+        self.max_running = max(self.max_running, self.status.count("running"))
+        yield self.progress()
+
+    def stopped(self, drv: str, tail: list[str], roots: RootAdder):
+        self._roots = roots
+        for i in self.indices(drv):
+            if self.status[i] != "running":
+                continue
+            # a stop has no success flag: a built output exists, a failed one does not
+            # (its failure message may come just before or after the stop)
+            if os.path.exists(self.plan.points[i].out_path):
+                yield from self._finish(i, tail)
+            else:
+                self.status[i] = "stopped"
+        yield self.progress()
+
+    def failed(self, drv: str, exit_code: int | None, reason: str, tail: list[str], machine: str):
+        for i in self.indices(drv):
+            if self.status[i] in ("built", "failed"):
+                continue
+            yield from self._fail(i, exit_code, reason, tail, machine)
+        yield self.progress()
+
+    # -- transitions ------------------------------------------------------------------------
+    def _finish(self, i: int, tail: list[str]):
+        p = self.plan.points[i]
+        seconds = time.monotonic() - self.start[i] if i in self.start else None
+        machine = self.machine.get(i, "")
+        try:
+            read_result(p.out_path)
+        except ResultError as exc:
+            yield from self._fail(i, None, str(exc), tail, machine)
+            return
+        self.status[i] = "built"
+        if seconds is not None:
+            self.durations.append(seconds)
+        if self._roots is not None:
+            self._roots.add(root_link(self.state_dir, i, p.name), p.out_path)
+        self.manifest.update(i, status="built", seconds=seconds, machine=machine or "local",
+                             error=None, exit_code=None, log_tail=[], finished=now_iso())
+        yield PointFinished(i, p.out_path, seconds or 0.0, machine)
+
+    def _fail(self, i: int, exit_code, reason: str, tail: list[str], machine: str):
+        self.status[i] = "failed"
+        seconds = time.monotonic() - self.start[i] if i in self.start else None
+        self.manifest.update(i, status="failed", error=reason, exit_code=exit_code,
+                             log_tail=list(tail), machine=machine or "local", seconds=seconds,
+                             finished=now_iso())
+        yield PointFailed(i, exit_code, tuple(tail), reason, machine)
+
+    def settle(self, cancelled: bool, roots: RootAdder | None = None):
+        """Decide every point still open by asking the store."""
+        if roots is not None:
+            self._roots = roots
+        open_ = [i for i in self.to_build if self.status[i] in ("queued", "running", "stopped")]
+        if not open_:
+            return
+        invalid = invalid_paths(self.plan.points[i].out_path for i in open_)
+        why = self.messages[-1] if self.messages else "Nix did not build it"
+        for i in open_:
+            p = self.plan.points[i]
+            if p.out_path not in invalid:
+                yield from self._finish(i, [])
+            elif cancelled:
+                self.status[i] = "cancelled"
+                self.manifest.update(i, status="cancelled")
+            else:
+                yield from self._fail(i, None, why, [], self.machine.get(i, ""))
+
+    # -- summaries ----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        c = {k: 0 for k in ("cached", "built", "running", "failed", "queued")}
+        for s in self.status:
+            if s in c:
+                c[s] += 1
+            elif s == "stopped":
+                c["running"] += 1
+        return c
+
+    def progress(self) -> Progress:
+        c = self.counts()
+        eta = None
+        if self.durations:
+            mean = sum(self.durations) / len(self.durations)
+            now = time.monotonic()
+            left = c["queued"] * mean + sum(
+                max(0.0, mean - (now - self.start[i]))
+                for i, s in enumerate(self.status) if s == "running" and i in self.start)
+            eta = left / max(1, self.max_running)
+        elif c["queued"] == 0 and c["running"] == 0:
+            eta = 0.0
+        return Progress(cached=c["cached"], built=c["built"], running=c["running"],
+                        failed=c["failed"], queued=c["queued"], eta_seconds=eta)
+
+    def finished(self, exit_code: int | None, seconds: float) -> RunFinished:
+        c = self.counts()
+        per_machine: dict[str, dict[str, float]] = {}
+        for i in self.to_build:
+            if self.status[i] not in ("built", "failed"):
+                continue
+            m = per_machine.setdefault(self.machine.get(i) or "local",
+                                       {"built": 0, "failed": 0, "seconds": 0.0})
+            m[self.status[i]] += 1
+            if self.status[i] == "built" and i in self.start:
+                m["seconds"] += self.manifest.point(i).get("seconds") or 0.0
+        return RunFinished(points=len(self.status), built=c["built"], cached=c["cached"],
+                           failed=c["failed"], cancelled=self.cancelled, exit_code=exit_code,
+                           seconds=seconds, per_machine=per_machine)
