@@ -1,0 +1,26 @@
+"""Fixtures starting real builder hosts (sshd + their own Nix store) on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from .builders import BuilderHosts, missing_tools
+
+
+@pytest.fixture
+def builder_hosts():
+    """A factory of builder hosts: ``builder_hosts.start(2)``; everything stops afterwards."""
+    why = missing_tools()
+    if why:
+        pytest.skip(why)
+    hosts = BuilderHosts()
+    try:
+        yield hosts
+    finally:
+        hosts.close()
+
+
+@pytest.fixture
+def two_hosts(builder_hosts):
+    builder_hosts.start(2)
+    return builder_hosts

@@ -1,0 +1,60 @@
+"""The builder-host fixture itself: plain nix-build sends derivations to both hosts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from sweepgui.nix.machines_nix import builder_setup
+
+pytestmark = [pytest.mark.sshd, pytest.mark.nix]
+
+# each leaf sleeps a little so that Nix has several builds in flight and uses both hosts
+TRIVIAL = r"""
+{ tag, n }:
+builtins.genList (i: derivation {
+  name = "leaf-${toString i}-${tag}";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  args = [ "-c" "sleep 0.3; echo ${toString i} > $out" ];
+}) n
+"""
+
+
+def test_nix_build_spreads_over_two_real_hosts(two_hosts, tmp_path):
+    h1, h2 = two_hosts.hosts
+    machines = two_hosts.machines_file(jobs=2)
+    setup = builder_setup(machines, workdir=tmp_path / "builders")
+    expr = tmp_path / "t.nix"
+    expr.write_text(TRIVIAL)
+    tag = uuid.uuid4().hex[:10]  # new derivations every run: nothing is cached
+    env = dict(os.environ, **setup.env)
+    t0 = time.monotonic()
+    # -j0: no local build slots, every leaf must be built by a host
+    p = subprocess.run(["nix-build", str(expr), "--argstr", "tag", tag, "--arg", "n", "8",
+                        "--no-out-link", "-j0", "--log-format", "internal-json", *setup.args],
+                       env=env, capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - t0
+    assert p.returncode == 0, p.stderr[-3000:]
+    leaves = p.stdout.split()
+    assert len(leaves) == 8
+    for leaf in leaves:  # every output is here, copied back
+        assert os.path.exists(leaf)
+    on1 = [leaf for leaf in leaves if h1.has_path(leaf)]
+    on2 = [leaf for leaf in leaves if h2.has_path(leaf)]
+    assert on1 and on2, (on1, on2)
+    assert sorted(on1 + on2) == sorted(leaves)  # each built on exactly one host
+    # Nix names the machine of each remote build (as in the derived machines file)
+    machines_seen = set()
+    for line in p.stderr.splitlines():
+        if line.startswith("@nix "):
+            ev = json.loads(line[5:])
+            if ev.get("action") == "start" and ev.get("type") == 105 and ev["fields"][1]:
+                machines_seen.add(setup.display_name(ev["fields"][1]))
+    assert machines_seen == {h1.uri, h2.uri}
+    print(f"8 leaves on 2 hosts in {took:.1f} s: {len(on1)} on {h1.addr}, {len(on2)} on {h2.addr}")
