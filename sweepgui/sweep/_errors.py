@@ -36,6 +36,8 @@ class SweepError(ValueError):
             where += f", line {line}"
         if key is not None:
             where += f", [{section}] {key}" if section else f", {key}"
+        elif section:
+            where += f", [{section}]"
         super().__init__(f"{where}: {reason}")
 
 
@@ -46,9 +48,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     ``fluid.density`` (difflib alone scores that pair too low).
     """
     candidates = list(candidates)
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    tail = name.rsplit(".", 1)[-1]
+    close = [c for c in candidates if "." in c and c.rsplit(".", 1)[-1] == tail and c != name]
     if not close:
-        tail = name.rsplit(".", 1)[-1]
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    if not close:
         tails = sorted({c.rsplit(".", 1)[-1] for c in candidates})
         near = difflib.get_close_matches(tail, tails, n=1, cutoff=0.75)
         if near:

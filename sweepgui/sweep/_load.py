@@ -122,7 +122,7 @@ def _settings(cls: type[BaseModel], raw: dict[str, Any], section: str, err: Any)
             reason = (f"unknown key '{key}' in [{section}]{did_you_mean(key or '', cls.model_fields)}"
                       f"; known: {', '.join(cls.model_fields)}")
         else:
-            reason = f"{section}.{key}: {first.get('msg')} (got {first.get('input')!r})"
+            reason = f"{first.get('msg')} (got {first.get('input')!r})"
         raise err(reason, section, key) from None
 
 
@@ -138,6 +138,9 @@ def _syntax_error(e: tomllib.TOMLDecodeError, text: str, src: Path | None) -> Sw
     line, column = (int(m.group(1)), int(m.group(2))) if m and m.group(1) else (len(lines), None)
     reason = _AT.sub("", msg)
     reason = f"TOML syntax error: {reason}" + (f" (column {column})" if column else "")
+    if reason.startswith("TOML syntax error: Invalid value"):
+        reason += '; text needs quotes, e.g. fluid.name = "Water"'
+
     key = section = None
     if 1 <= line <= len(lines):
         parsed = _parse_key(lines[line - 1], 0)

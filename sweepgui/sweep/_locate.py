@@ -142,6 +142,9 @@ class KeyLocator:
     def line(self, *parts: str) -> int | None:
         """Line of the key ``parts`` joined by dots, else of its nearest recorded parent."""
         path = ".".join(p for p in parts if p)
+        children = [n for k, n in self.lines.items() if k.startswith(path + ".")]
+        if path not in self.lines and children:
+            return min(children)  # e.g. a top-level pipe.length names the table "pipe"
         while path:
             if path in self.lines:
                 return self.lines[path]

@@ -76,6 +76,8 @@ def _point_error(sweep: Sweep, r: Resolved, err: ValidationError, index: int) ->
         key = next((p for p in coords if p.startswith(group + ".")), None) or next(
             (p for p in r.fixed if p.startswith(group + ".")), None)
     section = "variable" if key in sweep.variables else "fixed" if key in r.fixed else None
-    where = ", ".join(f"{p} = {v!r}" for p, v in coords.items()) or "no variables"
-    return sweep.error(f"{path}: {msg}; first at point {index} of {sweep.size} ({where})",
-                       section, key)
+    reason = f"{path}: {msg}"
+    if coords:
+        where = ", ".join(f"{p} = {v!r}" for p, v in coords.items())
+        reason += f"; first at point {index} of {sweep.size} ({where})"
+    return sweep.error(reason, section, key)

@@ -135,9 +135,11 @@ def _dimensions(sweep: Sweep, values: dict[str, list[Any]], known: set[str]) -> 
             raise sweep.error(f"the zip group '{group}' lists no variables", "zip", group)
         for m in members:
             if m not in values:
-                where = "not a parameter" if m not in known else "not in [variable]"
-                raise sweep.error(f"'{m}' in zip group '{group}' is {where}"
-                                  f"{did_you_mean(m, values)}", "zip", group)
+                if m in known:
+                    why = "not in [variable]: give its values there"
+                else:
+                    why = f"not a parameter{did_you_mean(m, known)}"
+                raise sweep.error(f"'{m}' in zip group '{group}' is {why}", "zip", group)
             if m in member_of:
                 raise sweep.error(f"'{m}' is in two zip groups, '{member_of[m]}' and '{group}'",
                                   "zip", group)
