@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from sweepgui.params import FieldInfo
 
-from .sweep_model import GENERATORS, SweepModel, generate
+from .sweep_model import EOS, GENERATORS, SweepModel, generate
 from .widgets import error_label, format_list, format_number, set_invalid, show_error
 
 MODE_LABELS = {"fixed": "fixed", "list": "list", "linspace": "linspace",
@@ -58,9 +58,9 @@ def parse_scalar(text: str, info: FieldInfo):
         if not text:
             raise ValueError("must not be empty")
         return text
+    if info.kind == "optional-float" and text.lower() in ("", EOS):
+        return None
     if not text:
-        if info.kind == "optional-float":
-            return None
         raise ValueError("enter a number")
     try:
         number = float(text)
@@ -220,6 +220,8 @@ class FieldEditor(QWidget):
             self._updating = False
 
     def _show_fixed(self, value) -> None:
+        if value == EOS and self.info.kind == "optional-float":
+            value = None
         if isinstance(self.value, QComboBox):
             text = "" if value is None else str(value)
             if self.value.isEditable():

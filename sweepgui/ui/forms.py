@@ -8,6 +8,7 @@ Run is disabled while the input is invalid.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -28,18 +29,36 @@ from sweepgui.params import GROUPS, field_info, iter_fields
 from sweepgui.params.presets import material_presets
 
 from .binder import FieldEditor
-from .sweep_model import VALIDATE_POINTS_UP_TO, SweepModel
+from .sweep_model import SweepDraft, SweepModel
 from .widgets import INVALID_STYLE, error_label, show_error
 from .widgets_fluids import FLUIDS
 
 GROUP_TITLES = {"pipe": "Pipe", "material": "Material", "fluid": "Fluid",
                 "state": "State", "analysis": "Analysis"}
 VALIDATE_DELAY_MS = 120  # validate after typing pauses, not on every key
+# Up to this many points the sweep is checked on the GUI thread (about 20 ms); more on a thread.
+SYNC_POINTS = 1000
 
 
 def _label(name: str) -> str:
     text = name.replace("_", " ")
     return text[0].upper() + text[1:]
+
+
+def check_draft(draft: SweepDraft, problems: list[tuple[str, str]]) -> tuple[list, Any]:
+    """(problems, Sweep or None) of a draft; ``problems`` are the model's own so far.
+
+    Qt-free, so that large sweeps can be checked on a worker thread.
+    """
+    if problems:
+        return problems, None
+    try:
+        sweep = draft.to_sweep()  # loads_sweep checks every point
+    except ImportError:
+        return [("", "sweep files are not available in this installation yet")], None
+    except ValueError as exc:  # SweepError names the key
+        return [(getattr(exc, "key", None) or "", str(exc))], None
+    return [], sweep
 
 
 class ParameterForms(QWidget):
@@ -53,6 +72,7 @@ class ParameterForms(QWidget):
 
     validityChanged = Signal(bool, str)
     sweepChanged = Signal(object)
+    _checked = Signal(int, object)  # (generation, (problems, sweep)) from the check thread
 
     def __init__(self, model: SweepModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,12 +118,16 @@ class ParameterForms(QWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addLayout(head)
         outer.addWidget(self.reason_label)
+        self.other_errors = error_label()  # problems of [zip], [run], [model]: no section of their own
+        outer.addWidget(self.other_errors)
         outer.addWidget(scroll, 1)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(VALIDATE_DELAY_MS)
-        self._timer.timeout.connect(self.validate_now)
+        self._timer.timeout.connect(self._validate_soon)
+        self._generation = 0
+        self._checked.connect(self._on_checked)
         model.changed.connect(self._on_model_changed)
         self._on_model_changed()
         self.validate_now()
@@ -192,12 +216,36 @@ class ParameterForms(QWidget):
 
     # -- checking --------------------------------------------------------------------------
     def validate_now(self) -> None:
-        """Show every problem at its field; work out the Sweep; tell whether Run may run."""
+        """Check the sweep here and now: every problem at its field, the Sweep, Run's state."""
         self._timer.stop()
-        problems = self._model.problems()
-        sweep = None
-        if not problems:
-            sweep, problems = self._build_sweep()
+        self._generation += 1
+        self._apply(*check_draft(self._model.draft, self._model.problems()))
+
+    def _validate_soon(self) -> None:
+        """After a pause in typing: small sweeps at once, large ones on a worker thread."""
+        draft = self._model.draft
+        if (draft.point_count() or 0) <= SYNC_POINTS:
+            self.validate_now()
+            return
+        self._generation += 1
+        generation, copy, problems = self._generation, draft.copy(), self._model.problems()
+        self._show_reason(f"Checking {draft.point_count():,} points…")
+        self.run_button.setEnabled(False)
+
+        def work() -> None:
+            result = check_draft(copy, problems)
+            try:
+                self._checked.emit(generation, result)
+            except RuntimeError:  # the forms were closed meanwhile
+                pass
+
+        threading.Thread(target=work, name="sweepgui-check", daemon=True).start()
+
+    def _on_checked(self, generation: int, result: tuple) -> None:
+        if generation == self._generation:  # a newer edit supersedes older checks
+            self._apply(*result)
+
+    def _apply(self, problems: list[tuple[str, str]], sweep: Any) -> None:
         by_field: dict[str, list[str]] = {}
         by_group: dict[str, list[str]] = {}
         for path, msg in problems:
@@ -210,40 +258,28 @@ class ParameterForms(QWidget):
             editor.show_problem("; ".join(by_field.get(path, [])) or None)
         for group, label in self.group_errors.items():
             show_error(label, "\n".join(by_group.pop(group, [])) or None)
+        leftover = [m for msgs in by_group.values() for m in msgs]
+        show_error(self.other_errors, "\n".join(leftover) or None)
         ok = not problems
-        if ok:
-            reason = ""
-        else:
+        reason = ""
+        if not ok:
             path, msg = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            reason = f"Cannot run: {path + ': ' if path else ''}{msg}{more}"
+            reason = f"Cannot run: {path + ': ' if path and path not in msg else ''}{msg}{more}"
         self.reason = reason
-        show_error(self.reason_label, reason or None)
-        self.run_button.setToolTip(reason or "Run the sweep (Ctrl+R)")
-        if sweep is None and ok is False:
+        self._show_reason(reason)
+        if sweep is None:
             self.set_plan(None)
-        changed = sweep is not self.sweep
+        changed = (sweep is None) != (self.sweep is None) or (
+            sweep is not None and (sweep != self.sweep or sweep.source != self.sweep.source))
         self.sweep = sweep
         self.validityChanged.emit(ok, reason)
         if changed:
             self.sweepChanged.emit(sweep)
 
-    def _build_sweep(self):
-        draft = self._model.draft
-        try:
-            sweep = draft.to_sweep()
-        except ImportError:
-            return None, [("", "sweep files are not available in this installation yet")]
-        except ValueError as exc:  # SweepError names the key
-            key = getattr(exc, "key", None) or ""
-            return None, [(key, str(exc))]
-        n = draft.point_count() or 0
-        if n <= VALIDATE_POINTS_UP_TO:
-            try:
-                sweep.points()
-            except ValueError as exc:
-                return None, [(getattr(exc, "key", None) or "", str(exc))]
-        return sweep, []
+    def _show_reason(self, reason: str) -> None:
+        show_error(self.reason_label, reason or None)
+        self.reason_label.setToolTip(reason)
 
     def _field_of(self, path: str, msg: str) -> str | None:
         """The field a problem belongs to; a group's cross-field message names its field first."""

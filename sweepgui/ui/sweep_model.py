@@ -22,6 +22,8 @@ from sweepgui.params import Parameters, field_info, format_validation_error, par
 from sweepgui.params.presets import MATERIAL_FIELDS, material_presets
 
 GENERATORS = ("linspace", "logspace", "arange")
+# TOML has no null: sweep files write "eos" where fluid.density comes from the equation of state
+EOS = "eos"
 MODES = ("fixed", "list") + GENERATORS
 # How many sweep points the forms still validate one by one (more: the engine's plan does it).
 VALIDATE_POINTS_UP_TO = 4000
@@ -239,6 +241,8 @@ class SweepDraft:
             nested: dict[str, dict[str, Any]] = {}
             for p, v in values.items():
                 g, n = p.split(".", 1)
+                if v == EOS and p == "fluid.density":
+                    v = None
                 if v is not None or p == "fluid.density":
                     nested.setdefault(g, {})[n] = v
             try:

@@ -1,0 +1,352 @@
+"""The main window: assembles the forms, the run panel and the machines editor.
+
+It owns only the document (open/save/recent files, the title), the actions (File, Run, Help),
+the remembered window state and the status bar; each part owns its own widgets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStyle,
+    QTabWidget,
+    QWidget,
+)
+
+from .forms import ParameterForms
+from .widgets_env import (
+    EnvironmentProbe,
+    load_machines_editor,
+    load_run_panel,
+    make_settings,
+)
+from .sweep_model import DraftError, SweepDraft, SweepModel
+
+APP_NAME = "sweepgui"
+MAX_RECENT = 8
+FILE_FILTER = "Sweep files (*.toml);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """The sweepgui window over one :class:`SweepModel` (one sweep file at a time)."""
+
+    def __init__(self, model: SweepModel | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.model = model or SweepModel()
+        self._close_when_stopped = False
+        self._settings = make_settings()
+
+        self.forms = ParameterForms(self.model)
+        dock = QDockWidget("Parameters", self)
+        dock.setObjectName("ParametersDock")
+        dock.setWidget(self.forms)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.parameters_dock = dock
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.run_panel, missing = load_run_panel()
+        self.tabs.addTab(self.run_panel or _placeholder(missing), "Run")
+        self.machines_editor, missing = load_machines_editor()
+        self.tabs.addTab(self.machines_editor or _placeholder(missing), "Build machines")
+        self.setCentralWidget(self.tabs)
+
+        self._make_actions()
+        self._make_menus()
+        self._make_status_bar()
+
+        self.model.dirtyChanged.connect(self.setWindowModified)
+        self.model.sourceChanged.connect(lambda _src: self._update_title())
+        self.forms.validityChanged.connect(lambda *_: self._update_actions())
+        self.forms.sweepChanged.connect(self._on_sweep_changed)
+        if self.run_panel is not None:
+            self.run_panel.runningChanged.connect(self._on_running_changed)
+            self.run_panel.planReady.connect(self.forms.set_plan)
+            self.run_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._update_title()
+        self._update_actions()
+        self._restore_state()
+        self._on_sweep_changed(self.forms.sweep)
+
+    # -- building ----------------------------------------------------------------------------
+    def _make_actions(self) -> None:
+        style = self.style()
+
+        def act(text, slot, shortcut=None, icon=None, tip=None):
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(shortcut)
+            if icon is not None:
+                a.setIcon(style.standardIcon(icon))
+            if tip:
+                a.setStatusTip(tip)
+            a.triggered.connect(slot)
+            return a
+
+        SP = QStyle.StandardPixmap
+        self.new_action = act("&New", self.new_sweep, QKeySequence.StandardKey.New)
+        self.open_action = act("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                               SP.SP_DialogOpenButton)
+        self.save_action = act("&Save", self.save, QKeySequence.StandardKey.Save,
+                               SP.SP_DialogSaveButton)
+        self.save_as_action = act("Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.quit_action = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.run_action = act("&Run sweep", self.run, QKeySequence("Ctrl+R"), SP.SP_MediaPlay)
+        self.cancel_action = act("&Cancel run", self.cancel, QKeySequence("Ctrl+."), SP.SP_MediaStop,
+                                 "Stop the build; finished points are kept")
+        self.rerun_action = act("Rerun &failed points", self.rerun_failed)
+        self.about_action = act("&About sweepgui", self.about)
+        self.forms.set_run_action(self.run_action)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = bar.addMenu("&Run")
+        run_menu.addActions([self.run_action, self.cancel_action, self.rerun_action])
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.parameters_dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+        tools = self.addToolBar("Main")
+        tools.setObjectName("MainToolBar")
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tools.addActions([self.open_action, self.save_action])
+        tools.addSeparator()
+        tools.addActions([self.run_action, self.cancel_action])
+
+    def _make_status_bar(self) -> None:
+        self.nix_label = QLabel("Nix: checking…")
+        self.interpreter_label = QLabel("interpreter: checking…")
+        for lab in (self.nix_label, self.interpreter_label):
+            self.statusBar().addPermanentWidget(lab)
+        self._probe = EnvironmentProbe(self)
+        self._probe.ready.connect(self._on_environment)
+        self._probe.start()
+
+    def _on_environment(self, info: dict) -> None:
+        self.nix_label.setText(info["nix"])
+        self.nix_label.setToolTip(info.get("nix_tip", ""))
+        self.interpreter_label.setText(info["interpreter"])
+        self.interpreter_label.setToolTip(info.get("interpreter_tip", ""))
+
+    # -- the document ----------------------------------------------------------------------
+    def _update_title(self) -> None:
+        src = self.model.source
+        name = src.name if src else "untitled"
+        self.setWindowTitle(f"{APP_NAME} — {name}[*]")
+        self.setWindowModified(self.model.is_dirty())
+
+    def _may_discard(self) -> bool:
+        """Ask about unsaved changes; False if the user cancels."""
+        if not self.model.is_dirty():
+            return True
+        answer = QMessageBox.question(
+            self, APP_NAME, "The sweep has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_sweep(self) -> None:
+        if self._may_discard():
+            self.model.replace(SweepDraft())
+
+    def open_dialog(self) -> None:
+        if not self._may_discard():
+            return
+        start = str(self.model.source.parent) if self.model.source else str(Path.cwd())
+        path, _ = QFileDialog.getOpenFileName(self, "Open sweep", start, FILE_FILTER)
+        if path:
+            self.open_file(Path(path), ask=False)
+
+    def open_file(self, path: Path, ask: bool = True) -> bool:
+        """Load a sweep file into the forms; a problem is shown, never raised."""
+        if ask and not self._may_discard():
+            return False
+        try:
+            self.model.load(Path(path))
+        except (OSError, UnicodeDecodeError, DraftError) as exc:
+            QMessageBox.warning(self, APP_NAME, f"Cannot open {path}:\n{exc}")
+            self._forget_recent(Path(path))
+            return False
+        self._add_recent(self.model.source)
+        self.forms.validate_now()
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def save(self) -> bool:
+        if self.model.source is None:
+            return self.save_as()
+        return self._save_to(self.model.source)
+
+    def save_as(self) -> bool:
+        start = str(self.model.source or Path.cwd() / "sweep.toml")
+        path, _ = QFileDialog.getSaveFileName(self, "Save sweep as", start, FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".toml"):
+            path += ".toml"
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            target = self.model.save(path)
+        except OSError as exc:
+            QMessageBox.warning(self, APP_NAME, f"Cannot save {path}:\n{exc.strerror or exc}")
+            return False
+        self._add_recent(target)
+        self.statusBar().showMessage(f"Saved {target}", 5000)
+        return True
+
+    # -- recent files ----------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self._settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path | None) -> None:
+        if path is None:
+            return
+        items = [str(path)] + [p for p in self.recent_files() if p != str(path)]
+        self._settings.setValue("recentFiles", items[:MAX_RECENT])
+
+    def _forget_recent(self, path: Path) -> None:
+        items = [p for p in self.recent_files() if p != str(Path(path).resolve()) and p != str(path)]
+        self._settings.setValue("recentFiles", items)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for i, p in enumerate(self.recent_files()):
+            a = self.recent_menu.addAction(f"&{i + 1} {Path(p).name}  ({Path(p).parent})")
+            a.triggered.connect(lambda _=False, p=p: self.open_file(Path(p)))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- running ---------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.run_panel is not None and self.run_panel.is_running()
+
+    def _update_actions(self) -> None:
+        running = self.is_running()
+        can_run = self.run_panel is not None and self.forms.sweep is not None and not running
+        self.run_action.setEnabled(can_run)
+        if self.run_panel is None:
+            why = "The run panel is not available in this installation"
+        elif running:
+            why = "A sweep is running"
+        else:
+            why = self.forms.reason or "Run the sweep (Ctrl+R)"
+        self.run_action.setToolTip(why)
+        self.forms.run_button.setToolTip(why)
+        self.cancel_action.setEnabled(running)
+        self.rerun_action.setEnabled(self.run_panel is not None and not running)
+
+    def _on_sweep_changed(self, sweep) -> None:
+        if sweep is not None and self.run_panel is not None and not self.is_running():
+            self.run_panel.set_sweep(sweep)
+        self._update_actions()
+
+    def run(self) -> bool:
+        """Start the sweep in the run panel (False if it cannot run now)."""
+        self.forms.validate_now()
+        sweep = self.forms.sweep
+        if sweep is None or self.run_panel is None or self.is_running():
+            if self.forms.reason:
+                self.statusBar().showMessage(self.forms.reason, 8000)
+            return False
+        run = getattr(sweep, "run", None)
+        machines = sweep.machines_path() if hasattr(sweep, "machines_path") else None
+        self.tabs.setCurrentIndex(0)
+        self.run_panel.start(sweep, machines=machines, jobs=getattr(run, "jobs", None))
+        return True
+
+    def cancel(self) -> None:
+        if self.run_panel is not None:
+            self.run_panel.cancel()
+
+    def rerun_failed(self) -> None:
+        if self.run_panel is not None:
+            self.run_panel.rerun_failed()
+
+    def _on_running_changed(self, running: bool) -> None:
+        self._update_actions()
+        self.forms.setEnabled(not running)  # the sweep a run uses stays what it was
+        if not running and self._close_when_stopped:
+            self.close()
+
+    # -- window state ----------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = self._settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    def save_window_state(self) -> None:
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/state", self.saveState())
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self.is_running():
+            if not self._close_when_stopped:
+                answer = QMessageBox.question(
+                    self, APP_NAME, "A sweep is running. Cancel it and close?\n"
+                    "Points finished so far are kept.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    QMessageBox.StandardButton.No)
+                if answer != QMessageBox.StandardButton.Yes:
+                    event.ignore()
+                    return
+                self._close_when_stopped = True
+                self.statusBar().showMessage("Cancelling the run…")
+                self.run_panel.cancel()
+            event.ignore()  # closes when runningChanged(False) arrives
+            return
+        if not self._may_discard():
+            event.ignore()
+            return
+        self.save_window_state()
+        self._probe.stop()
+        event.accept()
+
+    def about(self) -> None:
+        from sweepgui import __version__ as version
+
+        QMessageBox.about(
+            self, "About sweepgui",
+            f"<h3>sweepgui {version}</h3>"
+            "<p>Parameter sweeps of a vibrating-tube (pipe) model, each point built as a Nix "
+            "derivation: cached, reproducible, and spread over remote builders.</p>"
+            f"<p>{self.nix_label.text()}<br>{self.interpreter_label.text()}</p>")
+
+
+def _placeholder(why: str) -> QLabel:
+    label = QLabel(why)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setEnabled(False)
+    return label
