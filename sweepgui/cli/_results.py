@@ -123,7 +123,7 @@ def _parse_at(items: list[str]) -> dict[str, Any]:
 def _fmt(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
-    return f"{v:.6g}"
+    return f"{v + 0.0:.6g}"  # + 0.0: no "-0"
 
 
 def _sensitivity(args: argparse.Namespace) -> int:

@@ -107,14 +107,16 @@ def write_run(
     result: Callable[[dict[str, Any]], dict[str, Any] | None] = beam_result,
     statuses: dict[int, str] | None = None,
     model: dict[str, Any] | None = None,
+    state: Path | None = None,
 ) -> Path:
     """Write ``root/state/manifest.json`` and one ``root/store/<hash>-<i>/result.json`` per point.
 
     ``dimensions``: [(name, {path: values})] in order (several paths = a zip group).
     ``result`` returning None makes a failed point (no out). ``statuses`` overrides
-    the status of some points (e.g. "queued"). Returns the state folder.
+    the status of some points (e.g. "queued"). ``state``: the state folder (default
+    ``root/state``). Returns the state folder.
     """
-    state, store = root / "state", root / "store"
+    state, store = state or root / "state", root / "store"
     state.mkdir(parents=True, exist_ok=True)
     store.mkdir(exist_ok=True)
     base = json.loads(json.dumps(DEMO))
