@@ -1,0 +1,291 @@
+"""Qt-free data behind the live plots: compact point results and the decimated spectra store.
+
+Why decimate ourselves: a repaint of 1,000 spectra x 4,000 samples as raw line vertices takes
+~250 ms here, but with overlaid curves no one can see detail finer than a pixel anyway. Each
+spectrum is reduced to min/max pairs per bin (peaks survive: resonances are what users look at),
+with the bin count chosen so that ALL curves together stay under a vertex budget. The budget
+keeps a full repaint at ~15 ms; a few curves still get full resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+VERTEX_BUDGET = 400_000
+MIN_VERTICES, MAX_VERTICES = 256, 8192
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """What the plots need of one point's result JSON (loaded off the GUI thread)."""
+
+    index: int
+    frequency: np.ndarray        # Hz
+    log_magnitude: np.ndarray    # log10 of |H| (m/N); non-positive magnitudes -> NaN
+    natural_frequencies: tuple[float, ...]
+    stable: bool = True
+
+
+def summarize_result(index: int, result: dict) -> PointResult:
+    """Reduce a result JSON (CONTRACTS: model result) to plot arrays."""
+    spec = result.get("spectrum") or {}
+    f = np.asarray(spec.get("frequency") or [], dtype=float)
+    m = np.asarray(spec.get("magnitude") or [], dtype=float)
+    n = min(len(f), len(m))
+    f, m = f[:n], m[:n]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logm = np.where(m > 0, np.log10(np.where(m > 0, m, 1.0)), np.nan)
+    nat = tuple(float(x) for x in result.get("natural_frequencies") or ())
+    return PointResult(index, f, logm, nat, bool(result.get("stable", True)))
+
+
+def vertices_per_curve(n_curves: int, budget: int = VERTEX_BUDGET) -> int:
+    """Vertex count per curve: a power of two so the level changes rarely while points arrive."""
+    if n_curves <= 0:
+        return MAX_VERTICES
+    v = MAX_VERTICES
+    while v > MIN_VERTICES and v * n_curves > budget:
+        v //= 2
+    return v
+
+
+def decimate(x: np.ndarray, y: np.ndarray, n_vertices: int,
+             x_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Min/max decimation of one curve to about ``n_vertices`` points (x sorted ascending).
+
+    With ``x_range`` only the samples inside it (plus one on each side) are kept, so zooming in
+    shows full detail again.
+    """
+    if x_range is not None and len(x):
+        lo = max(int(np.searchsorted(x, x_range[0])) - 1, 0)
+        hi = min(int(np.searchsorted(x, x_range[1])) + 1, len(x))
+        x, y = x[lo:hi], y[lo:hi]
+    n = len(x)
+    if n <= n_vertices:
+        return x, y
+    bins = max(n_vertices // 2, 1)
+    per = int(np.ceil(n / bins))
+    pad = bins * per - n
+    yy = np.concatenate([y, np.full(pad, np.nan)]).reshape(bins, per)
+    xx = np.concatenate([x, np.full(pad, x[-1])]).reshape(bins, per)
+    with np.errstate(all="ignore"):
+        all_nan = np.all(np.isnan(yy), axis=1)
+        safe = np.where(np.isnan(yy), np.inf, yy)
+        imin = np.argmin(safe, axis=1)
+        imax = np.argmax(np.where(np.isnan(yy), -np.inf, yy), axis=1)
+    # keep min and max of each bin in x order, so the polyline does not zig-zag backwards
+    first = np.minimum(imin, imax)
+    second = np.maximum(imin, imax)
+    r = np.arange(bins)
+    xo = np.stack([xx[r, first], xx[r, second]], axis=1).ravel()
+    yo = np.stack([yy[r, first], yy[r, second]], axis=1).ravel()
+    yo[np.repeat(all_nan, 2)] = np.nan
+    return xo, yo
+
+
+class SpectraStore:
+    """All finished spectra, grouped into colour buckets, each bucket one NaN-separated polyline.
+
+    ``add`` is O(new curves); ``bucket_arrays`` concatenates one bucket's pieces. ``relevel``
+    re-decimates everything when the curve count crosses a budget level or the view range changes.
+    """
+
+    def __init__(self, n_buckets: int = 16, budget: int = VERTEX_BUDGET) -> None:
+        self.n_buckets = n_buckets
+        self.budget = budget
+        self.curves: dict[int, PointResult] = {}
+        self.bucket_of: dict[int, int] = {}
+        self.x_range: tuple[float, float] | None = None
+        self.level = vertices_per_curve(0, budget)
+        self._pieces: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in range(n_buckets)]
+        self.dirty: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.curves)
+
+    def clear(self) -> None:
+        self.curves.clear()
+        self.bucket_of.clear()
+        self._pieces = [{} for _ in range(self.n_buckets)]
+        self.dirty = set(range(self.n_buckets))
+        self.level = vertices_per_curve(0, self.budget)
+
+    def _piece(self, r: PointResult) -> tuple[np.ndarray, np.ndarray]:
+        x, y = decimate(r.frequency, r.log_magnitude, self.level, self.x_range)
+        # a trailing NaN separates this curve from the next one in the same item
+        return np.append(x, np.nan), np.append(y, np.nan)
+
+    def add(self, result: PointResult, bucket: int) -> bool:
+        """Add or replace one curve; returns True when every curve was re-decimated (new level)."""
+        old = self.bucket_of.get(result.index)
+        if old is not None:
+            self._pieces[old].pop(result.index, None)
+            self.dirty.add(old)
+        self.curves[result.index] = result
+        self.bucket_of[result.index] = bucket
+        level = vertices_per_curve(len(self.curves), self.budget)
+        if level != self.level:
+            self.level = level
+            self.relevel()
+            return True
+        self._pieces[bucket][result.index] = self._piece(result)
+        self.dirty.add(bucket)
+        return False
+
+    def recolour(self, bucket_of: dict[int, int]) -> None:
+        self.bucket_of = {i: bucket_of.get(i, 0) for i in self.curves}
+        self.relevel()
+
+    def set_x_range(self, x_range: tuple[float, float] | None) -> None:
+        self.x_range = x_range
+        self.relevel()
+
+    def relevel(self) -> None:
+        self._pieces = [{} for _ in range(self.n_buckets)]
+        for i, r in self.curves.items():
+            self._pieces[self.bucket_of[i]][i] = self._piece(r)
+        self.dirty = set(range(self.n_buckets))
+
+    def bucket_arrays(self, bucket: int) -> tuple[np.ndarray, np.ndarray]:
+        pieces = self._pieces[bucket]
+        if not pieces:
+            return np.empty(0), np.empty(0)
+        xs, ys = zip(*pieces.values())
+        return np.concatenate(xs), np.concatenate(ys)
+
+    def take_dirty(self) -> set[int]:
+        d, self.dirty = self.dirty, set()
+        return d
+
+    def nearest(self, x: float, y: float, y_tolerance: float) -> int | None:
+        """Index of the curve passing closest (vertically, in log10 units) to (x, y), or None."""
+        best, best_d = None, y_tolerance
+        for i, r in self.curves.items():
+            f = r.frequency
+            if len(f) < 2 or x < f[0] or x > f[-1]:
+                continue
+            v = np.interp(x, f, r.log_magnitude)
+            d = abs(v - y)
+            if d < best_d:
+                best, best_d = i, d
+        return best
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(xmin, xmax, ymin, ymax) over every curve, ignoring NaN."""
+        if not self.curves:
+            return None
+        xs = [(r.frequency[0], r.frequency[-1]) for r in self.curves.values() if len(r.frequency)]
+        ys = [(np.nanmin(r.log_magnitude), np.nanmax(r.log_magnitude))
+              for r in self.curves.values() if np.isfinite(r.log_magnitude).any()]
+        if not xs or not ys:
+            return None
+        return (min(a for a, _ in xs), max(b for _, b in xs), min(a for a, _ in ys), max(b for _, b in ys))
+
+
+class SweepLayout:
+    """The grid of a sweep as the plots see it: dimensions, swept columns and each point's coordinates.
+
+    Parameters
+    ----------
+    dims:
+        ``[(name, [paths])]`` in the sweep's order (a zip group is one dimension with several paths).
+    shape:
+        Number of values per dimension (points are in C order over them).
+    coords:
+        Values of every swept column for each point (columns = all dims' paths in order).
+    """
+
+    def __init__(self, dims: list[tuple[str, list[str]]], shape: tuple[int, ...], coords: list[tuple]):
+        self.dims = dims
+        self.shape = tuple(shape)
+        self.coords = coords
+        self.columns = [p for _, paths in dims for p in paths]
+        self._dim_of = {p: k for k, (_, paths) in enumerate(dims) for p in paths}
+
+    @classmethod
+    def from_sweep(cls, sweep, coords: list[tuple] | None = None) -> SweepLayout:
+        dims = [(d.name, list(d.paths)) for d in sweep.dimensions()]
+        shape = tuple(len(d.values[d.paths[0]]) for d in sweep.dimensions())
+        if coords is None:
+            from .points_model import sweep_coordinates
+
+            coords = sweep_coordinates(sweep)
+        return cls(dims, shape, coords)
+
+    def __len__(self) -> int:
+        return len(self.coords)
+
+    def multi_indices(self) -> np.ndarray:
+        """(points, dims) array of every point's grid position (cached)."""
+        if getattr(self, "_multi", None) is None:
+            n = len(self.coords)
+            self._multi = (np.stack(np.unravel_index(np.arange(n), self.shape), axis=1)
+                           if self.shape else np.zeros((n, 0), dtype=int))
+        return self._multi
+
+    def group_ids(self, dim: int) -> np.ndarray:
+        """Per point, an id shared by the points that differ only along ``dim``."""
+        m = self.multi_indices()
+        other = [k for k in range(len(self.shape)) if k != dim]
+        if not other:
+            return np.zeros(len(m), dtype=int)
+        return np.ravel_multi_index(tuple(m[:, k] for k in other), tuple(self.shape[k] for k in other))
+
+    def numeric_column(self, path: str) -> np.ndarray:
+        """A column as floats (NaN where a value is not a number)."""
+        return np.array([_number(v) if _number(v) is not None else np.nan
+                         for v in self.column_values(path)], dtype=float)
+
+    def value(self, index: int, path: str):
+        return self.coords[index][self.columns.index(path)]
+
+    def column_values(self, path: str) -> list:
+        k = self.columns.index(path)
+        return [c[k] for c in self.coords]
+
+    def dim_of(self, path: str) -> int:
+        return self._dim_of[path]
+
+    def multi_index(self, index: int) -> tuple[int, ...]:
+        return tuple(int(v) for v in np.unravel_index(index, self.shape)) if self.shape else ()
+
+    def flat_index(self, multi: tuple[int, ...]) -> int | None:
+        if any(not (0 <= m < n) for m, n in zip(multi, self.shape)):
+            return None
+        return int(np.ravel_multi_index(multi, self.shape))
+
+    def neighbour(self, index: int, dim: int, step: int) -> int | None:
+        m = list(self.multi_index(index))
+        m[dim] += step
+        return self.flat_index(tuple(m))
+
+    def group_key(self, index: int, dim: int) -> tuple[int, ...]:
+        """Position along every dimension except ``dim``: points on one line of f_n versus ``dim``."""
+        m = self.multi_index(index)
+        return m[:dim] + m[dim + 1:]
+
+
+def _number(v) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v)
+
+
+def local_slope(layout: SweepLayout, freqs: dict[int, float], index: int, path: str) -> float | None:
+    """d f / d(path) at point ``index``: central difference between its finished neighbours along
+    the dimension of ``path`` (one-sided at an edge); None when no neighbour has finished."""
+    if index not in freqs:
+        return None
+    dim = layout.dim_of(path)
+    lo = layout.neighbour(index, dim, -1)
+    hi = layout.neighbour(index, dim, +1)
+    lo = lo if lo is not None and lo in freqs else index
+    hi = hi if hi is not None and hi in freqs else index
+    if lo == hi:
+        return None
+    x0, x1 = _number(layout.value(lo, path)), _number(layout.value(hi, path))
+    if x0 is None or x1 is None or x1 == x0:
+        return None
+    return (freqs[hi] - freqs[lo]) / (x1 - x0)

@@ -1,0 +1,149 @@
+"""Natural frequency of mode n versus a swept parameter, with the local slope at the selected point.
+
+One ``ScatterPlotItem`` for the points and one ``PlotCurveItem`` (``connect`` array) for the lines
+through points that differ only along the chosen parameter's dimension: both rebuilt with
+``setData`` per batch, never one item per point.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+
+from sweepgui.params import field_info
+
+from .plots_data import SweepLayout, _number, local_slope
+
+
+def unit_of(path: str) -> str:
+    try:
+        return field_info(path).unit
+    except Exception:  # noqa: BLE001 - a path the parameter models do not know: no unit
+        return ""
+
+
+def slope_text(mode: int, path: str, slope: float | None) -> str:
+    """E.g. ``df1/d(fluid.density) = -0.153 Hz per kg/m3``."""
+    if slope is None:
+        return f"df{mode}/d({path}): select a point with a finished neighbour"
+    unit = unit_of(path)
+    per = f" per {unit}" if unit and unit != "1" else " per unit"
+    return f"df{mode}/d({path}) = {slope:.4g} Hz{per}"
+
+
+class ModesView(pg.PlotWidget):
+    """f_n versus one swept parameter. ``pointClicked(int)`` gives the sweep index clicked."""
+
+    pointClicked = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.layout_: SweepLayout | None = None
+        self.freqs: dict[int, tuple[float, ...]] = {}
+        self.mode = 1
+        self.path: str | None = None
+        self.selected: int | None = None
+        self.describe: Callable[[int], str] = lambda i: f"point {i}"
+        self._cache_key = None
+        pi = self.getPlotItem()
+        pi.showGrid(x=True, y=True, alpha=0.2)
+        pi.setLabel("left", "f1", units="Hz")
+        self._lines = pg.PlotCurveItem(pen=pg.mkPen("#90a4ae", width=1))
+        self._points = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#1565c0"), brush=pg.mkBrush("#42a5f5"),
+                                          hoverable=True, tip=None)
+        self._sel = pg.ScatterPlotItem(size=13, pen=pg.mkPen("#d50000", width=2), brush=None)
+        self.addItem(self._lines)
+        self.addItem(self._points)
+        self.addItem(self._sel)
+        self._slope = pg.TextItem("", color="#212121", anchor=(0, 0))
+        self._slope.setParentItem(pi.vb)  # fixed in the view's corner, not in data coordinates
+        self._slope.setPos(6, 4)
+        self._points.sigClicked.connect(self._on_clicked)
+        self._points.sigHovered.connect(self._on_hovered)
+
+    @property
+    def slope_label(self) -> str:
+        return self._slope.textItem.toPlainText()
+
+    def set_layout(self, layout: SweepLayout | None) -> None:
+        self.layout_ = layout
+        self.freqs.clear()
+        self.selected = None
+        if layout is not None and layout.columns and (self.path not in layout.columns):
+            self.path = next((c for c in layout.columns
+                              if _number(layout.value(0, c)) is not None), layout.columns[0])
+        self.refresh()
+
+    def set_path(self, path: str) -> None:
+        self.path = path
+        self.refresh()
+
+    def set_mode(self, mode: int) -> None:
+        self.mode = max(int(mode), 1)
+        self.refresh()
+
+    def add_frequencies(self, items: dict[int, tuple[float, ...]]) -> None:
+        self.freqs.update(items)
+        self.refresh()
+
+    def set_selected(self, index: int | None) -> None:
+        self.selected = index
+        self._update_selection()
+
+    def _fn(self) -> dict[int, float]:
+        k = self.mode - 1
+        return {i: f[k] for i, f in self.freqs.items() if len(f) > k}
+
+    def refresh(self) -> None:
+        lay, path = self.layout_, self.path
+        pi = self.getPlotItem()
+        pi.setLabel("left", f"f{self.mode}", units="Hz")
+        if lay is None or path is None or path not in lay.columns:
+            self._points.setData([])
+            self._lines.setData([], [])
+            self._update_selection()
+            return
+        if self._cache_key != (id(lay), path):
+            # per-point x values and line ids, computed once per layout and parameter
+            self._cache_key = (id(lay), path)
+            self._x_all = lay.numeric_column(path)
+            self._gid_all = lay.group_ids(lay.dim_of(path))
+        unit = unit_of(path)
+        pi.setLabel("bottom", f"{path} ({unit})" if unit else path)
+        fn = self._fn()
+        idx = np.fromiter(fn.keys(), dtype=int, count=len(fn))
+        ys = np.fromiter(fn.values(), dtype=float, count=len(fn))
+        xs = self._x_all[idx] if len(idx) else np.empty(0)
+        keep = np.isfinite(xs) & np.isfinite(ys)
+        idx, xs, ys = idx[keep], xs[keep], ys[keep]
+        self._points.setData(xs, ys, data=idx)
+        if len(idx) > 1:
+            g = self._gid_all[idx]
+            order = np.lexsort((xs, g))  # by line, then along x
+            g = g[order]
+            connect = np.append(g[:-1] == g[1:], False)
+            self._lines.setData(xs[order], ys[order], connect=connect)
+        else:
+            self._lines.setData([], [])
+        self._update_selection()
+
+    def _update_selection(self) -> None:
+        lay, path, i = self.layout_, self.path, self.selected
+        fn = self._fn()
+        if lay is None or path is None or i is None or i not in fn or _number(lay.value(i, path)) is None:
+            self._sel.setData([])
+            self._slope.setText("" if path is None else slope_text(self.mode, path, None))
+            return
+        self._sel.setData([float(lay.value(i, path))], [fn[i]])
+        self._slope.setText(slope_text(self.mode, path, local_slope(lay, fn, i, path)))
+
+    def _on_clicked(self, item, points, ev=None) -> None:
+        if len(points):
+            self.pointClicked.emit(int(points[0].data()))
+
+    def _on_hovered(self, item, points, ev=None) -> None:
+        self.setToolTip(self.describe(int(points[0].data())) if len(points) else "")

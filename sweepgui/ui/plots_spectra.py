@@ -1,0 +1,196 @@
+"""Live overlay of every finished point's spectrum, coloured by a swept parameter.
+
+A fixed set of ``PlotCurveItem`` s, one per colour bucket, is created once; new spectra are
+appended to their bucket's NaN-separated polyline and the item is updated with ``setData``.
+Decimation (``plots_data.SpectraStore``) keeps the total vertex count under a budget, and
+re-decimates for the visible x range after a zoom, which is what ``clipToView`` /
+``autoDownsample`` do for a single ``PlotDataItem`` (they cannot for NaN-joined curves).
+Auto-range stays off; the view follows the data bounds only until the user zooms or pans.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+
+from .colormaps import ColourScale
+from .plots_data import PointResult, SpectraStore, decimate
+
+N_BUCKETS = 16
+HOVER_PIXELS = 6  # a curve within this many pixels of the cursor counts as hit
+
+
+class SpectraView(pg.PlotWidget):
+    """Magnitude (log axis) versus frequency of every finished point.
+
+    Signals
+    -------
+    pointClicked(int)
+        The sweep index of the curve clicked (nearest curve within a few pixels).
+    """
+
+    pointClicked = Signal(int)
+
+    def __init__(self, parent=None, n_buckets: int = N_BUCKETS) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.store = SpectraStore(n_buckets)
+        self.describe: Callable[[int], str] = lambda i: f"point {i}"
+        self._scale: ColourScale | None = None
+        self._values: dict[int, object] = {}   # sweep index -> value of the colour parameter
+        self._user_view = False                # True once the user zoomed or panned
+        self._setting_range = False
+        self._selected: int | None = None
+        pi = self.getPlotItem()
+        pi.setLabel("bottom", "frequency", units="Hz")
+        pi.setLabel("left", "|H| (m/N)")
+        pi.showGrid(x=True, y=True, alpha=0.2)
+        left = pi.getAxis("left")
+        left.setLogMode(True)  # data are log10 values; the axis labels them as powers of ten
+        left.enableAutoSIPrefix(False)
+        pi.vb.disableAutoRange()
+        pi.setMenuEnabled(True)
+        self._items = []
+        for _ in range(n_buckets):
+            item = pg.PlotCurveItem(connect="finite", antialias=False)
+            self.addItem(item)
+            self._items.append(item)
+        self._highlight = pg.PlotCurveItem(pen=pg.mkPen("#d50000", width=3), connect="finite")
+        self._highlight.setZValue(10)
+        self.addItem(self._highlight)
+        self._bar = pg.ColorBarItem(values=(0, 1), colorMap=self._colormap(), interactive=False,
+                                    width=14, colorMapMenu=False)
+        pi.layout.addItem(self._bar, 2, 5)
+        pi.layout.setColumnFixedWidth(4, 5)
+        self._bar.hide()
+        self._apply_pens()
+        self._rerange = QTimer(self)
+        self._rerange.setSingleShot(True)
+        self._rerange.setInterval(150)
+        self._rerange.timeout.connect(self._on_rerange)
+        pi.vb.sigRangeChangedManually.connect(self._on_user_range)
+        pi.vb.sigXRangeChanged.connect(self._on_x_range)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+
+    # -- colours ------------------------------------------------------------------------------
+    def _colormap(self) -> pg.ColorMap:
+        cols = ColourScale([0.0, 1.0], self.store.n_buckets).colours
+        return pg.ColorMap(np.linspace(0, 1, len(cols)), cols)
+
+    def _apply_pens(self) -> None:
+        cols = ColourScale([0.0, 1.0], self.store.n_buckets).colours
+        for item, c in zip(self._items, cols):
+            item.setPen(pg.mkPen(tuple(int(v) for v in c), width=1))
+
+    def set_colour_by(self, label: str, values: dict[int, object], all_values) -> None:
+        """Colour curves by one parameter: ``values`` per sweep index, ``all_values`` its range."""
+        self._values = dict(values)
+        self._scale = ColourScale(list(all_values), self.store.n_buckets) if label else None
+        if self._scale is not None and self._scale.categories is None:
+            self._bar.setLevels((self._scale.lo, self._scale.hi))
+            self._bar.axis.setLabel(label)
+            self._bar.show()
+        else:
+            self._bar.hide()
+        self.store.recolour({i: self._bucket(i) for i in self.store.curves})
+        self._refresh()
+
+    def _bucket(self, index: int) -> int:
+        if self._scale is None or index not in self._values:
+            return 0
+        return self._scale.bucket(self._values[index])
+
+    # -- data ---------------------------------------------------------------------------------
+    def clear_curves(self) -> None:
+        self.store.clear()
+        self._selected = None
+        self._highlight.setData([], [])
+        self._user_view = False
+        self._refresh()
+
+    def add_results(self, results: list[PointResult]) -> None:
+        """Add a batch of finished points (one ``setData`` per touched bucket)."""
+        for r in results:
+            if len(r.frequency):
+                self.store.add(r, self._bucket(r.index))
+        self._refresh()
+        if self._selected is not None and any(r.index == self._selected for r in results):
+            self.set_selected(self._selected)
+
+    def _refresh(self) -> None:
+        for b in self.store.take_dirty():
+            x, y = self.store.bucket_arrays(b)
+            self._items[b].setData(x, y, connect="finite")
+        if not self._user_view:
+            self._fit_view()
+
+    def _fit_view(self) -> None:
+        bounds = self.store.bounds()
+        if bounds is None:
+            return
+        x0, x1, y0, y1 = bounds
+        pad = 0.05 * max(y1 - y0, 1e-12)
+        self._setting_range = True
+        try:
+            self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0 - pad, y1 + pad), padding=0)
+        finally:
+            self._setting_range = False
+
+    def reset_view(self) -> None:
+        """Follow the data again (undo the user's zoom)."""
+        self._user_view = False
+        if self.store.x_range is not None:
+            self.store.set_x_range(None)
+        self._refresh()
+
+    def _on_user_range(self, *_) -> None:
+        self._user_view = True
+
+    def _on_x_range(self, *_) -> None:
+        if not self._setting_range:
+            self._rerange.start()
+
+    def _on_rerange(self) -> None:
+        bounds = self.store.bounds()
+        x0, x1 = self.getPlotItem().vb.viewRange()[0]
+        full = bounds is None or (x0 <= bounds[0] and x1 >= bounds[1])
+        new = None if full else (x0, x1)
+        if new != self.store.x_range:
+            self.store.set_x_range(new)
+            for b in self.store.take_dirty():
+                x, y = self.store.bucket_arrays(b)
+                self._items[b].setData(x, y, connect="finite")
+
+    # -- selection and hover ------------------------------------------------------------------
+    def set_selected(self, index: int | None) -> None:
+        """Draw the selected point's spectrum on top, at full resolution."""
+        self._selected = index
+        r = self.store.curves.get(index) if index is not None else None
+        if r is None:
+            self._highlight.setData([], [])
+            return
+        x, y = decimate(r.frequency, r.log_magnitude, 8192)
+        self._highlight.setData(x, y, connect="finite")
+
+    def curve_at(self, scene_pos) -> int | None:
+        vb = self.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        px = vb.viewPixelSize()[1]
+        return self.store.nearest(p.x(), p.y(), HOVER_PIXELS * px)
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        i = self.curve_at(scene_pos)
+        self.setToolTip("" if i is None else self.describe(i))
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != pg.QtCore.Qt.MouseButton.LeftButton:
+            return
+        i = self.curve_at(event.scenePos())
+        if i is not None:
+            self.pointClicked.emit(i)

@@ -1,0 +1,345 @@
+"""The run panel: Run / Cancel / Rerun failed, progress with counts and ETA, the per-point table,
+the selected point's log, and the live plots (``plot_panel``).
+
+All engine work happens in ``RunController`` (worker threads); this widget only renders batches
+of events. Errors are shown where they happen: the failed row turns red (tooltip: log tail), the
+message line says what failed, and ``message(str)`` tells the main window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
+    QProgressBar, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+)
+
+from sweepgui.nix import events as ev
+
+from .plots import PlotPanel
+from .plots_data import SweepLayout
+from .points_model import STATUSES, IndexRole, PointRows, PointsFilterProxy, PointsTableModel
+from .worker import PlanOutcome, ResultLoaded, ResultMissing, RunController, RunCrashed
+
+
+def _eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    return f" — ETA {s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f" — ETA {s // 60}:{s % 60:02d}"
+
+
+class RunPanel(QWidget):
+    """Runs a sweep and shows it live (see CONTRACTS.md, GUI).
+
+    Parameters
+    ----------
+    parent:
+        Parent widget.
+    engine_factory:
+        ``callable(sweep) -> Engine``; default ``sweepgui.nix.Engine()`` (tests pass one with a
+        temporary state folder).
+    """
+
+    runningChanged = Signal(bool)
+    planReady = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, parent=None, engine_factory=None) -> None:
+        super().__init__(parent)
+        self._sweep = None
+        self._machines: Path | None = None
+        self._jobs: int | None = None
+        self._blocked: str | None = None
+        self._progress: ev.Progress | None = None
+        self._selected: int | None = None
+        self._layout_sweep = None
+        self.controller = RunController(engine_factory, parent=self)
+        self.rows = PointRows()
+        self.table_model = PointsTableModel(self.rows, self)
+        self.proxy = PointsFilterProxy(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.plot_panel = PlotPanel()
+        self._build()
+        self.controller.eventsReady.connect(self._on_events)
+        self.controller.runningChanged.connect(self._on_running)
+        self.controller.planReady.connect(self._on_plan)
+        self.plot_panel.pointClicked.connect(self.select_point)
+        self._update_buttons()
+
+    # -- widgets ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Build every point of the sweep with Nix (cached points are reused)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the builds; finished points stay in the store")
+        self.rerun_button = QPushButton("Rerun failed")
+        self.rerun_button.setToolTip("Build again only the points that failed or were cancelled")
+        self.run_button.clicked.connect(lambda: self.start(self._sweep, self._machines, self._jobs))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.rerun_button.clicked.connect(self.rerun_failed)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("no run yet")
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        top = QHBoxLayout()
+        for b in (self.run_button, self.cancel_button, self.rerun_button):
+            top.addWidget(b)
+        top.addWidget(self.progress, 1)
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter points (any column)…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("all statuses", None)
+        for s in STATUSES:
+            self.status_filter.addItem(s, s)
+        self.status_filter.currentIndexChanged.connect(
+            lambda _: self.proxy.set_status(self.status_filter.currentData()))
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_edit, 1)
+        filters.addWidget(self.status_filter)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
+
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(2000)
+        self.log_view.setPlaceholderText("Select a point to see its build log")
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addLayout(filters)
+        inner = QSplitter(Qt.Orientation.Vertical)
+        inner.addWidget(self.table)
+        inner.addWidget(self.log_view)
+        inner.setStretchFactor(0, 3)
+        inner.setStretchFactor(1, 1)
+        ll.addWidget(inner, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.plot_panel)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([480, 900])
+        split.setChildrenCollapsible(False)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.message_label)
+        lay.addWidget(split, 1)
+
+    # -- public API (CONTRACTS.md) ------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.controller.is_running()
+
+    def set_sweep(self, sweep) -> None:
+        """Show ``sweep``'s points as planned; the engine's plan (cached or not) follows off-thread."""
+        self._sweep = sweep
+        if sweep is not None and not self.is_running():
+            self.controller.request_plan(sweep)
+        self._update_buttons()
+
+    def set_run_blocked(self, reason: str | None) -> None:
+        """Disable Run with ``reason`` as its tooltip (e.g. invalid input in the forms); None enables."""
+        self._blocked = reason
+        self._update_buttons()
+
+    def start(self, sweep=None, machines: Path | None = None, jobs: int | None = None) -> None:
+        """Run ``sweep`` (default: the one from ``set_sweep``) off the GUI thread."""
+        sweep = sweep if sweep is not None else self._sweep
+        if sweep is None or self.is_running():
+            return
+        self._sweep, self._machines, self._jobs = sweep, machines, jobs
+        try:
+            layout = SweepLayout.from_sweep(sweep)
+        except Exception as exc:  # noqa: BLE001 - a sweep the user can fix: say why, no traceback
+            self._say(f"cannot run: {exc}", error=True)
+            return
+        self._set_layout(sweep, layout)
+        self.rows.mark_queued(None)
+        self.table_model.rows_changed(range(len(self.rows.rows)))
+        self._progress = None
+        self._say(f"running {len(layout)} points…")
+        self.controller.start(sweep, machines=machines, jobs=jobs)
+        self._update_progress()
+
+    def cancel(self) -> None:
+        """Stop the run; ``runningChanged(False)`` follows when every Nix process has ended."""
+        if self.is_running():
+            self.controller.cancel()
+            self.cancel_button.setEnabled(False)
+            self._say("cancelling…")
+
+    def rerun_failed(self) -> None:
+        """Build again the points that failed or were cancelled (``Engine.run(only=...)``)."""
+        if self.is_running() or self._sweep is None:
+            return
+        only = self.rows.failed_indices()
+        if not only:
+            self._say("no failed points to rerun")
+            return
+        self.rows.mark_queued(only)
+        self.table_model.rows_changed(only)
+        self._say(f"rerunning {len(only)} failed point(s)…")
+        self.controller.start(self._sweep, machines=self._machines, jobs=self._jobs, only=set(only))
+        self._update_progress()
+
+    def shutdown(self, timeout_s: float = 15.0) -> bool:
+        """Cancel and wait for the worker threads (for closing the window)."""
+        return self.controller.shutdown(timeout_s)
+
+    def select_point(self, index: int) -> None:
+        """Select the table row of sweep point ``index`` (e.g. after a click on its curve)."""
+        if not (0 <= index < len(self.rows.rows)):
+            return
+        proxy_index = self.proxy.mapFromSource(self.table_model.index(index, 0))
+        if not proxy_index.isValid():  # filtered out: show it rather than select nothing
+            self.filter_edit.clear()
+            self.status_filter.setCurrentIndex(0)
+            proxy_index = self.proxy.mapFromSource(self.table_model.index(index, 0))
+        self.table.selectionModel().setCurrentIndex(
+            proxy_index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(proxy_index)
+
+    def selected_point(self) -> int | None:
+        return self._selected
+
+    # -- internals ----------------------------------------------------------------------------
+    def _set_layout(self, sweep, layout: SweepLayout, names=()) -> None:
+        if self._layout_sweep is sweep and len(self.rows.rows) == len(layout):
+            return
+        self._layout_sweep = sweep
+        self.rows.reset(layout.columns, layout.coords, names)
+        self.table_model.reset()
+        self.table.resizeColumnsToContents()
+        self.plot_panel.set_layout(layout)
+        self._selected = None
+        self.log_view.clear()
+
+    def _on_plan(self, outcome: PlanOutcome) -> None:
+        if self.is_running() or outcome.sweep is not self._sweep:
+            return
+        if outcome.error:
+            self._say(f"cannot plan this sweep: {outcome.error}", error=True)
+        if outcome.layout is None:
+            return
+        self._layout_sweep = None
+        self._set_layout(outcome.sweep, outcome.layout)
+        if outcome.plan is not None:
+            self.rows.apply_plan(outcome.plan)
+            self.table_model.rows_changed(range(len(self.rows.rows)))
+            self._say(f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
+                      f"{outcome.plan.to_build} to build")
+            self.planReady.emit(outcome.plan)
+        self._update_progress()
+
+    def _on_events(self, batch: list) -> None:
+        changed: set[int] = set()
+        results = []
+        for item in batch:
+            if isinstance(item, ResultLoaded):
+                results.append(item.result)
+            elif isinstance(item, ResultMissing):
+                self.rows.rows[item.index].error = item.message
+                changed.add(item.index)
+                self._say(item.message, error=True)
+            elif isinstance(item, RunCrashed):
+                self._say(f"the run stopped: {item.message}", error=True)
+            elif isinstance(item, ev.Progress):
+                self._progress = item
+            elif isinstance(item, ev.RunMessage):
+                self._say(item.text, error=item.level == "error")
+            elif isinstance(item, ev.RunFinished):
+                changed.update(self.rows.finish(item.cancelled))
+                self._say(self._summary(item), error=item.failed > 0)
+            else:
+                i = self.rows.apply(item)
+                if i is not None:
+                    changed.add(i)
+                if isinstance(item, ev.PointFailed):
+                    self._say(f"point {item.index} failed: {item.reason}", error=True)
+        self.table_model.rows_changed(changed)
+        self.plot_panel.add_results(results)
+        if self._selected in changed:
+            self._show_log(self._selected)
+        self._update_progress()
+
+    def _summary(self, f: ev.RunFinished) -> str:
+        what = "cancelled" if f.cancelled else "finished"
+        return (f"{what}: {f.built} built, {f.cached} cached, {f.failed} failed of {f.points} "
+                f"in {f.seconds:.1f} s")
+
+    def _on_running(self, running: bool) -> None:
+        if not running:
+            self.rows.finish(cancelled=True)  # anything the engine did not report on
+            self.table_model.rows_changed(range(len(self.rows.rows)))
+            self._progress = None
+            self._update_progress()
+        self._update_buttons()
+        self.runningChanged.emit(running)
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        can_run = self._sweep is not None and not running and self._blocked is None
+        self.run_button.setEnabled(can_run)
+        self.run_button.setToolTip(self._blocked or "Build every point of the sweep with Nix "
+                                                    "(cached points are reused)")
+        self.cancel_button.setEnabled(running)
+        self.rerun_button.setEnabled(not running and self._sweep is not None
+                                     and bool(self.rows.failed_indices()))
+
+    def _update_progress(self) -> None:
+        c = self.rows.counts()
+        total = len(self.rows.rows)
+        failed = c["failed"] + c["cancelled"]
+        done = c["cached"] + c["built"] + failed
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        eta = self._progress.eta_seconds if self._progress is not None and self.is_running() else None
+        self.progress.setFormat(
+            f"%p% — {c['cached']} cached, {c['built']} built, {c['running']} running, {failed} failed, "
+            f"{c['queued'] + c['planned']} queued{_eta_text(eta)}")
+
+    def _on_current_row(self, current, _previous) -> None:
+        i = current.data(IndexRole) if current.isValid() else None
+        self._selected = i
+        self.plot_panel.set_selected(i)
+        self._show_log(i)
+
+    def _show_log(self, index: int | None) -> None:
+        if index is None:
+            self.log_view.clear()
+            return
+        row = self.rows.rows[index]
+        head = [f"# point {index} ({row.name}): {row.status}" + (f" on {row.machine}" if row.machine else "")]
+        if row.error:
+            head.append(f"# error: {row.error}")
+        if row.store_path:
+            head.append(f"# {row.store_path}")
+        self.log_view.setPlainText("\n".join(head + list(row.log)))
+        self.log_view.verticalScrollBar().setValue(self.log_view.verticalScrollBar().maximum())
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message_label.setText(text)
+        self.message_label.setStyleSheet("color: #c62828;" if error else "")
+        self.message.emit(text)

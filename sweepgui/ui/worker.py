@@ -1,0 +1,276 @@
+"""The bridge between the engine (a plain generator of events) and the GUI thread.
+
+``RunController`` lives on the GUI thread. For each run (and each plan) it starts a QThread with
+a worker object (created without a parent, then moved to the thread) that iterates
+``Engine.run``/``Engine.plan``. The worker never touches widgets: it appends events to a
+lock-protected buffer and emits one queued ``wake`` signal when the buffer turns non-empty. The
+controller drains the buffer at most every ``interval_ms`` and emits the batch as ``eventsReady``:
+a burst of 10,000 cached points costs a few batches, not 10,000 queued signals. Result JSON files
+are read in the worker (``PointResult`` arrays), so the GUI thread never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from sweepgui.nix import events as ev
+
+from .plots_data import PointResult, SweepLayout, summarize_result
+
+
+@dataclass(frozen=True)
+class ResultLoaded:
+    """A point's result, loaded by the worker right after its PointFinished/PointCached event."""
+
+    index: int
+    result: PointResult
+
+
+@dataclass(frozen=True)
+class ResultMissing:
+    """A finished point whose result could not be read (message names the path and the reason)."""
+
+    index: int
+    message: str
+
+
+@dataclass(frozen=True)
+class RunCrashed:
+    """The engine raised: the run is over. ``message`` is for the user, ``detail`` for the log."""
+
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What a plan request produced: the engine's plan (or None with an error) and the table rows."""
+
+    sweep: Any
+    plan: Any
+    layout: SweepLayout | None
+    error: str = ""
+
+
+def _default_engine(sweep):
+    from sweepgui.nix import Engine
+
+    return Engine()
+
+
+def _user_message(exc: BaseException) -> str:
+    # errors users can cause carry their own message (SweepError, ParameterError, ...)
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, (ValueError, OSError, RuntimeError)) else f"{type(exc).__name__}: {text}"
+
+
+class _Buffer:
+    """Events from the worker thread, taken in batches by the GUI thread."""
+
+    def __init__(self) -> None:
+        self._items: list = []
+        self._lock = threading.Lock()
+
+    def put(self, item) -> bool:
+        """Append; True when the buffer was empty (the GUI must be woken)."""
+        with self._lock:
+            self._items.append(item)
+            return len(self._items) == 1
+
+    def take(self) -> list:
+        with self._lock:
+            items, self._items = self._items, []
+            return items
+
+
+class RunWorker(QObject):
+    """Iterates ``engine.run`` on its own thread; see the module docstring."""
+
+    wake = Signal()
+    done = Signal()
+
+    def __init__(self, engine, sweep, machines, jobs, only, cancel: threading.Event, buffer: _Buffer):
+        super().__init__()  # no parent: it is moved to its thread
+        self._engine, self._sweep, self._machines, self._jobs = engine, sweep, machines, jobs
+        self._only, self._cancel, self._buffer = only, cancel, buffer
+
+    def _put(self, item) -> None:
+        if self._buffer.put(item):
+            self.wake.emit()
+
+    def _load(self, index: int, store_path: str) -> None:
+        from sweepgui.nix.store import read_result
+
+        try:
+            self._put(ResultLoaded(index, summarize_result(index, read_result(store_path))))
+        except Exception as exc:  # noqa: BLE001 - a broken result must not end the run
+            self._put(ResultMissing(index, f"point {index}: cannot read the result in {store_path}: {exc}"))
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            events = self._engine.run(self._sweep, jobs=self._jobs, machines=self._machines,
+                                      cancel=self._cancel, only=self._only)
+            for e in events:
+                self._put(e)
+                if isinstance(e, (ev.PointFinished, ev.PointCached)):
+                    self._load(e.index, e.store_path)
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, never a traceback dialog
+            self._put(RunCrashed(_user_message(exc), traceback.format_exc()))
+        finally:
+            self.done.emit()
+
+
+class PlanWorker(QObject):
+    """Runs ``engine.plan`` and computes the table's coordinates on its own thread."""
+
+    done = Signal(object)
+
+    def __init__(self, engine_factory, sweep):
+        super().__init__()
+        self._factory, self._sweep = engine_factory, sweep
+
+    @Slot()
+    def run(self) -> None:
+        layout, plan, error = None, None, ""
+        try:
+            layout = SweepLayout.from_sweep(self._sweep)
+            plan = self._factory(self._sweep).plan(self._sweep)
+        except Exception as exc:  # noqa: BLE001 - shown in the panel's message line
+            error = _user_message(exc)
+        self.done.emit(PlanOutcome(self._sweep, plan, layout, error))
+
+
+class RunController(QObject):
+    """Starts runs and plans off the GUI thread and delivers their events in rate-limited batches.
+
+    Signals
+    -------
+    eventsReady(list)
+        A batch of engine events, ``ResultLoaded``, ``ResultMissing`` and ``RunCrashed`` items.
+    planReady(object)
+        A ``PlanOutcome`` (its ``plan`` is the engine's Plan, or None with ``error`` set).
+    runningChanged(bool)
+    """
+
+    eventsReady = Signal(list)
+    planReady = Signal(object)
+    runningChanged = Signal(bool)
+
+    def __init__(self, engine_factory: Callable | None = None, interval_ms: int = 80, parent=None):
+        super().__init__(parent)
+        self.engine_factory = engine_factory or _default_engine
+        self.interval_ms = interval_ms
+        self._buffer = _Buffer()
+        self._cancel = threading.Event()
+        self._thread: QThread | None = None
+        self._worker: RunWorker | None = None
+        self._plan_thread: QThread | None = None
+        self._plan_worker: PlanWorker | None = None
+        self._pending_plan = None
+        self._last_drain = 0.0
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.timeout.connect(self._drain)
+
+    # -- runs ---------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, sweep, machines: Path | None = None, jobs: int | None = None,
+              only: set[int] | None = None) -> None:
+        if self._thread is not None:
+            raise RuntimeError("a run is already going")
+        self._cancel = threading.Event()
+        engine = self.engine_factory(sweep)
+        self._thread = QThread()
+        self._thread.setObjectName("sweepgui-run")
+        self._worker = RunWorker(engine, sweep, machines, jobs, only, self._cancel, self._buffer)
+        self._worker.moveToThread(self._thread)
+        self._worker.wake.connect(self._on_wake)
+        self._worker.done.connect(self._on_done)
+        self._thread.started.connect(self._worker.run)
+        self._thread.start()
+        self.runningChanged.emit(True)
+
+    def cancel(self) -> None:
+        """Ask the engine to stop (it kills its Nix processes); ``runningChanged(False)`` follows."""
+        self._cancel.set()
+
+    def _on_wake(self) -> None:
+        if self._drain_timer.isActive():
+            return
+        wait = self.interval_ms - (time.monotonic() - self._last_drain) * 1000.0
+        self._drain_timer.start(max(0, int(wait)))
+
+    def _drain(self) -> None:
+        self._last_drain = time.monotonic()
+        items = self._buffer.take()
+        if items:
+            self.eventsReady.emit(items)
+
+    def _on_done(self) -> None:
+        if self._thread is None:  # already handled by shutdown()
+            return
+        self._drain_timer.stop()
+        self._drain()
+        thread, self._thread, self._worker = self._thread, None, None
+        if thread is not None:
+            thread.quit()
+            thread.wait()
+        self.runningChanged.emit(False)
+
+    # -- plans --------------------------------------------------------------------------------
+    def request_plan(self, sweep) -> None:
+        """Plan ``sweep`` off the GUI thread; while a plan runs, only the latest request is kept."""
+        if self._plan_thread is not None:
+            self._pending_plan = sweep
+            return
+        self._plan_thread = QThread()
+        self._plan_thread.setObjectName("sweepgui-plan")
+        self._plan_worker = PlanWorker(self.engine_factory, sweep)
+        self._plan_worker.moveToThread(self._plan_thread)
+        self._plan_worker.done.connect(self._on_plan_done)
+        self._plan_thread.started.connect(self._plan_worker.run)
+        self._plan_thread.start()
+
+    def _on_plan_done(self, outcome: PlanOutcome) -> None:
+        if self._plan_thread is None:  # shut down meanwhile
+            return
+        thread, self._plan_thread, self._plan_worker = self._plan_thread, None, None
+        if thread is not None:
+            thread.quit()
+            thread.wait()
+        pending, self._pending_plan = self._pending_plan, None
+        if pending is not None:
+            self.request_plan(pending)  # a newer sweep: this outcome is stale
+        else:
+            self.planReady.emit(outcome)
+
+    def is_planning(self) -> bool:
+        return self._plan_thread is not None
+
+    # -- shutdown -----------------------------------------------------------------------------
+    def shutdown(self, timeout_s: float = 15.0) -> bool:
+        """Cancel and wait for every thread (e.g. when the window closes); True if all stopped."""
+        self._cancel.set()
+        self._pending_plan = None
+        ok = True
+        for th in (self._thread, self._plan_thread):
+            if th is not None:
+                th.quit()  # the worker's loop returns first; quit then ends the thread's event loop
+                ok = th.wait(int(timeout_s * 1000)) and ok
+        self._drain_timer.stop()
+        # deliver what is left (e.g. RunFinished) and the final signals
+        if self._thread is not None and ok:
+            self._on_done()
+        if self._plan_thread is not None and ok:
+            self._plan_thread = self._plan_worker = None
+        return ok
