@@ -46,6 +46,7 @@ class Engine:
     def __init__(self, state_dir: Path | None = None, nix_options: dict | None = None):
         self._state_dir = Path(state_dir) if state_dir else None
         self._user_options = dict(nix_options or {})
+        self._display = lambda uri: uri  # builder URI as Nix reports it -> as the user wrote it
 
     # -- setup ----------------------------------------------------------------------------
     def state_dir(self, sweep) -> Path:
@@ -123,10 +124,16 @@ class Engine:
     def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
                machines: Path | None, cancel: threading.Event):
         opts = self.options(plan.interpreter)
-        ssh_extra = ""
+        env = nix_env()
+        builder_args: list[str] = []
+        self._display = lambda uri: uri
         if machines:
-            opts["builders"] = f"@{Path(machines).resolve()}"
-            ssh_extra = _machines_ssh_options(Path(machines))
+            from .machines_nix import builder_setup
+
+            setup = builder_setup(machines, workdir=st.state_dir / "builders")
+            builder_args = list(setup.args)
+            env.update(setup.env)
+            self._display = setup.display_name
         with tempfile.TemporaryDirectory(prefix="sweepgui-build-") as tmp:
             points_file = Path(tmp) / "points.json"
             write_points_file(points_file, [(plan.points[i].name, plan.points[i].parameters_json)
@@ -134,8 +141,8 @@ class Engine:
             args = [nix_command("nix-build"), str(sweep_nix()), "-A", "aggregate",
                     "--argstr", "pointsFile", str(points_file), *plan.nix_args,
                     "--no-out-link", "--log-format", "internal-json", "--keep-going",
-                    "--max-jobs", str(jobs), *option_args(opts)]
-            proc = NixProcess(args, nix_env(ssh_extra))
+                    "--max-jobs", str(jobs), *builder_args, *option_args(opts)]
+            proc = NixProcess(args, env)
             parser = LogParser()
             last_progress = time.monotonic()
             try:
@@ -164,7 +171,7 @@ class Engine:
 
     def _handle(self, ev, st: RunState, parser: LogParser, roots: RootAdder):
         if isinstance(ev, DrvStarted):
-            yield from st.started(ev.drv, ev.machine)
+            yield from st.started(ev.drv, self._display(ev.machine))
         elif isinstance(ev, DrvLog):
             for i in st.indices(ev.drv):
                 yield PointLog(i, ev.line)
@@ -172,29 +179,13 @@ class Engine:
             yield from st.stopped(ev.drv, parser.tail_of(ev.drv), roots)
         elif isinstance(ev, DrvFailed):
             yield from st.failed(ev.drv, ev.exit_code, ev.reason, parser.tail_of(ev.drv),
-                                 ev.machine or parser.machine_of(ev.drv))
+                                 self._display(ev.machine or parser.machine_of(ev.drv)))
         elif isinstance(ev, DependenciesFailed):
             pass  # the aggregator: its inputs' failures were reported one by one
         elif isinstance(ev, NixMessage):
             if ev.level in ("error", "warning") and "sweepgui-sweep.drv" not in ev.text:
                 st.messages.append(ev.text)
                 yield RunMessage(ev.level, ev.text)
-
-
-def _machines_ssh_options(machines: Path) -> str:
-    """Extra NIX_SSHOPTS from the MACHINES stream's helper, when it offers them."""
-    try:
-        from . import machines_nix  # type: ignore[attr-defined]
-    except ImportError:
-        return ""
-    fn = getattr(machines_nix, "ssh_options", None) or getattr(machines_nix, "nix_sshopts", None)
-    if fn is None:
-        return ""
-    try:
-        value = fn(machines)
-    except Exception:  # noqa: BLE001 - a helper's trouble must not stop the build
-        return ""
-    return value if isinstance(value, str) else " ".join(value or ())
 
 
 def _initial_manifest(sweep, plan: Plan, state_dir: Path, only: set[int] | None) -> dict:

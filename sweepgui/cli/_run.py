@@ -1,0 +1,221 @@
+"""``sweepgui run`` and ``sweepgui plan``: build a sweep with Nix, or show what a run would do.
+
+``run`` draws a progress bar (counts and ETA) on stderr -- plain lines when stderr is not a
+terminal -- prints each failure with its log tail, and a summary; ``--json`` prints one
+object on stdout at the end. Exit codes: 0 every point done, 1 some failed (or the run was
+cancelled), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    r = subparsers.add_parser(
+        "run", help="build every point of a sweep with Nix (cached points are reused)",
+        description="Build the points of SWEEP.toml as Nix derivations. Points already in the "
+        "Nix store are reused; results stay safe from nix-collect-garbage (GC roots in "
+        "<folder>/.sweepgui/<name>/gcroots).")
+    r.add_argument("sweep", metavar="SWEEP.toml")
+    r.add_argument("--machines", metavar="FILE", help="a Nix machines file of remote builders "
+                   "(default: [run] machines of the sweep file)")
+    r.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="points built at once on this machine (default: [run] jobs, else cores)")
+    r.add_argument("--json", action="store_true", help="one JSON object with every result on stdout")
+    r.set_defaults(handler=_run)
+
+    p = subparsers.add_parser("plan", help="show which points are cached and which would be built",
+                              description="Evaluate the store paths of a sweep's points (nothing "
+                              "is built) and ask the Nix store which already exist.")
+    p.add_argument("sweep", metavar="SWEEP.toml")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(handler=_plan)
+
+
+def _load(path: str):
+    from sweepgui.sweep import SweepError, load_sweep
+
+    if not Path(path).is_file():
+        raise UserError(f"{path}: no such sweep file")
+    try:
+        sweep = load_sweep(path)
+        sweep.points()  # every point checked before anything runs
+    except SweepError as exc:
+        raise UserError(str(exc)) from None
+    return sweep
+
+
+def _engine_errors():
+    from sweepgui.nix import NixError
+
+    errors: tuple[type[BaseException], ...] = (NixError, FileNotFoundError, PermissionError)
+    try:
+        from sweepgui.nix.machines import MachinesError
+
+        errors += (MachinesError,)
+    except ImportError:
+        pass
+    return errors
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from sweepgui.nix import Engine
+
+    sweep = _load(args.sweep)
+    engine = Engine()
+    try:
+        plan = engine.plan(sweep)
+    except _engine_errors() as exc:
+        raise UserError(str(exc)) from None
+    state = engine.state_dir(sweep)
+    if args.json:
+        json.dump({
+            "points": len(plan.points), "cached": plan.cached, "to_build": plan.to_build,
+            "interpreter": {"mode": plan.interpreter.mode, "python": plan.interpreter.python,
+                            "description": plan.interpreter.description},
+            "state_dir": str(state),
+            "plan": [{"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
+                      "store_path": p.out_path, "cached": p.cached} for p in plan.points],
+        }, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"{len(plan.points)} points: {plan.cached} cached, {plan.to_build} to build")
+    print(f"interpreter: {plan.interpreter.description}")
+    print(f"state: {state}")
+    return 0
+
+
+class _Bar:
+    """Progress on stderr: one rewritten line on a terminal, a line every few s otherwise."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last = 0.0
+        self._shown = ""
+
+    def show(self, pr, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < (0.1 if self.tty else 2.0):
+            return
+        self._last = now
+        total = max(1, pr.total)
+        eta = "" if pr.eta_seconds is None else f"  ETA {_hms(pr.eta_seconds)}"
+        text = (f"{pr.done}/{pr.total} done ({pr.built} built, {pr.cached} cached, "
+                f"{pr.failed} failed, {pr.running} running){eta}")
+        if self.tty:
+            width = 24
+            fill = int(width * pr.done / total)
+            line = f"[{'#' * fill}{'.' * (width - fill)}] {text}"
+            self.stream.write("\r\x1b[2K" + line)
+            self._shown = line
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def say(self, text: str) -> None:
+        if self.tty and self._shown:
+            self.stream.write("\r\x1b[2K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._last = 0.0
+
+    def close(self) -> None:
+        if self.tty and self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sweepgui.nix import Engine
+    from sweepgui.nix.events import (PointCached, PointFailed, PointFinished, Progress,
+                                     RunFinished, RunMessage)
+
+    sweep = _load(args.sweep)
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: give at least 1")
+    machines = Path(args.machines) if args.machines else None
+    if machines is not None and not machines.is_file():
+        raise UserError(f"--machines {machines}: no such file")
+    engine = Engine()
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    bar = _Bar()
+    status: dict[int, dict] = {}
+    finished = None
+    try:
+        for ev in engine.run(sweep, jobs=args.jobs, machines=machines, cancel=cancel):
+            if isinstance(ev, PointCached):
+                status[ev.index] = {"status": "cached", "store_path": ev.store_path}
+            elif isinstance(ev, PointFinished):
+                status[ev.index] = {"status": "built", "store_path": ev.store_path,
+                                    "machine": ev.machine or "local", "seconds": ev.seconds}
+            elif isinstance(ev, PointFailed):
+                status[ev.index] = {"status": "failed", "machine": ev.machine or "local",
+                                    "error": ev.reason, "exit_code": ev.exit_code}
+                bar.say(_failure_text(sweep, ev))
+            elif isinstance(ev, Progress):
+                bar.show(ev)
+            elif isinstance(ev, RunMessage):
+                bar.say(f"sweepgui: {ev.level}: {ev.text}")
+            elif isinstance(ev, RunFinished):
+                finished = ev
+    except _engine_errors() as exc:
+        bar.close()
+        raise UserError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bar.close()
+    assert finished is not None
+    state = engine.state_dir(sweep)
+    verb = "cancelled after" if finished.cancelled else "in"
+    print(f"{finished.points} points: {finished.built} built, {finished.cached} cached, "
+          f"{finished.failed} failed ({verb} {finished.seconds:.1f} s); results in {state}",
+          file=sys.stderr)
+    if args.json:
+        _print_json(sweep, engine, finished, status, state)
+    if finished.cancelled:
+        return 130
+    return 1 if finished.failed else 0
+
+
+def _failure_text(sweep, ev) -> str:
+    coords = ", ".join(f"{k}={v!r}" for k, v in sweep.coordinates(ev.index).items())
+    where = f" on {ev.machine}" if ev.machine else ""
+    lines = [f"point {ev.index} ({coords}) failed{where}: {ev.reason}"]
+    lines += [f"    | {line}" for line in ev.log_tail[-10:]]
+    return "\n".join(lines)
+
+
+def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -> None:
+    from sweepgui.nix import load_manifest
+
+    manifest = load_manifest(state)
+    results = []
+    for p in manifest["points"]:
+        s = status.get(p["index"], {})
+        st = s.get("status") or ("cancelled" if p["status"] in ("queued", "cancelled") else p["status"])
+        results.append({
+            "parameters": p["parameters"], "status": st,
+            "store_path": p["out"] if st in ("built", "cached") else None,
+            "machine": s.get("machine", "" if st == "cached" else p.get("machine", "")),
+            "seconds": s.get("seconds") if st == "built" else None,
+            "error": s.get("error") if st == "failed" else (p.get("error") if st == "failed" else None),
+        })
+    json.dump({"points": finished.points, "built": finished.built, "cached": finished.cached,
+               "failed": finished.failed, "results": results}, sys.stdout)
+    print()
