@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     c.add_argument("name", help="URI, user@host or host")
     c = cmd("export-nixos", _export_nixos, "print the machines as NixOS nix.buildMachines")
     c.add_argument("names", nargs="*")
+    c = cmd("ssh-config", _ssh_config, "print ssh config blocks giving builders their ports "
+            "(for Nix before 2.31 used without sweepgui: paste into ~/.ssh/config)")
     c = cmd("import", _import, "copy the machines the local Nix uses into the file")
     c = cmd("write-system", _write_system, "write the file's machines to /etc/nix/machines")
     c.add_argument("--target", type=Path, default=None, help=argparse.SUPPRESS)
@@ -224,6 +226,14 @@ def _export_nixos(args) -> int:
     from ..nix.machines_sources import nixos_snippet
     mf = _load(args)
     print(nixos_snippet(_pick(mf, args.names)), end="")
+    return 0
+
+
+def _ssh_config(args) -> int:
+    from ..nix.machines_nix import ssh_config_text
+    text = ssh_config_text(_load(args).all_machines(), include_defaults=False)
+    print(text or "# no ssh configuration needed: no builder has a port, or Nix reads ports itself",
+          end="" if text else "\n")
     return 0
 
 

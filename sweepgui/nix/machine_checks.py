@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .machines import Machine
-from .machines_nix import STORE_INFO, compatibility, local_nix_version, ssh_options
+from .machines_nix import STORE_INFO, compatibility, local_nix_version, ssh_options_for, sshopts
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -178,7 +178,8 @@ def store_uri_for_check(machine: Machine, nix_version) -> str:
     if machine.host_key:
         params["base64-ssh-public-host-key"] = machine.host_key
     m = Machine(**{**machine.__dict__, "uri_params": params})
-    return m.store_uri(with_port=nix_version >= (2, 31))
+    # with the port: the ssh config of ssh_options_for() resolves "host:port" on older Nix
+    return m.store_uri(with_port=True)
 
 
 def _explain(machine: Machine, out: str, timeout: float) -> str:
@@ -224,9 +225,11 @@ def check_connection(machine: Machine, timeout: float = 8.0, nix_version=None) -
     sub = ["info"] if v >= STORE_INFO else ["ping"]
     cmd = ["nix", "--extra-experimental-features", "nix-command", "store", *sub,
            "--store", store_uri_for_check(machine, v)]
-    extra = f"-p {machine.port}" if machine.port is not None and v < (2, 31) else None
+    # exactly the ssh options of a run (ports through a generated ssh config on older Nix)
+    extra = " ".join(filter(None, [ssh_options_for([machine], v),
+                                   os.environ.get("NIX_SSHOPTS", "").strip()]))
     connect = max(1, int(min(5, timeout - 1)))
-    opts = ssh_options(extra).replace("ConnectTimeout=5", f"ConnectTimeout={connect}")
+    opts = sshopts(extra).replace("ConnectTimeout=5", f"ConnectTimeout={connect}")
     env = dict(os.environ, NIX_SSHOPTS=opts)
     env["NIX_CONFIG"] = "substituters =\n" + env.get("NIX_CONFIG", "")
     t0 = time.monotonic()
