@@ -349,6 +349,8 @@ def _value(v: Any) -> str:
 # -- the Qt side: a thin QObject around one draft ------------------------------------------
 from PySide6.QtCore import QObject, Signal  # noqa: E402  (the draft above stays Qt-free)
 
+from . import widgets_qtfix  # noqa: E402,F401  (PySide6 6.12 emit refcount bug)
+
 
 class SweepModel(QObject):
     """The one model behind the forms, the file and the run: a :class:`SweepDraft` + signals.

@@ -1,0 +1,240 @@
+"""Parameter forms: what a user types gives the sweep the same TOML file gives, and back.
+
+References are hand-written sweep files and ``resources/materials.toml`` read directly,
+never the forms' own output.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from sweepgui.resources import resources_dir
+from sweepgui.sweep import load_sweep, loads_sweep
+from sweepgui.ui.forms import ParameterForms
+from sweepgui.ui.sweep_model import SweepDraft, SweepModel
+
+EXAMPLE = """\
+[fixed]
+pipe.length = 0.4
+pipe.boundary = "pinned-pinned"
+material.name = "316L"
+fluid.name = "Nitrogen"
+
+[variable]
+"fluid.density" = [990.0, 1000.0, 1010.0]
+"state.temperature" = { linspace = [283.15, 353.15, 4] }
+"state.pressure" = { logspace = [5, 6, 3] }
+"analysis.elements" = { arange = [20, 50, 10] }
+
+[run]
+jobs = 2
+"""
+
+
+@pytest.fixture
+def forms(qtbot):
+    def make(text: str = "", source: Path | None = None) -> ParameterForms:
+        model = SweepModel(SweepDraft.from_toml(text, source=source))
+        widget = ParameterForms(model)
+        qtbot.addWidget(widget)
+        widget.validate_now()
+        return widget
+    return make
+
+
+def type_into(qtbot, edit, text: str) -> None:
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+
+
+def set_mode(editor, mode: str) -> None:
+    editor.mode.setCurrentIndex(editor.mode.findData(mode))
+
+
+def test_typing_in_the_forms_gives_the_sweep_of_the_equivalent_file(forms, qtbot, tmp_path):
+    f = forms()
+    ed = f.editors
+    type_into(qtbot, ed["pipe.length"].value, "0.4")
+    ed["pipe.boundary"].value.setCurrentText("pinned-pinned")
+    ed["material.name"].value.setCurrentIndex(ed["material.name"].value.findText("316L"))
+    ed["material.name"].value.activated.emit(ed["material.name"].value.currentIndex())
+    type_into(qtbot, ed["fluid.name"].value.lineEdit(), "Nitrogen")
+    f.density_given.setChecked(True)
+    set_mode(ed["fluid.density"], "list")
+    type_into(qtbot, ed["fluid.density"].list_edit, "990, 1000, 1010")
+    set_mode(ed["state.temperature"], "linspace")
+    for edit, text in zip(ed["state.temperature"].gen_edits, ("283.15", "353.15", "4")):
+        type_into(qtbot, edit, text)
+    set_mode(ed["state.pressure"], "logspace")
+    for edit, text in zip(ed["state.pressure"].gen_edits, ("5", "6", "3")):
+        type_into(qtbot, edit, text)
+    set_mode(ed["analysis.elements"], "arange")
+    for edit, text in zip(ed["analysis.elements"].gen_edits, ("20", "50", "10")):
+        type_into(qtbot, edit, text)
+    f._model.draft.run["jobs"] = 2  # [run] is not part of the parameter forms
+    f.validate_now()
+
+    expected = loads_sweep(EXAMPLE)
+    assert f.reason == ""
+    assert f.sweep == expected
+    assert f.sweep.shape == (3, 4, 3, 3)
+    assert "108 points" in f.points_label.text()
+    assert ed["state.temperature"].count.text() == "4 values"
+    # and what Save writes reads back as the same sweep
+    saved = f._model.save(tmp_path / "typed.toml")
+    assert load_sweep(saved) == expected
+
+
+def test_a_sweep_file_shows_in_the_forms_and_comes_back_equal(forms, tmp_path):
+    path = tmp_path / "example.toml"
+    path.write_text(EXAMPLE, encoding="utf-8")
+    f = forms()
+    f._model.load(path)
+    f.validate_now()
+    ed = f.editors
+    assert ed["pipe.length"].value.text() == "0.4"
+    assert ed["pipe.boundary"].value.currentText() == "pinned-pinned"
+    assert ed["fluid.name"].value.currentText() == "Nitrogen"
+    assert ed["fluid.density"].mode.currentData() == "list"
+    assert ed["fluid.density"].list_edit.text() == "990, 1000, 1010"
+    assert ed["state.temperature"].mode.currentData() == "linspace"
+    assert [e.text() for e in ed["state.temperature"].gen_edits] == ["283.15", "353.15", "4"]
+    assert ed["state.pressure"].count.text() == "3 values"
+    assert f.density_given.isChecked()
+    # a value the file does not set shows its default
+    assert ed["analysis.modes"].value.text() == "6"
+    assert f.sweep == load_sweep(path)
+    # untouched, Save writes a file that loads as the same sweep
+    again = f._model.save(tmp_path / "again.toml")
+    assert load_sweep(again) == load_sweep(path)
+    assert not f._model.is_dirty()
+
+
+@pytest.mark.parametrize("name", ["quickstart.toml", "density.toml", "pressure-temperature.toml"])
+def test_shipped_examples_round_trip_through_the_forms(forms, tmp_path, name):
+    path = resources_dir() / "examples" / name
+    if not path.exists():
+        pytest.skip(f"{name} is not shipped yet")
+    f = forms()
+    f._model.load(path)
+    f.validate_now()
+    assert f.reason == ""
+    assert f.sweep == load_sweep(path)
+    assert load_sweep(f._model.save(tmp_path / name)) == load_sweep(path)
+
+
+def test_invalid_input_is_marked_at_the_field_and_explains_why_run_is_off(forms, qtbot):
+    f = forms()
+    assert f.sweep is not None and f.reason == ""
+    editor = f.editors["pipe.length"]
+    type_into(qtbot, editor.value, "-1")
+    f.validate_now()
+    assert f.sweep is None
+    assert "pipe.length" in f.reason
+    assert f.reason_label.isVisibleTo(f) and "Cannot run" in f.reason_label.text()
+    assert editor.value.property("invalid") is True
+    assert editor.error.isVisibleTo(f) and "greater than 0" in editor.error.text()
+
+    type_into(qtbot, editor.value, "abc")
+    f.validate_now()
+    assert "not a number" in editor.error.text() and f.sweep is None
+
+    type_into(qtbot, editor.value, "0.5")
+    f.validate_now()
+    assert f.sweep is not None and f.reason == ""
+    assert editor.value.property("invalid") is False and not editor.error.isVisibleTo(f)
+
+    # a cross-field rule lands on the field it names
+    type_into(qtbot, f.editors["pipe.wall_thickness"].value, "0.006")
+    f.validate_now()
+    assert "outer radius" in f.editors["pipe.wall_thickness"].error.text()
+    assert f.sweep is None
+
+
+def test_run_action_follows_validity(qtbot):
+    from PySide6.QtGui import QAction
+
+    model = SweepModel()
+    f = ParameterForms(model)
+    qtbot.addWidget(f)
+    action = QAction("Run", f)
+    f.set_run_action(action)
+    f.validityChanged.connect(lambda ok, why: (action.setEnabled(ok), action.setToolTip(why)))
+    f.validate_now()
+    assert action.isEnabled()
+    type_into(qtbot, f.editors["analysis.f_max"].value, "0")
+    f.validate_now()
+    assert not action.isEnabled() and "analysis.f_max" in action.toolTip()
+    assert not f.run_button.isEnabled()
+
+
+def test_material_preset_fills_the_material_fields(forms):
+    with open(resources_dir() / "materials.toml", "rb") as fh:
+        reference = tomllib.load(fh)["Titanium grade 2"]
+    f = forms()
+    combo = f.editors["material.name"].value
+    combo.setCurrentIndex(combo.findText("Titanium grade 2"))
+    combo.activated.emit(combo.currentIndex())
+    f.validate_now()
+    assert float(f.editors["material.youngs_modulus"].value.text()) == reference["youngs_modulus"]
+    assert float(f.editors["material.density"].value.text()) == reference["density"]
+    point = f.sweep.points()[0]
+    assert point.material.poisson_ratio == reference["poisson_ratio"]
+    assert point.material.density == reference["density"]
+
+
+def test_density_given_switches_between_eos_and_a_number(forms, qtbot):
+    f = forms()
+    assert not f.density_given.isChecked()
+    assert not f.editors["fluid.density"].isEnabled()
+    assert f.sweep.points()[0].fluid.density is None
+    f.density_given.setChecked(True)
+    type_into(qtbot, f.editors["fluid.density"].value, "850")
+    f.validate_now()
+    assert f.sweep.points()[0].fluid.density == 850.0
+    f.density_given.setChecked(False)
+    f.validate_now()
+    assert f.sweep.points()[0].fluid.density is None
+
+
+def test_every_field_shows_unit_description_and_bounds(forms):
+    f = forms()
+    length = f.editors["pipe.length"]
+    assert length.unit.text() == "m"
+    tip = length.value.toolTip()
+    assert "Free span between the supports" in tip and "> 0" in tip and "<= 100" in tip
+    assert f.editors["analysis.theory"].value.count() == 2  # a combo box of the choices
+    assert f.editors["pipe.boundary"].mode.count() == 2  # choices: fixed or a list
+
+
+def test_fluid_picker_offers_every_coolprop_fluid(forms):
+    CoolProp = pytest.importorskip("CoolProp.CoolProp")
+    f = forms()
+    combo = f.editors["fluid.name"].value
+    offered = {combo.itemText(i) for i in range(combo.count())}
+    assert offered == set(CoolProp.FluidsList())
+
+
+def test_large_sweeps_are_checked_off_the_gui_thread(forms, qtbot):
+    f = forms()
+    f._model.set_variable("fluid.density", {"linspace": [900.0, 1100.0, 60]})
+    f._model.set_variable("state.temperature", {"linspace": [283.15, 353.15, 60]})
+    with qtbot.waitSignal(f.validityChanged, timeout=10000) as blocker:
+        pass
+    assert blocker.args[0] is True
+    assert f.sweep is not None and f.sweep.shape == (60, 60)
+    assert "3,600 points" in f.points_label.text()
+
+
+def test_mode_switch_keeps_the_value_and_counts(forms):
+    f = forms()
+    ed = f.editors["state.pressure"]
+    set_mode(ed, "list")
+    assert ed.list_edit.text() == "100000" and ed.count.text() == "1 value"
+    set_mode(ed, "fixed")
+    assert ed.value.text() == "100000"
+    assert f._model.draft.variables == {}
