@@ -45,6 +45,9 @@ let
     args = [ builderScript ];
     params = p.params;
     passAsFile = [ "params" ];
+    # without sandbox, root may write into the store: a __pycache__ left in the model's
+    # store path corrupts it (hash mismatch: it can no longer be copied to remote builders)
+    PYTHONDONTWRITEBYTECODE = "1";
     # one BLAS thread per point: Nix already runs `-j N` points side by side
     OMP_NUM_THREADS = "1";
     OPENBLAS_NUM_THREADS = "1";
