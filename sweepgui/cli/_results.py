@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -135,11 +136,11 @@ def _sensitivity(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if args.json:
-        json.dump(result.to_json(), sys.stdout, indent=1, allow_nan=False)
-        sys.stdout.write("\n")
+        _emit(json.dumps(result.to_json(), indent=1, allow_nan=False) + "\n")
         return 0
+    lines = []
     where = ", ".join(f"{p}={_fmt(v) if isinstance(v, float) else v}" for p, v in result.at.items())
-    print(f"Sensitivities at {where or 'the only point'}")
+    lines.append(f"Sensitivities at {where or 'the only point'}")
     head = ("parameter", "mode", "f [Hz]", "df/dx", "", "(1/f) df/dx", "", "apparent density error", "")
     table = [head] + [
         (s.parameter, str(s.mode), _fmt(s.frequency), _fmt(s.value), s.unit, _fmt(s.relative),
@@ -147,9 +148,21 @@ def _sensitivity(args: argparse.Namespace) -> int:
         for s in result]
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     for r in table:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     if not result:
-        print("(no numeric swept parameter with two or more values)")
-    for note in result.notes:
-        print(f"note: {note}")
+        lines.append("(no numeric swept parameter with two or more values)")
+    lines += [f"note: {note}" for note in result.notes]
+    _emit("\n".join(lines) + "\n")
     return 0
+
+
+def _emit(text: str) -> None:
+    """Print to stdout; a closed pipe (``| head``) is not an error worth a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass

@@ -34,6 +34,7 @@ from ._source import (
 from ._units import parameter_unit
 
 DONE = ("built", "cached")
+KNOWN_KEYS = ("parameters", "fluid", "natural_frequencies", "spectrum", "stable", "derived", "model")
 STRING_VARS = ("status", "error", "store_path", "drv", "machine", "model_name", "model_version")
 
 
@@ -80,6 +81,23 @@ def _padded(rows: list[list[float] | None], n: int) -> np.ndarray:
     return out
 
 
+def _error_text(point: dict[str, Any]) -> str:
+    """The engine's reason, with the model's own first words of the log tail (the why)."""
+    error = str(point.get("error") or "")
+    tail = [str(t).strip() for t in point.get("log_tail") or [] if str(t).strip()]
+    model_lines = [t for t in tail if not t.startswith("sweepgui:")]
+    if error and model_lines and model_lines[-1] not in error:
+        return f"{error}: {model_lines[-1]}"
+    return error or (tail[-1] if tail else "")
+
+
+def _put(store: dict[str, np.ndarray], key: str, i: int, n: int, value: Any) -> None:
+    arr = store.get(key)
+    if arr is None:
+        arr = store[key] = np.full(n, np.nan)
+    arr[i] = _num(value)
+
+
 def _num(x: Any) -> float:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else np.nan
 
@@ -112,7 +130,8 @@ def load_dataset(
         Variables ``natural_frequency`` (dims..., mode), ``fluid_density``,
         ``speed_of_sound``, ``stable`` (1.0/0.0, NaN if unknown), ``seconds``, the strings
         ``status``, ``error``, ``store_path``, ``drv``, ``machine``, ``model_name``,
-        ``model_version``, the model's ``derived.*`` quantities, and with spectra
+        ``model_version``, the model's ``derived.*`` quantities, a custom model's other
+        top-level numbers as ``output.*``, and with spectra
         ``magnitude`` and ``phase``. Provenance in ``attrs``.
     """
     manifest, sd = _resolve(source, state_dir)
@@ -138,7 +157,7 @@ def load_dataset(
             continue  # a manifest of another shape: ignore what does not fit the grid
         status = str(p.get("status") or "missing")
         strings["status"][i] = status
-        strings["error"][i] = str(p.get("error") or "")
+        strings["error"][i] = _error_text(p)
         strings["machine"][i] = str(p.get("machine") or "")
         strings["drv"][i] = str(p.get("drv") or "")
         seconds[i] = _num(p.get("seconds"))
@@ -170,10 +189,10 @@ def load_dataset(
         strings["model_name"][i] = str(m.get("name") or "")
         strings["model_version"][i] = str(m.get("version") or "")
         for key, value in (summary.get("derived") or {}).items():
-            arr = derived.get(key)
-            if arr is None:
-                arr = derived[key] = np.full(n, np.nan)
-            arr[i] = _num(value)
+            _put(derived, f"derived.{key}", i, n, value)
+        for key, value in summary.items():  # a custom model's own numbers
+            if key not in KNOWN_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+                _put(derived, f"output.{key}", i, n, value)
     if store is not None:
         store.save(outs)
 
@@ -192,7 +211,8 @@ def load_dataset(
     for key, arr in strings.items():
         data[key] = xr.Variable(dims, arr.reshape(shape))
     for key, arr in derived.items():
-        data[f"derived.{key}"] = xr.Variable(dims, arr.reshape(shape), {"units": _DERIVED_UNITS.get(key, "")})
+        unit = _DERIVED_UNITS.get(key.partition(".")[2], "") if key.startswith("derived.") else ""
+        data[key] = xr.Variable(dims, arr.reshape(shape), {"units": unit})
     coords["mode"] = xr.Variable(("mode",), np.arange(1, nf.shape[1] + 1), {"long_name": "mode number"})
     if with_spectra:
         data.update(_spectra(spectra, dims, shape, coords))
