@@ -155,7 +155,7 @@ def test_failed_points_export_as_nan_with_their_status(tmp_path, capsys):
     code, _, err = _cli(capsys, "export", sweep, "-o", tmp_path / "toy.csv")
     assert code == 0 and "1 of 3 points have no result (status failed)" in err
     rows = read_csv(tmp_path / "toy.csv")
-    assert [r["status"] for r in rows[:2]] == ["built", "built"]
+    assert all(r["status"] in ("built", "cached") for r in rows[:2])  # cached when run before
     bad = rows[2]
     assert bad["status"] == "failed" and bad["fluid.density"] == 1010.0
     assert math.isnan(bad["f1"]) and math.isnan(bad["f2"]) and math.isnan(bad["fluid_density"])
