@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..params import GROUPS, parameter_paths
 from ._errors import SweepError, did_you_mean
-from ._locate import KeyLocator, _parse_key
+from ._locate import KeyLocator, _parse_key, toml_lines
 from ._spec import GENERATORS, VariableSpec
 from ._sweep import ModelSettings, RunSettings, Sweep
 
@@ -62,8 +62,8 @@ def loads_sweep(text: str, source: str | Path | None = None,
             raise err(f"'{name}' must be a table: write [{name}] on a line of its own, then "
                       "its keys", name)
 
-    fixed = _flatten(data.get("fixed", {}), "", is_variable=False)
-    variables = _flatten(data.get("variable", {}), "", is_variable=True)
+    fixed = flatten(data.get("fixed", {}), "", is_variable=False)
+    variables = flatten(data.get("variable", {}), "", is_variable=True)
     for section, items in (("fixed", fixed), ("variable", variables)):
         seen: set[str] = set()
         for path, _ in items:
@@ -93,7 +93,7 @@ def loads_sweep(text: str, source: str | Path | None = None,
     return sweep
 
 
-def _flatten(table: dict[str, Any], prefix: str, is_variable: bool) -> list[tuple[str, Any]]:
+def flatten(table: dict[str, Any], prefix: str, is_variable: bool) -> list[tuple[str, Any]]:
     """Dotted path -> value; ``pipe.length``, ``"pipe.length"`` and ``[fixed.pipe]`` alike."""
     known = _known()
     out: list[tuple[str, Any]] = []
@@ -104,7 +104,7 @@ def _flatten(table: dict[str, Any], prefix: str, is_variable: bool) -> list[tupl
         if leaf:
             out.append((path, value))
         else:
-            out.extend(_flatten(value, path + ".", is_variable))
+            out.extend(flatten(value, path + ".", is_variable))
     return out
 
 
@@ -134,7 +134,7 @@ def _syntax_error(e: tomllib.TOMLDecodeError, text: str, src: Path | None) -> Sw
     """tomllib's message with its line moved into SweepError.line and the key on that line."""
     msg = str(e)
     m = _AT.search(msg)
-    lines = text.splitlines()
+    lines = toml_lines(text)
     line, column = (int(m.group(1)), int(m.group(2))) if m and m.group(1) else (len(lines), None)
     reason = _AT.sub("", msg)
     reason = f"TOML syntax error: {reason}" + (f" (column {column})" if column else "")

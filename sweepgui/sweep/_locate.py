@@ -16,6 +16,11 @@ _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _WS = " \t"
 
 
+def toml_lines(text: str) -> list[str]:
+    """Lines as TOML counts them: only LF (or CRLF) ends a line, not U+0085 or U+2028."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
 def _skip_ws(s: str, i: int) -> int:
     while i < len(s) and s[i] in _WS:
         i += 1
@@ -83,7 +88,7 @@ class KeyLocator:
         table: list[str] = []
         depth = 0            # open [ and { of a value that continues on the next line
         in_ml: str | None = None
-        for number, s in enumerate(text.splitlines(), start=1):
+        for number, s in enumerate(toml_lines(text), start=1):
             i = 0
             if in_ml is None and depth == 0:
                 i = _skip_ws(s, 0)

@@ -9,6 +9,7 @@ shallow copy per touched group plus the validation.
 
 from __future__ import annotations
 
+import gc
 import itertools
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,21 @@ def build_points(sweep: Sweep, r: Resolved) -> list[Parameters]:
     presets = _variable_presets(sweep, r)
     validate = Parameters.model_validate
     out: list[Parameters] = []
+    # The loop makes no reference cycles, so the cyclic GC would only rescan the growing
+    # list of points again and again: it doubled the time of 10,000 points.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _fill(out, base, touched, updates, presets, validate, sweep, r)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return out
+
+
+def _fill(out: list[Parameters], base: dict[str, dict[str, Any]], touched: list[str],
+          updates: list[Any], presets: dict[str, dict[str, Any]], validate: Any,
+          sweep: Sweep, r: Resolved) -> None:
     for index, combo in enumerate(itertools.product(*updates)):
         point = dict(base)
         for g in touched:
@@ -54,7 +70,6 @@ def build_points(sweep: Sweep, r: Resolved) -> list[Parameters]:
             out.append(validate(point))
         except ValidationError as e:
             raise _point_error(sweep, r, e, index) from None
-    return out
 
 
 def _variable_presets(sweep: Sweep, r: Resolved) -> dict[str, dict[str, Any]]:

@@ -60,7 +60,7 @@ class VariableSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    values: list[Any] | None = None
+    values: tuple[Any, ...] | None = None   # immutable, like the whole spec
     generator: GeneratorName | None = None
     args: tuple[int | float, int | float, int | float] | None = None
 
@@ -74,7 +74,7 @@ class VariableSpec(BaseModel):
 
     @classmethod
     def from_values(cls, values: list[Any]) -> VariableSpec:
-        return cls(values=list(values))
+        return cls(values=tuple(values))
 
     @classmethod
     def from_generator(cls, name: str, a: float, b: float, c: float) -> VariableSpec:
@@ -86,7 +86,7 @@ class VariableSpec(BaseModel):
         if isinstance(raw, VariableSpec):
             return raw
         if isinstance(raw, (list, tuple)):
-            return cls(values=list(raw))
+            return cls(values=tuple(raw))
         if not isinstance(raw, dict):
             raise ValueError(
                 f"a variable takes a list of values or a generator table such as "

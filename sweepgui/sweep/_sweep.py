@@ -94,6 +94,16 @@ class Sweep(BaseModel):
                 data["base_dir"] = Path(data["source"]).absolute().parent
         return data
 
+    @field_validator("fixed", mode="before")
+    @classmethod
+    def _flat(cls, v: Any) -> Any:
+        # {"pipe": {"length": 0.5}} is accepted for {"pipe.length": 0.5}, as in TOML
+        if isinstance(v, dict) and any(isinstance(x, dict) for x in v.values()):
+            from ._load import flatten
+
+            return dict(flatten(v, "", is_variable=False))
+        return v
+
     @field_validator("variables", mode="before")
     @classmethod
     def _specs(cls, v: Any) -> Any:
@@ -115,18 +125,21 @@ class Sweep(BaseModel):
 
     def _fingerprint(self) -> tuple[Any, ...]:
         """Cheap key of everything the resolved dimensions depend on (for the cache)."""
-        specs = tuple((k, s.generator, s.args, None if s.values is None else tuple(s.values))
-                      for k, s in self.variables.items())
-        return (tuple(self.fixed.items()), specs,
-                tuple((k, tuple(m)) for k, m in self.zips.items()), self._locator, self.source)
+        # specs are immutable, so comparing them is mostly an identity check
+        return (tuple(self.fixed.items()), tuple(self.variables.items()),
+                tuple((k, tuple(m)) for k, m in self.zips.items()))
 
     def _resolved(self):  # -> _resolve.Resolved
         from ._resolve import resolve
 
+        # __pydantic_private__ directly: pydantic's private-attribute access costs
+        # microseconds, and coordinates() may be called for every row of a table
+        private = self.__pydantic_private__
         fp = self._fingerprint()
-        if self._cache is None or self._cache[0] != fp:
-            self._cache = (fp, resolve(self))
-        return self._cache[1]
+        cache = private["_cache"]
+        if cache is None or cache[0] != fp:
+            cache = private["_cache"] = (fp, resolve(self))
+        return cache[1]
 
     # -- errors -----------------------------------------------------------------------
     def error(self, reason: str, section: str | None = None, key: str | None = None) -> SweepError:
@@ -144,7 +157,9 @@ class Sweep(BaseModel):
 
     def dimensions(self) -> list[Dimension]:
         """The axes in file order; a zip group sits at the place of its first member."""
-        return list(self._resolved().dimensions)
+        # copies: a caller editing a list must not edit the cached, checked values
+        return [Dimension(d.name, list(d.paths), {p: list(v) for p, v in d.values.items()})
+                for d in self._resolved().dimensions]
 
     @property
     def shape(self) -> tuple[int, ...]:

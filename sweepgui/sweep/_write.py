@@ -118,6 +118,9 @@ def save_sweep(sweep: Sweep, path: str | Path) -> Sweep:
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+        from ._locate import KeyLocator
+
+        saved._locator = KeyLocator(text)  # later errors point at lines of the saved file
     except BaseException:
         try:
             os.unlink(tmp)

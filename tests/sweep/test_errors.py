@@ -12,7 +12,7 @@ from sweepgui.sweep import MAX_POINTS, SweepError, load_sweep, loads_sweep
 
 
 def line_of(text: str, marker: str) -> int:
-    hits = [i for i, line in enumerate(text.splitlines(), start=1) if marker in line]
+    hits = [i for i, line in enumerate(text.split("\n"), start=1) if marker in line]
     assert len(hits) == 1, f"marker {marker!r} must be on exactly one line"
     return hits[0]
 
@@ -106,6 +106,9 @@ CASES = [
      "executible", "executible", ["did you mean 'executable'"]),
     ("given twice", "[fixed]\n'pipe.length' = 1.0\npipe.length = 2.0\n",
      "'pipe.length'", "pipe.length", ["twice"]),
+    ("line counting ignores unicode line separators in strings",
+     '[fixed]\nfluid.name = "a\x85b\u2028c"\nmaterial.name = "x\x85"\npipe.lenght = 1.0\n',
+     "lenght", "pipe.lenght", ["did you mean 'pipe.length'"]),
     ("key after a multi-line string",
      '[fixed]\nfluid.name = """\npipe.length = 1\n"""\n[variable]\n"pipe.length" = [1.0, -1.0]\n',
      '"pipe.length"', "pipe.length", ["-1.0"]),
