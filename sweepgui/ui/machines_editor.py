@@ -1,0 +1,356 @@
+"""The build-machines editor: a table over the user's Nix machines file.
+
+Add, duplicate and remove machines, import the system's, save to the user's file (atomic,
+one ``.bak``), test machines and fetch host keys without blocking the window (the checks run
+on worker threads and come back through a queued signal), and copy the NixOS snippet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sweepgui.nix.machines import Entry, Machine, MachinesError, MachinesFile, default_machines_path
+
+from . import widgets_qtfix  # noqa: F401  (PySide6 6.12 emit refcount bug)
+from .widgets_machines import KEYS, MachineDelegate, MachinesTableModel
+
+CHECK_WORKERS = 4
+
+
+class QtMachineEditor(QWidget):
+    """Editor of one machines file (by default the user's own, ``~/.config/sweepgui/machines``).
+
+    Signals
+    -------
+    message(str) : something to show in the status bar.
+    """
+
+    message = Signal(str)
+    # from worker threads: (entry, level, text) / (entry, host key or None, error) / machines
+    _checked = Signal(object, str, str)
+    _fetched = Signal(object, object, str)
+    _imported = Signal(object, str)
+
+    def __init__(self, path: Path | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.path = Path(path) if path else default_machines_path()
+        self._saved_text = ""
+        self._pool: ThreadPoolExecutor | None = None
+        self.model = MachinesTableModel(parent=self)
+        self.model.problem.connect(self._show)
+        self.model.edited.connect(self._update_state)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setItemDelegate(MachineDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed
+                                   | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_state())
+
+        self.file_label = QLabel()
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.use_for_runs = QCheckBox("Use these machines for runs")
+        self.use_for_runs.setToolTip("Pass the saved file to Nix (--builders @FILE) when a sweep "
+                                     "has no machines file of its own")
+
+        def button(text, slot, tip):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            return b
+
+        self.buttons = {
+            "add": button("Add", self.add_machine, "Add a builder"),
+            "duplicate": button("Duplicate", self.duplicate_selected, "Copy the selected builder"),
+            "remove": button("Remove", self.remove_selected, "Remove the selected builders"),
+            "import": button("Import system machines", self.import_system,
+                             "Add the builders the local Nix already uses (nix.conf 'builders', "
+                             "/etc/nix/machines)"),
+            "test": button("Test", self.test_selected, "Check the selected builders"),
+            "test_all": button("Test all", self.test_all, "Check every builder"),
+            "fetch": button("Fetch host key", self.fetch_host_key,
+                            "Ask the selected builder for its host key and pin it"),
+            "nixos": button("NixOS snippet…", self.show_nixos_snippet,
+                            "The same machines as a NixOS nix.buildMachines block"),
+            "open": button("Open…", self.open_dialog, "Edit another machines file"),
+            "save": button("Save", self.save, "Save (atomic; the old file becomes .bak)"),
+        }
+        top = QHBoxLayout()
+        for key in ("add", "duplicate", "remove", "import"):
+            top.addWidget(self.buttons[key])
+        top.addSpacing(12)
+        for key in ("test", "test_all", "fetch", "nixos"):
+            top.addWidget(self.buttons[key])
+        top.addStretch(1)
+        top.addWidget(self.buttons["open"])
+        top.addWidget(self.buttons["save"])
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.file_label, 1)
+        bottom.addWidget(self.use_for_runs)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        layout.addLayout(bottom)
+
+        self._checked.connect(self._on_checked)
+        self._fetched.connect(self._on_fetched)
+        self._imported.connect(self._on_imported)
+        self.load(self.path, quiet=True)
+
+    # -- file ------------------------------------------------------------------------------
+    def load(self, path: Path, quiet: bool = False) -> bool:
+        path = Path(path)
+        try:
+            mf = MachinesFile.load(path) if path.exists() else MachinesFile(source=str(path))
+        except MachinesError as exc:
+            if not quiet:
+                QMessageBox.warning(self, "Machines file", str(exc))
+            self._show(str(exc))
+            return False
+        self.path = path
+        self.model.set_file(mf)
+        self._saved_text = mf.dumps() if path.exists() else ""
+        self.use_for_runs.setChecked(bool(mf.machines))
+        warnings = [f"line {line}: {msg}" for line, msg in mf.warnings]
+        kept = len(mf.items) - len(mf.machines)
+        if kept:
+            warnings.insert(0, f"{len(mf.includes)} @include line(s) and "
+                               f"{kept - len(mf.includes)} comment or blank line(s) of this file "
+                               "are kept as they are when you save.")
+        self.note.setText("\n".join(warnings))
+        self.note.setVisible(bool(warnings))
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(0, max(self.table.columnWidth(0), 96))
+        self._update_state()
+        return True
+
+    def is_dirty(self) -> bool:
+        return self.model.machines_file.dumps() != self._saved_text
+
+    def open_dialog(self) -> None:
+        if self.is_dirty() and QMessageBox.question(
+                self, "Machines", "Discard the unsaved changes to the machines?") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open machines file", str(self.path.parent))
+        if path:
+            self.load(Path(path))
+
+    def save(self) -> bool:
+        try:
+            target = self.model.machines_file.save(self.path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Machines file", f"Cannot save {self.path}: {exc.strerror or exc}")
+            return False
+        self._saved_text = self.model.machines_file.dumps()
+        self._update_state()
+        self._show(f"Saved {target} (previous version: {target.name}.bak)")
+        return True
+
+    def machines_for_runs(self) -> Path | None:
+        """The saved file to pass to runs, or None (not wanted, no machines, or not saved)."""
+        if not self.use_for_runs.isChecked() or not self.path.exists():
+            return None
+        return self.path if self.model.machines_file.machines else None
+
+    # -- editing ---------------------------------------------------------------------------
+    def selected_rows(self) -> list[int]:
+        return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+
+    def add_machine(self) -> None:
+        row = self.model.insert_machine(Machine(host="builder.example.org", protocol="ssh-ng"))
+        self.table.selectRow(row)
+        self.table.edit(self.model.index(row, KEYS.index("host")))
+
+    def duplicate_selected(self) -> None:
+        for row in reversed(self.selected_rows()):
+            copy = dataclasses.replace(self.model.machine(row))
+            copy.systems = list(copy.systems)
+            copy.supported_features = list(copy.supported_features)
+            copy.mandatory_features = list(copy.mandatory_features)
+            self.table.selectRow(self.model.insert_machine(copy, after_row=row))
+
+    def remove_selected(self) -> None:
+        self.model.remove_rows(self.selected_rows())
+
+    # -- background work -------------------------------------------------------------------
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(CHECK_WORKERS, thread_name_prefix="sweepgui-machines")
+        return self._pool
+
+    def _emit_safely(self, signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the editor was deleted meanwhile
+            pass
+
+    def test_selected(self) -> None:
+        self._test([self.model.entry(r) for r in self.selected_rows()])
+
+    def test_all(self) -> None:
+        self._test(self.model.entries())
+
+    def _test(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self.model.set_status(entry, "running", "testing…")
+            machine = dataclasses.replace(entry.machine)
+            self._executor().submit(self._check_job, entry, machine)
+
+    def _check_job(self, entry: Entry, machine: Machine) -> None:
+        try:
+            from sweepgui.nix.machine_checks import check_machine
+
+            checks = check_machine(machine)
+        except Exception as exc:  # noqa: BLE001 - shown on the row, never a traceback
+            self._emit_safely(self._checked, entry, "error", f"the check itself failed: {exc}")
+            return
+        levels = [c.level for c in checks]
+        level = "error" if "error" in levels else "warning" if "warning" in levels else "ok"
+        text = "\n".join(f"{'✔' if c.level == 'ok' else '⚠' if c.level == 'warning' else '✘'} "
+                         f"{c.name}: {c.message}" for c in checks) or "no checks ran"
+        self._emit_safely(self._checked, entry, level, text)
+
+    def _on_checked(self, entry: Entry, level: str, text: str) -> None:
+        self.model.set_status(entry, level, text)
+        first = next((line for line in text.splitlines() if line.startswith("✘")), None)
+        self._show(f"{entry.machine.name}: {first[2:] if first else level}")
+
+    def fetch_host_key(self) -> None:
+        for row in self.selected_rows():
+            entry = self.model.entry(row)
+            self.model.set_status(entry, "running", "fetching the host key…")
+            self._executor().submit(self._fetch_job, entry, dataclasses.replace(entry.machine))
+
+    def _fetch_job(self, entry: Entry, machine: Machine) -> None:
+        try:
+            from sweepgui.nix.machine_checks import fetch_host_key
+
+            self._emit_safely(self._fetched, entry, fetch_host_key(machine), "")
+        except Exception as exc:  # noqa: BLE001
+            self._emit_safely(self._fetched, entry, None, str(exc))
+
+    def _on_fetched(self, entry: Entry, key: str | None, error: str) -> None:
+        rows = [r for r, e in enumerate(self.model.entries()) if e is entry]
+        if not rows:
+            return
+        if key is None:
+            self.model.set_status(entry, "error", error)
+            self._show(error)
+            return
+        old = entry.machine.host_key
+        self.model.set_machine(rows[0], dataclasses.replace(entry.machine, host_key=key))
+        verb = "unchanged" if old == key else "pinned" if old is None else "REPLACED (was different)"
+        self.model.set_status(entry, "ok" if old in (None, key) else "warning",
+                              f"host key {verb}: {entry.machine.host_key_line()}")
+        self._show(f"{entry.machine.name}: host key {verb}; compare its fingerprint with the builder's")
+
+    def import_system(self) -> None:
+        self.buttons["import"].setEnabled(False)
+        self._show("Reading the system's machines…")
+        self._executor().submit(self._import_job)
+
+    def _import_job(self) -> None:
+        try:
+            from sweepgui.nix.machines_sources import system_machines
+
+            self._emit_safely(self._imported, system_machines(), "")
+        except Exception as exc:  # noqa: BLE001
+            self._emit_safely(self._imported, [], str(exc))
+
+    def _on_imported(self, machines: list[Machine], error: str) -> None:
+        self.buttons["import"].setEnabled(True)
+        if error:
+            self._show(f"Cannot import the system's machines: {error}")
+            return
+        known = {m.name for m in self.model.machines_file.machines}
+        new = [m for m in machines if m.name not in known]
+        for m in new:
+            self.model.insert_machine(m)
+        self._show(f"Imported {len(new)} machine(s) from the system"
+                   + (f" ({len(machines) - len(new)} already listed)" if len(new) < len(machines) else "")
+                   if machines else "The system has no remote builders configured")
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop taking work; checks already running finish on their own (each <= 10 s)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- NixOS -----------------------------------------------------------------------------
+    def nixos_snippet(self) -> str:
+        from sweepgui.nix.machines_sources import nixos_snippet
+
+        return nixos_snippet(self.model.machines_file.machines)
+
+    def show_nixos_snippet(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("NixOS configuration: nix.buildMachines")
+        text = QPlainTextEdit(self.nixos_snippet())
+        text.setReadOnly(True)
+        text.setObjectName("snippet")
+        font = text.font()
+        font.setFamily("monospace")
+        text.setFont(font)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text.toPlainText()))
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel("Paste this into configuration.nix:"))
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        dialog.resize(640, 420)
+        self.snippet_dialog = dialog
+        dialog.open()
+
+    # -- state -----------------------------------------------------------------------------
+    def _update_state(self) -> None:
+        has_rows = bool(self.selected_rows())
+        for key in ("duplicate", "remove", "test", "fetch"):
+            self.buttons[key].setEnabled(has_rows)
+        self.buttons["test_all"].setEnabled(self.model.rowCount() > 0)
+        dirty = self.is_dirty()
+        self.file_label.setText(f"File: {self.path}{'  (unsaved changes)' if dirty else ''}")
+
+    def _show(self, text: str) -> None:
+        self.message.emit(text)
+
+
+MachinesEditor = QtMachineEditor

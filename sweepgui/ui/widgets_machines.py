@@ -1,0 +1,351 @@
+"""Table model and editors of the build-machines editor.
+
+:class:`MachinesTableModel` is a ``QAbstractTableModel`` over the Qt-free
+:class:`~sweepgui.nix.machines.MachinesFile`: one row per machine entry, one column per field.
+Comments, blank lines and ``@include`` lines stay in the file's item list, untouched, so that
+they survive the table round trip; an unchanged machine keeps its original line too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import re
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QSpinBox,
+    QStyledItemDelegate,
+    QToolButton,
+    QWidget,
+)
+
+from sweepgui.nix.machines import PROTOCOLS, Entry, Machine, MachinesFile
+
+from .icons import status_icon
+
+# (key, header, tooltip)
+COLUMNS = [
+    ("status", "Status", "Result of the last Test (hover for the messages)"),
+    ("protocol", "Protocol", "ssh (nix-store --serve) or ssh-ng (nix-daemon protocol)"),
+    ("user", "User", "SSH user on the builder (empty: your own user name)"),
+    ("host", "Host", "Host name or address of the builder"),
+    ("port", "Port", "SSH port (empty: 22 or what ~/.ssh/config says)"),
+    ("systems", "Systems", "Systems it builds for, comma separated (empty: this machine's)"),
+    ("ssh_key", "Identity file", "SSH private key (no passphrase, mode 600); empty: ssh's default"),
+    ("max_jobs", "Max jobs", "Builds it runs at once (empty: 1)"),
+    ("speed_factor", "Speed", "Relative speed; Nix prefers faster builders (empty: 1)"),
+    ("supported_features", "Features", "Supported features, comma separated (e.g. big-parallel,kvm)"),
+    ("mandatory_features", "Mandatory", "Features a build must ask for to be sent here"),
+    ("host_key", "Host key", "Pinned public host key (base64, as in the machines file); "
+                             "use 'Fetch host key' to fill it in"),
+]
+KEYS = [c[0] for c in COLUMNS]
+_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^:/?@\s\[\]#;]+)$")
+_USER = re.compile(r"^[^@/?\s:#;]+$")
+
+
+def _names(text: str, what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    for item in items:
+        if not _NAME.match(item):
+            raise ValueError(f"'{item}' is not a valid {what} name (letters, digits, _ . + -)")
+    return items
+
+
+def parse_cell(key: str, value: Any) -> Any:
+    """The Machine field value of what the user entered; ValueError with a message if bad."""
+    text = "" if value is None else str(value).strip()
+    if key == "protocol":
+        if text not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}")
+        return text
+    if key == "host":
+        if not text or not _HOST.match(text):
+            raise ValueError("enter a host name or address (no spaces, '@', '/', ':' or '#')")
+        return text
+    if key == "user":
+        if text and not _USER.match(text):
+            raise ValueError("a user name has no spaces, '@', '/', ':' or '#'")
+        return text or None
+    if key == "ssh_key":
+        if any(c.isspace() for c in text) or any(c in text for c in "#;"):
+            raise ValueError("the identity file path must not contain spaces, '#' or ';' "
+                             "(the machines file separates columns by spaces)")
+        return text or None
+    if key in ("port", "max_jobs"):
+        if not text or text == "-" or (key == "port" and text == "0"):
+            return None
+        if not text.isdigit():
+            raise ValueError(f"{'port' if key == 'port' else 'max jobs'} must be a whole number")
+        n = int(text)
+        if key == "port" and not 0 < n < 65536:
+            raise ValueError("port must be between 1 and 65535")
+        return n
+    if key == "speed_factor":
+        if not text or text == "-":
+            return None
+        try:
+            x = float(text)
+        except ValueError:
+            raise ValueError("speed factor must be a number such as 2") from None
+        if not x >= 0 or x == float("inf"):
+            raise ValueError("speed factor must be >= 0")
+        return int(x) if x.is_integer() else x
+    if key in ("systems", "supported_features", "mandatory_features"):
+        return _names(text, "system" if key == "systems" else "feature")
+    if key == "host_key":
+        if not text or text == "-":
+            return None
+        try:
+            decoded = base64.b64decode(text, validate=True).decode("utf-8").split()
+        except (binascii.Error, UnicodeDecodeError):
+            raise ValueError("host key must be base64 of a line like 'ssh-ed25519 AAAA...'") from None
+        if len(decoded) < 2:
+            raise ValueError("host key must be base64 of a line like 'ssh-ed25519 AAAA...'")
+        return text
+    raise KeyError(key)
+
+
+def display(machine: Machine, key: str) -> str:
+    value = getattr(machine, key)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(value)
+    if key == "host_key":
+        try:
+            kind, body = base64.b64decode(value).decode().split()[:2]
+            return f"{kind} …{body[-12:]}"
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return value
+    return str(value)
+
+
+class MachinesTableModel(QAbstractTableModel):
+    """Rows: the machine entries of a MachinesFile, in file order.
+
+    Signals
+    -------
+    problem(str) : an edit was refused, and why.
+    edited() : the file content changed (for the unsaved marker).
+    """
+
+    problem = Signal(str)
+    edited = Signal()
+
+    def __init__(self, machines_file: MachinesFile | None = None, parent=None):
+        super().__init__(parent)
+        self._file = machines_file or MachinesFile()
+        self._status: dict[int, tuple[str, str]] = {}  # id(entry) -> (level, message)
+
+    # -- the file --------------------------------------------------------------------------
+    @property
+    def machines_file(self) -> MachinesFile:
+        return self._file
+
+    def set_file(self, machines_file: MachinesFile) -> None:
+        self.beginResetModel()
+        self._file = machines_file
+        self._status.clear()
+        self.endResetModel()
+
+    def entries(self) -> list[Entry]:
+        return [it for it in self._file.items if isinstance(it, Entry)]
+
+    def machine(self, row: int) -> Machine:
+        return self.entries()[row].machine
+
+    def entry(self, row: int) -> Entry:
+        return self.entries()[row]
+
+    def insert_machine(self, machine: Machine, after_row: int | None = None) -> int:
+        """Add a machine (after ``after_row``, else at the end); returns its row."""
+        entries = self.entries()
+        if after_row is None or after_row >= len(entries) - 1:
+            pos, row = len(self._file.items), len(entries)
+        else:
+            pos, row = self._file.items.index(entries[after_row]) + 1, after_row + 1
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._file.items.insert(pos, Entry(machine))
+        self.endInsertRows()
+        self.edited.emit()
+        return row
+
+    def remove_rows(self, rows: list[int]) -> None:
+        for row in sorted(set(rows), reverse=True):
+            entry = self.entries()[row]
+            self.beginRemoveRows(QModelIndex(), row, row)
+            self._file.items.remove(entry)
+            self._status.pop(id(entry), None)
+            self.endRemoveRows()
+        if rows:
+            self.edited.emit()
+
+    def set_machine(self, row: int, machine: Machine) -> None:
+        entry = self.entries()[row]
+        entry.machine = machine
+        self._status.pop(id(entry), None)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        self.edited.emit()
+
+    def set_status(self, entry: Entry, level: str, message: str) -> None:
+        """Show a check result on the row of ``entry`` (ignored if it was removed)."""
+        entries = self.entries()
+        for row, e in enumerate(entries):
+            if e is entry:
+                self._status[id(entry)] = (level, message)
+                self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
+                return
+
+    def status(self, row: int) -> tuple[str, str] | None:
+        return self._status.get(id(self.entries()[row]))
+
+    # -- Qt's model interface --------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.entries())
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section][1]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return COLUMNS[section][2]
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return str(section + 1)
+        return None
+
+    def flags(self, index):
+        base = super().flags(index)
+        if index.isValid() and KEYS[index.column()] != "status":
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        key = KEYS[index.column()]
+        row = index.row()
+        machine = self.machine(row)
+        if key == "status":
+            level, message = self.status(row) or ("", "not tested")
+            if role == Qt.ItemDataRole.DisplayRole:
+                return {"ok": "ok", "warning": "warning", "error": "failed",
+                        "running": "testing…"}.get(level, "")
+            if role == Qt.ItemDataRole.DecorationRole:
+                return status_icon(level)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return message
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display(machine, key)
+        if role == Qt.ItemDataRole.EditRole:
+            value = getattr(machine, key)
+            return ",".join(value) if isinstance(value, list) else ("" if value is None else value)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "host_key" and machine.host_key:
+                return machine.host_key_line()
+            return COLUMNS[index.column()][2]
+        return None
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
+            return False
+        key = KEYS[index.column()]
+        if key == "status":
+            return False
+        try:
+            parsed = parse_cell(key, value)
+        except ValueError as exc:
+            self.problem.emit(f"{COLUMNS[index.column()][1]}: {exc}")
+            return False
+        machine = self.machine(index.row())
+        if getattr(machine, key) == parsed:
+            return True
+        self.set_machine(index.row(), dataclasses.replace(machine, **{key: parsed}))
+        return True
+
+
+class IdentityFileEditor(QWidget):
+    """A path field with a "…" button that opens a file chooser in ~/.ssh."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("~/.ssh/id_ed25519")
+        button = QToolButton()
+        button.setText("…")
+        button.setToolTip("Choose the identity file")
+        button.clicked.connect(self._choose)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(button)
+        self.setFocusProxy(self.edit)
+
+    def _choose(self) -> None:
+        import os
+
+        start = self.edit.text() or os.path.expanduser("~/.ssh")
+        path, _ = QFileDialog.getOpenFileName(self, "Identity file", start)
+        if path:
+            self.edit.setText(path)
+
+
+class MachineDelegate(QStyledItemDelegate):
+    """Suitable editors: protocol combo, spin boxes for port/jobs/speed, file chooser for keys."""
+
+    def createEditor(self, parent, option, index):  # noqa: N802
+        key = KEYS[index.column()]
+        if key == "protocol":
+            combo = QComboBox(parent)
+            combo.addItems(list(PROTOCOLS))
+            return combo
+        if key in ("port", "max_jobs"):
+            spin = QSpinBox(parent)
+            spin.setRange(0, 65535 if key == "port" else 10_000)
+            spin.setSpecialValueText("default")  # 0 = the column's default ("-")
+            return spin
+        if key == "speed_factor":
+            spin = QDoubleSpinBox(parent)
+            spin.setRange(0.0, 1e6)
+            spin.setDecimals(2)
+            spin.setSpecialValueText("default")
+            return spin
+        if key == "ssh_key":
+            return IdentityFileEditor(parent)
+        return super().createEditor(parent, option, index)
+
+    def setEditorData(self, editor, index):  # noqa: N802
+        value = index.data(Qt.ItemDataRole.EditRole)
+        if isinstance(editor, QComboBox):
+            editor.setCurrentText(str(value))
+        elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            editor.setValue(value or 0)
+        elif isinstance(editor, IdentityFileEditor):
+            editor.edit.setText(str(value or ""))
+        else:
+            super().setEditorData(editor, index)
+
+    def setModelData(self, editor, model, index):  # noqa: N802
+        if isinstance(editor, QComboBox):
+            model.setData(index, editor.currentText())
+        elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            value = editor.value()
+            model.setData(index, "" if value == 0 else value)
+        elif isinstance(editor, IdentityFileEditor):
+            model.setData(index, editor.edit.text())
+        else:
+            super().setModelData(editor, model, index)
