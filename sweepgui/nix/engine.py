@@ -91,7 +91,10 @@ class Engine:
         plan = self.plan(sweep)
         state_dir = self.state_dir(sweep)
         state_dir.mkdir(parents=True, exist_ok=True)
-        jobs = jobs or getattr(getattr(sweep, "run", None), "jobs", None) or os.cpu_count() or 1
+        # jobs=0 is meaningful (no local builds: remote builders only), so test for None
+        sweep_jobs = getattr(getattr(sweep, "run", None), "jobs", None)
+        if jobs is None:
+            jobs = sweep_jobs if sweep_jobs is not None else os.cpu_count() or 1
         if machines is None and hasattr(sweep, "machines_path"):
             machines = sweep.machines_path()
 
@@ -111,6 +114,15 @@ class Engine:
         rc: int | None = 0
         if st.to_build and not cancel.is_set():
             rc = yield from self._build(plan, st, roots, jobs, machines, cancel)
+            # a builder that dies mid-build takes its running points with it (Nix does not
+            # retry them): build those again on the machines still there (MACHINES stream)
+            for _attempt in range(2):
+                lost = st.take_lost()
+                if not lost or cancel.is_set():
+                    break
+                yield RunMessage("warning", f"{len(lost)} point(s) lost with their builder: "
+                                 "building them again")
+                rc = yield from self._build(plan, st, roots, jobs, machines, cancel, lost)
         else:
             st.cancelled = cancel.is_set()
 
@@ -122,7 +134,7 @@ class Engine:
         yield st.finished(rc, time.monotonic() - t0)
 
     def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
-               machines: Path | None, cancel: threading.Event):
+               machines: Path | None, cancel: threading.Event, indices: list[int] | None = None):
         opts = self.options(plan.interpreter)
         env = nix_env()
         builder_args: list[str] = []
@@ -137,7 +149,7 @@ class Engine:
         with tempfile.TemporaryDirectory(prefix="sweepgui-build-") as tmp:
             points_file = Path(tmp) / "points.json"
             write_points_file(points_file, [(plan.points[i].name, plan.points[i].parameters_json)
-                                            for i in st.to_build])
+                                            for i in (st.to_build if indices is None else indices)])
             args = [nix_command("nix-build"), str(sweep_nix()), "-A", "aggregate",
                     "--argstr", "pointsFile", str(points_file), *plan.nix_args,
                     "--no-out-link", "--log-format", "internal-json", "--keep-going",

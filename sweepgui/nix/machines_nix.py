@@ -171,3 +171,17 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
     text += "".join(m.line(speed_as_int=True) + "\n" for m in machines)
     write_atomic(wd / "machines", text, backup=False)
     return BuilderSetup(f"@{wd / 'machines'}", env, machines)
+
+
+# what ssh and Nix say when a builder goes away in the middle of a build (not the model's fault)
+_LOST = re.compile(r"closed by remote host|connection reset|broken pipe|unexpected end-of-file|"
+                   r"connection closed|cannot connect to|lost connection|connection timed out",
+                   re.IGNORECASE)
+
+
+def lost_builder(machine: str, reason: str, log_tail=()) -> bool:
+    """Whether a failed remote build failed because its builder went away (so building the
+    point again elsewhere can succeed), rather than because the model failed."""
+    if not machine:
+        return False
+    return any(_LOST.search(text or "") for text in (reason, *log_tail))

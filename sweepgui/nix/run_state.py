@@ -40,6 +40,9 @@ class RunState:
         self.cancelled = False
         self.messages: list[str] = []
         self._roots: RootAdder | None = None
+        self._lost: list[int] = []
+        self.lost_on: dict[int, int] = {}  # point -> times its builder went away
+        self.lost_machines: list[str] = []
 
     def indices(self, drv: str) -> list[int]:
         return self.by_drv.get(drv, [])
@@ -72,11 +75,26 @@ class RunState:
         yield self.progress()
 
     def failed(self, drv: str, exit_code: int | None, reason: str, tail: list[str], machine: str):
+        from .machines_nix import lost_builder
+
         for i in self.indices(drv):
             if self.status[i] in ("built", "failed"):
                 continue
+            if lost_builder(machine, reason, tail) and self.lost_on.get(i, 0) < 2:
+                # the builder went away, not the model: queued again (see Engine.run)
+                self.status[i] = "queued"
+                self.lost_on[i] = self.lost_on.get(i, 0) + 1
+                self.lost_machines.append(machine)
+                self._lost.append(i)
+                self.manifest.update(i, status="queued", machine="")
+                continue
             yield from self._fail(i, exit_code, reason, tail, machine)
         yield self.progress()
+
+    def take_lost(self) -> list[int]:
+        """Points whose builder went away since the last call (to build them again)."""
+        lost, self._lost = self._lost, []
+        return lost
 
     # -- transitions ------------------------------------------------------------------------
     def _finish(self, i: int, tail: list[str]):
@@ -160,6 +178,12 @@ class RunState:
             m[self.status[i]] += 1
             if self.status[i] == "built" and i in self.start:
                 m["seconds"] += self.manifest.point(i).get("seconds") or 0.0
+        for m in per_machine.values():
+            m["mean_seconds"] = m["seconds"] / m["built"] if m["built"] else 0.0
+        for name in self.lost_machines:  # builds lost when a builder went away
+            m = per_machine.setdefault(name, {"built": 0, "failed": 0, "seconds": 0.0,
+                                              "mean_seconds": 0.0})
+            m["lost"] = m.get("lost", 0) + 1
         return RunFinished(points=len(self.status), built=c["built"], cached=c["cached"],
                            failed=c["failed"], cancelled=self.cancelled, exit_code=exit_code,
                            seconds=seconds, per_machine=per_machine)
