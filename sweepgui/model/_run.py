@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from ..params import ParameterError, Parameters, format_validation_error
 from . import MODEL_NAME, MODEL_VERSION
 from ._errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ._section import Section
+    from ._solve import Solution
 
 
 def validate(params: Any) -> Parameters:
@@ -22,44 +28,38 @@ def validate(params: Any) -> Parameters:
         raise ParameterError(format_validation_error(exc)) from None
 
 
+# Supported dofs removed by each boundary condition (w and/or theta at each end).
+_HELD_DOFS = {"clamped-clamped": 4, "pinned-pinned": 2, "clamped-free": 2, "clamped-pinned": 3}
+
+
 def run_point(params: dict) -> dict:
     """Compute one point. Raises ParameterError (bad input) or ModelError (cannot compute)."""
     p = validate(params)
-    import numpy as np
-
-    from ._beam import assemble
-    from ._section import section_at_state
-    from ._solve import solve
-
-    if p.fluid.density is None:
-        from ._fluid import fluid_from_eos
-        rho, sound = fluid_from_eos(p.fluid.name, p.state.pressure, p.state.temperature)
-    else:
-        rho, sound = p.fluid.density, None
-    sec = section_at_state(p, rho)
     an = p.analysis
-    timo = an.theory == "timoshenko"
-    beam = assemble(
-        an.elements, sec.length, sec.youngs_modulus * sec.second_moment,
-        sec.shear_coefficient * sec.shear_modulus * sec.tube_area if timo else None,
-        sec.tube_mass + sec.fluid_mass, sec.tube_rotary_inertia, p.pipe.boundary,
-    )
-    n_dof = beam.free.size
+    n_dof = 2 * (an.elements + 1) - _HELD_DOFS[p.pipe.boundary]
     if an.modes > n_dof:
         raise ParameterError([(
             "analysis.modes",
             f"{an.modes} modes asked, but {an.elements} elements with {p.pipe.boundary} ends have "
             f"only {n_dof} degrees of freedom; add elements or ask for fewer modes",
         )])
-    freq = np.linspace(an.f_min, an.f_max, an.frequencies)
+    import numpy as np
+
+    from ._section import section_at_state
+
+    if p.fluid.density is None:
+        from ._fluid import fluid_from_eos
+        rho, sound = fluid_from_eos(p.fluid.name, p.state.pressure, p.state.temperature)
+    else:
+        rho, sound = p.fluid.density, None
     try:
         with np.errstate(all="ignore"):
-            sol = solve(beam, sec.axial_force, sec.fluid_mass, p.state.flow_velocity,
-                        an.damping_ratio, 2 * np.pi * freq,
-                        beam.point_vector(an.excitation_position),
-                        beam.point_vector(an.response_position))
-    except np.linalg.LinAlgError as exc:
-        raise ModelError(f"the eigenvalue solution failed for this point: {exc}") from None
+            sec = section_at_state(p, rho)
+            freq, sol = _compute(p, sec)
+    except (ArithmeticError, np.linalg.LinAlgError) as exc:
+        # e.g. a length of 1e-300 m: valid input, but beyond floating point
+        raise ModelError(f"this point is beyond floating-point arithmetic ({type(exc).__name__}: "
+                         f"{exc}); check the size of the geometry and material values") from None
     mag = np.abs(sol.receptance)
     phase = np.angle(sol.receptance)
     nat = sol.frequencies[:an.modes]
@@ -85,3 +85,23 @@ def run_point(params: dict) -> dict:
         },
         "model": {"name": MODEL_NAME, "version": MODEL_VERSION},
     }
+
+
+def _compute(p: Parameters, sec: Section) -> tuple[np.ndarray, Solution]:
+    import numpy as np
+
+    from ._beam import assemble
+    from ._solve import solve
+
+    an = p.analysis
+    beam = assemble(
+        an.elements, sec.length, sec.youngs_modulus * sec.second_moment,
+        (sec.shear_coefficient * sec.shear_modulus * sec.tube_area
+         if an.theory == "timoshenko" else None),
+        sec.tube_mass + sec.fluid_mass, sec.tube_rotary_inertia, p.pipe.boundary,
+    )
+    freq = np.linspace(an.f_min, an.f_max, an.frequencies)
+    sol = solve(beam, sec.axial_force, sec.fluid_mass, p.state.flow_velocity, an.damping_ratio,
+                2 * np.pi * freq, beam.point_vector(an.excitation_position),
+                beam.point_vector(an.response_position))
+    return freq, sol

@@ -75,6 +75,10 @@ def section_at_state(p: Parameters, fluid_density: float) -> Section:
 
     pg = st.pressure - p.analysis.ambient_pressure
     wall = b * b - a * a
+    if not (wall > 0.0 and a * a > 0.0 and (a / b) ** 4 < 1.0 and b * b < math.inf):
+        raise ModelError(
+            f"the wall ({pipe.wall_thickness:g} m) is too thin against the diameter "
+            f"({pipe.outer_diameter:g} m) to compute a cross-section in floating point")
     sig_z = (2.0 * nu if fixed else 1.0) * pg * a * a / wall
     u_a = a / e * (pg * (b * b + a * a) / wall - nu * (-pg + sig_z))
     u_b = b / e * (2.0 * pg * a * a / wall - nu * sig_z)

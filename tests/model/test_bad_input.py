@@ -117,3 +117,52 @@ def test_non_finite_numbers_are_rejected():
             assert exc.problems[0][0] == "pipe.length"
         else:
             raise AssertionError(value)
+
+
+def _in_bounds(f) -> st.SearchStrategy:
+    if f.kind == "choice":
+        return st.sampled_from(f.choices)
+    lo = f.ge if f.ge is not None else f.gt
+    hi = f.le if f.le is not None else f.lt
+    if f.name == "elements":
+        hi = 12
+    if f.name in ("modes",):
+        hi = 4
+    if f.name == "frequencies":
+        hi = 20
+    if f.kind == "int":
+        return st.integers(min_value=int(math.ceil(lo)), max_value=int(hi))
+    return st.floats(min_value=lo, max_value=hi, exclude_min=f.gt is not None,
+                     exclude_max=f.lt is not None)
+
+
+IN_BOUNDS = {f.path: _in_bounds(f) for f in FIELDS if f.kind in ("float", "int", "choice")}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(sorted(IN_BOUNDS)), st.none(), max_size=12).flatmap(
+    lambda keys: st.fixed_dictionaries({k: IN_BOUNDS[k] for k in keys})))
+def test_values_within_their_bounds_never_crash(values):
+    """Any in-bounds combination: a finite result, or a named ParameterError / ModelError."""
+    from sweepgui.model import ModelError
+
+    params: dict = {"fluid": {"density": 1000.0}}
+    for path, value in values.items():
+        group, name = path.split(".")
+        params.setdefault(group, {})[name] = value
+    try:
+        r = run_point(params)
+    except (ParameterError, ModelError) as exc:
+        assert str(exc)
+    else:
+        json.dumps(r, allow_nan=False)  # finite numbers only
+        assert r["natural_frequencies"] == sorted(r["natural_frequencies"])
+
+
+def test_more_modes_than_degrees_of_freedom_names_analysis_modes():
+    try:
+        run_point({"fluid": {"density": 1.0}, "analysis": {"elements": 2, "modes": 4}})
+    except ParameterError as exc:
+        assert exc.problems[0][0] == "analysis.modes" and "degrees of freedom" in exc.problems[0][1]
+    else:
+        raise AssertionError("accepted 4 modes of a 2-dof clamped-clamped mesh")
