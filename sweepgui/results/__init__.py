@@ -9,7 +9,13 @@ from ._dataset import load_dataset
 from ._export import FORMATS, export, format_from_path, read_csv, to_json_obj
 from ._gradient import grid_gradient
 from ._sensitivity import Sensitivity, SensitivityList, grid_index, sensitivities
-from ._source import ResultsError, default_state_dir, read_manifest
+from ._source import (
+    ResultsError,
+    default_state_dir,
+    read_manifest,
+    read_result_file,
+    read_result_summary,
+)
 from ._units import UserUnit, user_unit
 
 __all__ = [
@@ -26,6 +32,8 @@ __all__ = [
     "load_dataset",
     "read_csv",
     "read_manifest",
+    "read_result_file",
+    "read_result_summary",
     "sensitivities",
     "to_json_obj",
     "user_unit",

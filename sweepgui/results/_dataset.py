@@ -29,6 +29,7 @@ from ._source import (
     SummaryCache,
     read_manifest,
     read_result_file,
+    read_result_summary,
     summarize,
 )
 from ._units import parameter_unit
@@ -169,15 +170,18 @@ def load_dataset(
         summary = store.get(out) if store is not None else None
         if summary is None or with_spectra:
             try:
-                result = read_result_file(out)
+                if with_spectra:
+                    result = read_result_file(out)
+                    spectra[i] = result.get("spectrum")
+                    summary = summarize(result)
+                else:
+                    summary = read_result_summary(out)
             except ResultsError as exc:
                 strings["status"][i] = "failed"
                 strings["error"][i] = str(exc)
                 continue
-            summary = summarize(result)
             if store is not None:
                 store.put(out, summary)
-            spectra[i] = result.get("spectrum")
         outs.append(out)
         freqs[i] = summary.get("natural_frequencies")
         fluid = summary.get("fluid") or {}

@@ -63,16 +63,63 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k != "spectrum"}
 
 
-def read_result_file(out: str) -> dict[str, Any]:
-    """The parsed ``<out>/result.json``; ResultsError with the reason if missing or corrupt."""
+def _read_bytes(out: str) -> tuple[str, bytes]:
     path = os.path.join(out, "result.json")
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return path, f.read()
     except FileNotFoundError:
         raise ResultsError(f"{path}: result missing (garbage-collected? run the sweep again)") from None
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read the result: {exc.strerror}") from None
+
+
+_SPECTRUM_KEY = b'"spectrum"'
+
+
+def _without_spectrum(data: bytes) -> bytes | None:
+    """The result's JSON text with the spectrum's value replaced by null, or None if unsure.
+
+    Parsing the spectrum (thousands of numbers) is 95 % of the cost of a result, and most
+    uses never look at it. Inside a JSON string every quote is escaped, so the bytes
+    ``"spectrum"`` followed by a colon can only be a key; the contract's spectrum is one
+    object of number arrays, so its value ends at the first ``}``. Anything else (the key
+    twice, a nested object) returns None and the caller parses the whole text.
+    """
+    k = data.find(_SPECTRUM_KEY)
+    if k < 0 or data.find(_SPECTRUM_KEY, k + 1) >= 0:
+        return None
+    j = k + len(_SPECTRUM_KEY)
+    rest = data[j: j + 8].lstrip()
+    if not rest.startswith(b":"):
+        return None
+    start = data.find(b"{", j)
+    end = data.find(b"}", start)
+    if start < 0 or end < 0 or data.find(b"{", start + 1, end) >= 0 or data[j:start].strip() != b":":
+        return None
+    return data[:start] + b"null" + data[end + 1:]
+
+
+def read_result_summary(out: str) -> dict[str, Any]:
+    """``summarize(read_result_file(out))``, without parsing the spectrum when it can."""
+    path, data = _read_bytes(out)
+    trimmed = _without_spectrum(data)
+    if trimmed is not None:
+        try:
+            result = json.loads(trimmed)
+        except ValueError:
+            result = None
+        if isinstance(result, dict):
+            return summarize(result)
+    return summarize(_parse(path, data))
+
+
+def read_result_file(out: str) -> dict[str, Any]:
+    """The parsed ``<out>/result.json``; ResultsError with the reason if missing or corrupt."""
+    return _parse(*_read_bytes(out))
+
+
+def _parse(path: str, data: bytes) -> dict[str, Any]:
     try:
         result = json.loads(data)
     except ValueError as exc:

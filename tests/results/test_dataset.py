@@ -10,7 +10,7 @@ import pytest
 
 from sweepgui.results import ResultsError, load_dataset
 
-from .synth import beam_frequencies, beam_result, write_run
+from .synth import DEMO, beam_frequencies, beam_result, write_run
 
 RHO = [900.0, 950.0, 1000.0, 1100.0]
 PT = {"state.pressure": [1e5, 2e5, 3e5], "state.temperature": [290.0, 300.0, 310.0]}
@@ -132,3 +132,24 @@ def test_reopening_many_points_is_fast(tmp_path):
     dt = time.perf_counter() - t
     assert ds.sizes["fluid.density"] == n and not math.isnan(float(ds.natural_frequency[-1, 0]))
     assert dt < 0.6, f"reopening {n} points took {dt:.2f} s"  # 10,000 points in well under 3 s
+
+
+def test_summary_without_the_spectrum_equals_the_full_parse(tmp_path):
+    """The fast path skips parsing the spectrum; it must give what a full parse gives,
+    whatever the JSON layout, and fall back when the text is not the contract's shape."""
+    from sweepgui.results import read_result_file, read_result_summary
+    from sweepgui.results._source import summarize
+
+    res = beam_result(json.loads(json.dumps(DEMO)))
+    res["parameters"]["material"]["name"] = 'tricky "spectrum": {} name'
+    layouts = {
+        "compact": json.dumps(res, separators=(",", ":")),
+        "indented": json.dumps(res, indent=2),
+        "spectrum first": json.dumps({"spectrum": res["spectrum"], **res}),
+        "nested spectrum": json.dumps({**res, "derived": {"spectrum": {"a": {"b": 1}}}}),
+    }
+    for name, text in layouts.items():
+        out = tmp_path / name
+        out.mkdir()
+        (out / "result.json").write_text(text)
+        assert read_result_summary(str(out)) == summarize(read_result_file(str(out))), name
