@@ -60,13 +60,31 @@ class Dimension:
 class Sweep(BaseModel):
     """A parameter sweep: the Cartesian product of its dimensions over fixed parameters.
 
-    ``fixed`` maps dotted parameter paths to single values; ``variables`` (ordered) maps
-    paths to a :class:`VariableSpec` (plain lists and ``{"linspace": [...]}`` tables are
-    accepted too); ``zips`` maps a group name to variable paths that move together.
+    Parameters
+    ----------
+    fixed : dict
+        Dotted parameter path -> one value (``{"pipe.length": 0.5}``; nested dicts are
+        flattened). ``material.name`` set to a preset fills the other material fields,
+        which explicit ``material.*`` values override. ``None`` of ``fluid.density``
+        (``"eos"`` in a file) takes the density from the equation of state.
+    variables : dict
+        Ordered path -> :class:`VariableSpec`; plain lists and one-generator tables such as
+        ``{"linspace": [start, stop, count]}`` are converted.
+    zips : dict
+        Group name -> variable paths that move together (one dimension named by the group).
+    run, model : RunSettings, ModelSettings
+        The ``[run]`` and ``[model]`` tables.
+    source : Path or None
+        The sweep file (named in errors); ``base_dir`` defaults to its folder, else the
+        current folder, and anchors relative paths of ``[run]`` and ``[model]``.
+
+    Notes
+    -----
     Constructing a Sweep checks only the structure; :meth:`check`, :meth:`points` and
-    :func:`loads_sweep` check the meaning and raise :class:`SweepError` naming the
-    file, line and key. Two sweeps are equal when their content is (``source`` and
-    ``base_dir`` are not compared), so ``loads_sweep(s.to_toml()) == s``.
+    :func:`loads_sweep` check the meaning and raise :class:`SweepError` naming the file,
+    line and key. Two sweeps are equal when their content is (``source`` and ``base_dir``
+    are not compared), so ``loads_sweep(s.to_toml()) == s``. Points are C-ordered over
+    :meth:`dimensions`: the last dimension varies fastest.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -125,9 +143,16 @@ class Sweep(BaseModel):
 
     def _fingerprint(self) -> tuple[Any, ...]:
         """Cheap key of everything the resolved dimensions depend on (for the cache)."""
-        # specs are immutable, so comparing them is mostly an identity check
-        return (tuple(self.fixed.items()), tuple(self.variables.items()),
+        return (tuple((k, type(v), v) for k, v in self.fixed.items()),
+                tuple(self.variables.items()),
                 tuple((k, tuple(m)) for k, m in self.zips.items()))
+
+    @staticmethod
+    def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+        # specs are immutable: the same objects mean the same values (and 1 == True
+        # must not pass for an unchanged value, so == is not enough for them)
+        return (a[0] == b[0] and a[2] == b[2] and len(a[1]) == len(b[1])
+                and all(x[0] == y[0] and x[1] is y[1] for x, y in zip(a[1], b[1])))
 
     def _resolved(self):  # -> _resolve.Resolved
         from ._resolve import resolve
@@ -137,7 +162,7 @@ class Sweep(BaseModel):
         private = self.__pydantic_private__
         fp = self._fingerprint()
         cache = private["_cache"]
-        if cache is None or cache[0] != fp:
+        if cache is None or not self._same(cache[0], fp):
             cache = private["_cache"] = (fp, resolve(self))
         return cache[1]
 
@@ -175,7 +200,7 @@ class Sweep(BaseModel):
         from ._points import build_points
 
         handed, self._checked_points = self._checked_points, None
-        if handed is not None and handed[0] == self._fingerprint():
+        if handed is not None and self._same(handed[0], self._fingerprint()):
             return handed[1]
         return build_points(self, self._resolved())
 

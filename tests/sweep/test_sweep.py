@@ -6,7 +6,7 @@ import pytest
 
 from sweepgui.params import Parameters
 from sweepgui.resources import resources_dir
-from sweepgui.sweep import Sweep, SweepError, loads_sweep
+from sweepgui.sweep import Sweep, SweepError, VariableSpec, loads_sweep
 
 
 def _materials():
@@ -168,3 +168,17 @@ def test_a_sweep_built_in_code_is_checked_the_same_way():
     assert "did you mean 'fluid.density'" in str(e.value)
     ok = Sweep(variables={"fluid.density": {"linspace": [990.0, 1010.0, 3]}})
     assert ok.variable_values("fluid.density") == [990.0, 1000.0, 1010.0]
+
+
+def test_editing_a_sweep_in_place_is_seen_by_the_next_call():
+    s = Sweep(variables={"fluid.density": [1.0, 2.0]})
+    assert s.shape == (2,)
+    s.variables["state.pressure"] = VariableSpec.from_generator("linspace", 1e5, 2e5, 3)
+    assert s.shape == (2, 3) and s.coordinates(5) == {"fluid.density": 2.0, "state.pressure": 2e5}
+    s.zips["pf"] = ["state.pressure", "fluid.density"]
+    with pytest.raises(SweepError, match="equally many"):
+        s.points()
+    del s.zips["pf"]
+    s.fixed["analysis.elements"] = True  # equal to 1 but not a number
+    with pytest.raises(SweepError, match="takes a number"):
+        s.check()
