@@ -128,9 +128,17 @@ class RunState:
         if roots is not None:
             self._roots = roots
         open_ = [i for i in self.to_build if self.status[i] in ("queued", "running", "stopped")]
-        if not open_:
-            return
-        invalid = invalid_paths(self.plan.points[i].out_path for i in open_)
+        built = [i for i in self.to_build if self.status[i] == "built"]
+        invalid = invalid_paths(self.plan.points[i].out_path for i in open_ + built)
+        for i in built:
+            # an output seen on disk but never registered (Nix stopped in between)
+            if self.plan.points[i].out_path in invalid:
+                if cancelled:
+                    self.status[i] = "cancelled"
+                    self.manifest.update(i, status="cancelled", finished=None)
+                else:
+                    yield from self._fail(i, None, "Nix did not register the output",
+                                          [], self.machine.get(i, ""))
         why = self.messages[-1] if self.messages else "Nix did not build it"
         for i in open_:
             p = self.plan.points[i]

@@ -1,0 +1,100 @@
+"""The internal-json log parser on lines recorded from real Nix 2.8 runs (tests/nix/data).
+
+log-custom-failure.jsonl: 5 points with -j 2, the model exits 3 for x=3 (its stderr says
+"bad x"), the aggregator then reports its failed dependency.
+log-exec-denied.jsonl: every builder fails before it starts (build users could not run
+the interpreter): Nix's error arrives as one log line of serialised binary data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sweepgui.nix.logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted,
+                                   DrvStopped, LogParser, NixMessage, clean)
+
+DATA = Path(__file__).parent / "data"
+
+
+def parse(name: str):
+    p = LogParser()
+    events = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        events += p.feed(line)
+    return p, events
+
+
+def drv_of(events, cls, text):
+    return [e for e in events if isinstance(e, cls) and text in e.drv]
+
+
+def test_recorded_run_with_one_failing_point():
+    p, events = parse("log-custom-failure.jsonl")
+    started = [e for e in events if isinstance(e, DrvStarted)]
+    assert len(started) == 5 and all(e.machine == "" for e in started)
+    assert len({e.drv for e in started}) == 5
+    stopped = [e for e in events if isinstance(e, DrvStopped)]
+    assert {e.drv for e in stopped} == {e.drv for e in started}
+    failed = [e for e in events if isinstance(e, DrvFailed)]
+    assert len(failed) == 1
+    f = failed[0]
+    assert f.drv.endswith("-sweepgui-point-x=3.drv") and f.exit_code == 3
+    # every point's stop comes after its start; the failure before its stop
+    order = [(type(e).__name__, e.drv) for e in events if hasattr(e, "drv")]
+    assert order.index(("DrvFailed", f.drv)) < order.index(("DrvStopped", f.drv))
+    assert p.tail_of(f.drv) == ["model running 3", "bad x", "sweepgui: the model exited with code 3"]
+    logs = [e.line for e in events if isinstance(e, DrvLog) and e.drv.endswith("x=0.drv")]
+    assert logs == ["model running 0"]
+    deps = [e for e in events if isinstance(e, DependenciesFailed)]
+    assert len(deps) == 1 and deps[0].drv.endswith("-sweepgui-sweep.drv")
+
+
+def test_recorded_builders_that_cannot_start():
+    p, events = parse("log-exec-denied.jsonl")
+    failed = [e for e in events if isinstance(e, DrvFailed)]
+    assert len(failed) == 5 and {e.exit_code for e in failed} == {1}
+    tail = p.tail_of(failed[0].drv)
+    assert any("executing '/work/main/.venv/bin/python': Permission denied" in t for t in tail)
+    assert all("\x00" not in t and "\x1b" not in t for t in tail)
+
+
+def test_remote_outer_and_inner_activities_are_one_point():
+    drv = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-sweepgui-point-x=1.drv"
+    p = LogParser()
+    ev = p.feed('@nix {"action":"start","fields":["%s","ssh://b1",1,1],"id":1,"level":3,'
+                '"text":"building","type":105}' % drv)
+    assert ev == [DrvStarted(drv, "ssh://b1")]
+    assert p.feed('@nix {"action":"start","fields":["%s","",1,1],"id":2,"level":3,'
+                  '"text":"","type":105}' % drv) == []
+    assert p.feed('@nix {"action":"result","fields":["hello \\u001b[1mworld\\u001b[0m"],'
+                  '"id":2,"type":101}') == [DrvLog(drv, "hello world")]
+    assert p.feed('@nix {"action":"stop","id":2}') == []
+    assert p.feed('@nix {"action":"stop","id":1}') == [DrvStopped(drv)]
+
+
+def test_failure_wordings_of_other_nix_versions():
+    drv = "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-sweepgui-point-y=2.drv"
+    cases = {
+        # remote build through the build hook (Nix 2.8)
+        "build of '\x1b[35;1m%s\x1b[0m' on 'ssh://b2' failed: builder failed with exit code 3" % drv:
+            (3, "ssh://b2"),
+        # Nix >= 2.30
+        "Cannot build '%s'.\nReason: builder failed with exit code 2.\nOutput paths: ..." % drv:
+            (2, ""),
+        "builder for '%s' failed due to signal 9 (Killed)" % drv: (None, ""),
+    }
+    for text, (code, machine) in cases.items():
+        import json
+        line = "@nix " + json.dumps({"action": "msg", "level": 0, "msg": "error: " + text})
+        (ev,) = LogParser().feed(line)
+        assert isinstance(ev, DrvFailed) and ev.drv == drv
+        assert ev.exit_code == code and ev.machine == machine
+
+
+def test_plain_and_unknown_lines():
+    p = LogParser()
+    assert p.feed("error: unable to start any build; either increase '--max-jobs' or ...") == \
+        [NixMessage("error", "error: unable to start any build; either increase '--max-jobs' or ...")]
+    assert p.feed('@nix {"action":"result","fields":["x"],"id":99,"type":101}') == []
+    assert p.feed("@nix {not json") == [NixMessage("info", "@nix {not json")]
+    assert clean("\x1b[31;1merror:\x1b[0m a\x00b") == "error: ab"
