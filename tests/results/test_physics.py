@@ -65,3 +65,21 @@ def test_pinned_tube_with_fixed_ends_follows_the_axial_load_law(tmp_path):
     dfdrho = -f * A_F / (2 * m)
     assert s.apparent_density_error == pytest.approx(dfdp * bar / dfdrho, rel=0.01)
     assert s.apparent_density_error_unit == "(kg/m3)/bar"
+
+
+def test_density_from_the_eos_is_not_counted_as_an_error(tmp_path):
+    """Water's density from CoolProp rises with pressure; a densitometer should read that.
+    The apparent density error per bar must be what the same tube shows at constant
+    (given) density: the two sweeps below differ only in where the density comes from."""
+    pressures = [1e5, 51e5, 101e5, 151e5, 201e5]
+    eos = write_run(tmp_path / "eos", [("state.pressure", {"state.pressure": pressures})], result=_model,
+                    fixed={"analysis.frequencies": 11, "fluid.density": None}, model=BUILTIN)
+    ds_eos = load_dataset(eos, with_spectra=False)
+    rho_centre = float(ds_eos.fluid_density[2])
+    assert ds_eos.fluid_density[-1] - ds_eos.fluid_density[0] > 8.0  # ~0.045 kg/m3 per bar
+    given = write_run(tmp_path / "given", [("state.pressure", {"state.pressure": pressures})], result=_model,
+                      fixed={"analysis.frequencies": 11, "fluid.density": rho_centre}, model=BUILTIN)
+    a = sensitivities(ds_eos, mode=1)[0]
+    b = sensitivities(load_dataset(given, with_spectra=False), mode=1)[0]
+    assert a.value != pytest.approx(b.value, rel=0.1)   # the frequencies do see the density
+    assert a.apparent_density_error == pytest.approx(b.apparent_density_error, rel=0.02)
