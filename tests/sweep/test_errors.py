@@ -49,6 +49,8 @@ CASES = [
      "arange", "fluid.density", ["step must be a positive number"]),
     ("negative step", '[variable]\n"fluid.density" = { arange = [3, 1, -1] }\n',
      "arange", "fluid.density", ["positive"]),
+    ("generator in a sub-table", '[variable]\n"pipe.length" = [0.5]\n[variable."fluid.density"]\nlinspace = [1, 2, 0]\n',
+     '[variable."fluid.density"]', "fluid.density", ["at least 1"]),
     ("two generators", '[variable]\n"fluid.density" = { linspace = [1, 2, 3], arange = [1, 2, 1] }\n',
      "linspace", "fluid.density", ["exactly one generator"]),
     ("generator on a choice", '[variable]\n"pipe.boundary" = { linspace = [1, 2, 3] }\n',
