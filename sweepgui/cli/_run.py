@@ -146,11 +146,13 @@ def _run(args: argparse.Namespace) -> int:
                                      RunFinished, RunMessage)
 
     sweep = _load(args.sweep)
-    if args.jobs is not None and args.jobs < 1:
-        raise UserError(f"--jobs {args.jobs}: give at least 1")
     machines = Path(args.machines) if args.machines else None
     if machines is not None and not machines.is_file():
         raise UserError(f"--machines {machines}: no such file")
+    # --jobs 0: no local builds, remote builders only (needs machines)
+    if args.jobs is not None and (args.jobs < 0 or args.jobs == 0 and machines is None
+                                  and sweep.machines_path() is None):
+        raise UserError(f"--jobs {args.jobs}: give at least 1 (0 only with --machines)")
     engine = Engine()
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
@@ -217,5 +219,6 @@ def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -
             "error": s.get("error") if st == "failed" else (p.get("error") if st == "failed" else None),
         })
     json.dump({"points": finished.points, "built": finished.built, "cached": finished.cached,
-               "failed": finished.failed, "results": results}, sys.stdout)
+               "failed": finished.failed, "per_machine": finished.per_machine,
+               "results": results}, sys.stdout)
     print()
