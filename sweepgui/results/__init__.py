@@ -8,7 +8,7 @@ grid; ``export`` writes CSV, netCDF or JSON. No Qt here: the CLI and the GUI sha
 from ._dataset import load_dataset
 from ._export import FORMATS, export, format_from_path, read_csv, to_json_obj
 from ._gradient import grid_gradient
-from ._sensitivity import Sensitivity, SensitivityList, grid_index, sensitivities
+from ._sensitivity import Sensitivity, SensitivityList, grid_index, sensitivities, sensitivity_fields
 from ._source import (
     ResultsError,
     default_state_dir,
@@ -35,6 +35,7 @@ __all__ = [
     "read_result_file",
     "read_result_summary",
     "sensitivities",
+    "sensitivity_fields",
     "to_json_obj",
     "user_unit",
 ]

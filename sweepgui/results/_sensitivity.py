@@ -236,3 +236,38 @@ def sensitivities(
     return SensitivityList(out, at=_point(ds, index), notes=notes,
                            density_derivative=None if dfdrho is None else np.asarray(dfdrho),
                            source=source)
+
+
+def sensitivity_fields(ds: xr.Dataset) -> xr.Dataset:
+    """Sensitivities at every grid point, for maps and live views.
+
+    For each swept numeric parameter ``p`` (not in a zip) with two or more values:
+    ``dfdx.<p>`` (dims..., mode) in Hz per user unit, ``relative.<p>`` in 1/user unit and,
+    when ``fluid.density`` is swept too, ``apparent_density_error.<p>`` in kg/m3 per user
+    unit (df/drho taken on the grid at the same point). Holes (failed or not yet built
+    points) are NaN and their neighbours fall back to one-sided differences, so the
+    fields fill in as points land. The units are in each variable's ``units`` attribute.
+    """
+    dims = _dimension_paths(ds)
+    nf = ds.natural_frequency
+    out: dict[str, xr.DataArray] = {}
+
+    def along(var: xr.DataArray, d: str, path: str) -> xr.DataArray:
+        g = grid_gradient(var.values, ds[path].values.astype(float), axis=var.dims.index(d))
+        return var.copy(data=g)
+
+    dfdrho = along(nf, DENSITY, DENSITY) if DENSITY in dims and ds.sizes[DENSITY] >= 2 else None
+    for d, paths in dims.items():
+        if len(paths) != 1 or d != paths[0] or not _numeric(ds[d]) or ds.sizes[d] < 2:
+            continue
+        uu = user_unit(d, ds[d].attrs.get("units"))
+        g = along(nf, d, d) * uu.scale
+        out[f"dfdx.{d}"] = g.assign_attrs(units=per("Hz", uu.name), parameter=d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"relative.{d}"] = (g / nf).assign_attrs(units=per("1", uu.name), parameter=d)
+            if dfdrho is not None and d != DENSITY:
+                drho = along(ds.fluid_density, d, d) * uu.scale
+                ade = g / dfdrho - drho.fillna(0.0)
+                out[f"apparent_density_error.{d}"] = ade.assign_attrs(
+                    units=per("kg/m3", uu.name), parameter=d)
+    return xr.Dataset(out, coords=ds.natural_frequency.coords, attrs=dict(ds.attrs))

@@ -127,3 +127,33 @@ def test_failed_neighbour_uses_the_one_sided_difference(tmp_path):
     f = [beam_frequencies(_params(**{"fluid.density": r}))[0] for r in rho]
     assert s.value == pytest.approx((f[2] - f[1]) / 10.0, rel=1e-12)
     assert np.isnan(ds.natural_frequency.values[0]).all()
+
+
+def test_fields_at_every_grid_point_match_the_point_values(tmp_path):
+    from sweepgui.results import sensitivity_fields
+
+    p = [1e5, 5e5, 10e5, 20e5]
+    rho = [980.0, 1000.0, 1030.0]
+    fixed = {"pipe.boundary": "pinned-pinned", "pipe.axial_restraint": "fixed"}
+    ds = load_dataset(write_run(tmp_path, [("state.pressure", {"state.pressure": p}),
+                                           ("fluid.density", {"fluid.density": rho})],
+                                fixed=fixed, statuses={5: "queued"}), with_spectra=False)
+    fields = sensitivity_fields(ds)
+    assert fields["dfdx.state.pressure"].attrs["units"] == "Hz/bar"
+    assert fields["apparent_density_error.state.pressure"].attrs["units"] == "(kg/m3)/bar"
+    assert "apparent_density_error.fluid.density" not in fields
+    for i, pv in enumerate(p):
+        for j, rv in enumerate(rho):
+            if i * 3 + j == 5:
+                continue
+            for s in sensitivities(ds, at={"state.pressure": pv, "fluid.density": rv}):
+                name = "dfdx." + s.parameter
+                got = float(fields[name].isel({"state.pressure": i, "fluid.density": j, "mode": s.mode - 1}))
+                assert got == pytest.approx(s.value, rel=1e-12, nan_ok=True)
+                if s.apparent_density_error is not None:
+                    ade = fields["apparent_density_error.state.pressure"].isel(
+                        {"state.pressure": i, "fluid.density": j, "mode": s.mode - 1})
+                    assert float(ade) == pytest.approx(s.apparent_density_error, rel=1e-9, nan_ok=True)
+    # the hole itself has no value; its neighbours fall back to one-sided differences
+    assert np.isnan(fields["dfdx.state.pressure"].isel({"state.pressure": 1, "fluid.density": 2})).all()
+    assert np.isfinite(fields["dfdx.fluid.density"].isel({"state.pressure": 1, "fluid.density": 1})).all()
