@@ -112,7 +112,9 @@ class ParameterForms(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        scroll.setMinimumWidth(body.sizeHint().width() + 24)
+        # narrow docks scroll sideways rather than forcing a huge window
+        scroll.setMinimumWidth(min(body.sizeHint().width() + 24, 460))
+        self._preferred_width = body.sizeHint().width() + 40
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -127,6 +129,7 @@ class ParameterForms(QWidget):
         self._timer.setInterval(VALIDATE_DELAY_MS)
         self._timer.timeout.connect(self._validate_soon)
         self._generation = 0
+        self._closed = False
         self._checked.connect(self._on_checked)
         model.changed.connect(self._on_model_changed)
         self._on_model_changed()
@@ -170,6 +173,11 @@ class ParameterForms(QWidget):
         if path == "fluid.name":
             return (lambda: list(FLUIDS)), None
         return None, None
+
+    def sizeHint(self):  # noqa: N802 - room for every column when the window allows it
+        hint = super().sizeHint()
+        hint.setWidth(max(hint.width(), self._preferred_width))
+        return hint
 
     def set_run_action(self, action: QAction) -> None:
         """Show the window's Run action in the header (enabled state follows validity)."""
@@ -223,6 +231,8 @@ class ParameterForms(QWidget):
 
     def _validate_soon(self) -> None:
         """After a pause in typing: small sweeps at once, large ones on a worker thread."""
+        if self._closed:
+            return
         draft = self._model.draft
         if (draft.point_count() or 0) <= SYNC_POINTS:
             self.validate_now()
@@ -276,6 +286,12 @@ class ParameterForms(QWidget):
         self.validityChanged.emit(ok, reason)
         if changed:
             self.sweepChanged.emit(sweep)
+
+    def shutdown(self) -> None:
+        """Stop checking (the window is closing): no more validity or sweep signals."""
+        self._timer.stop()
+        self._generation += 1  # results of checks still on their way are dropped
+        self._closed = True
 
     def _show_reason(self, reason: str) -> None:
         show_error(self.reason_label, reason or None)

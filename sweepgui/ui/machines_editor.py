@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QTableView,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -106,20 +107,21 @@ class QtMachineEditor(QWidget):
             "open": button("Open…", self.open_dialog, "Edit another machines file"),
             "save": button("Save", self.save, "Save (atomic; the old file becomes .bak)"),
         }
-        top = QHBoxLayout()
+        # a tool bar folds buttons that do not fit into its extension menu
+        top = QToolBar()
         for key in ("add", "duplicate", "remove", "import"):
             top.addWidget(self.buttons[key])
-        top.addSpacing(12)
+        top.addSeparator()
         for key in ("test", "test_all", "fetch", "nixos"):
             top.addWidget(self.buttons[key])
-        top.addStretch(1)
+        top.addSeparator()
         top.addWidget(self.buttons["open"])
         top.addWidget(self.buttons["save"])
         bottom = QHBoxLayout()
         bottom.addWidget(self.file_label, 1)
         bottom.addWidget(self.use_for_runs)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
         layout.addLayout(bottom)

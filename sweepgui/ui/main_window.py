@@ -68,12 +68,20 @@ class MainWindow(QMainWindow):
 
         self.model.dirtyChanged.connect(self.setWindowModified)
         self.model.sourceChanged.connect(lambda _src: self._update_title())
-        self.forms.validityChanged.connect(lambda *_: self._update_actions())
+        self.forms.validityChanged.connect(self._on_validity)
         self.forms.sweepChanged.connect(self._on_sweep_changed)
         if self.run_panel is not None:
             self.run_panel.runningChanged.connect(self._on_running_changed)
             self.run_panel.planReady.connect(self.forms.set_plan)
             self.run_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            button = getattr(self.run_panel, "run_button", None)
+            if button is not None:
+                # the panel's own Run button goes through the window, like Ctrl+R: the forms'
+                # check, the sweep's [run] jobs and the machines editor's file apply to both
+                button.clicked.disconnect()
+                button.clicked.connect(self.run)
+        if self.machines_editor is not None:
+            self.machines_editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._update_title()
         self._update_actions()
         self._restore_state()
@@ -266,6 +274,11 @@ class MainWindow(QMainWindow):
             self.run_panel.set_sweep(sweep)
         self._update_actions()
 
+    def _on_validity(self, ok: bool, reason: str) -> None:
+        if self.run_panel is not None and hasattr(self.run_panel, "set_run_blocked"):
+            self.run_panel.set_run_blocked(None if ok else reason)
+        self._update_actions()
+
     def run(self) -> bool:
         """Start the sweep in the run panel (False if it cannot run now)."""
         self.forms.validate_now()
@@ -275,7 +288,12 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(self.forms.reason, 8000)
             return False
         run = getattr(sweep, "run", None)
-        machines = sweep.machines_path() if hasattr(sweep, "machines_path") else None
+        machines = sweep.machines_path()
+        if machines is None and self.machines_editor is not None:
+            machines = self.machines_editor.machines_for_runs()
+            if machines is not None and self.machines_editor.is_dirty():
+                self.statusBar().showMessage(
+                    "The build machines have unsaved changes: this run uses the saved file", 8000)
         self.tabs.setCurrentIndex(0)
         self.run_panel.start(sweep, machines=machines, jobs=getattr(run, "jobs", None))
         return True
@@ -326,12 +344,29 @@ class MainWindow(QMainWindow):
                 self.run_panel.cancel()
             event.ignore()  # closes when runningChanged(False) arrives
             return
-        if not self._may_discard():
+        if not self._may_discard() or not self._may_discard_machines():
             event.ignore()
             return
         self.save_window_state()
         self._probe.stop()
+        self.forms.shutdown()  # no late check may ask the run panel for a new plan
+        if self.run_panel is not None and hasattr(self.run_panel, "shutdown"):
+            self.run_panel.shutdown(5.0)  # a plan may still be on its way
+        if self.machines_editor is not None:
+            self.machines_editor.shutdown()
         event.accept()
+
+    def _may_discard_machines(self) -> bool:
+        editor = self.machines_editor
+        if editor is None or not editor.is_dirty():
+            return True
+        answer = QMessageBox.question(
+            self, APP_NAME, "The build machines have unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return editor.save()
+        return answer == QMessageBox.StandardButton.Discard
 
     def about(self) -> None:
         from sweepgui import __version__ as version

@@ -84,12 +84,12 @@ def _no_leaked_threads_or_timers(request):
     _created.clear()
     yield
     app = QCoreApplication.instance()
-    objs = [r() for r in _created]
     deadline = time.monotonic() + THREAD_GRACE_S
     timer_deadline = time.monotonic() + TIMER_GRACE_S
     while True:
         if app is not None:
             app.processEvents()
+        objs = [r() for r in _created]  # again: events may have started new ones
         threads = [o for o in objs if isinstance(o, QThread) and _alive(o)]
         timers = [o for o in objs if isinstance(o, QTimer) and _alive(o)]
         now = time.monotonic()

@@ -1,0 +1,346 @@
+"""The sweep being edited, as plain data (no Qt): what the forms and the file both show.
+
+A :class:`SweepDraft` holds exactly what a sweep file holds -- explicit fixed values, variables
+(a list or one generator each, in order), zip groups, ``[run]`` and ``[model]`` -- so that the
+forms and the TOML file are two views of one thing.  ``to_toml()`` writes the file format of
+``sweepgui.sweep`` and ``to_sweep()`` hands that text to its loader, so the forms can never
+build a sweep the file loader would read differently.  Values shown in the forms for fields the
+file does not set come from :meth:`resolved` (defaults, then the material preset, then the file).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sweepgui.params import Parameters, field_info, format_validation_error, parameter_paths
+from sweepgui.params.presets import MATERIAL_FIELDS, material_presets
+
+GENERATORS = ("linspace", "logspace", "arange")
+# TOML has no null: sweep files write "eos" where fluid.density comes from the equation of state
+EOS = "eos"
+MODES = ("fixed", "list") + GENERATORS
+# How many sweep points the forms still validate one by one (more: the engine's plan does it).
+VALIDATE_POINTS_UP_TO = 4000
+
+
+class DraftError(ValueError):
+    """A sweep file the forms cannot represent (bad TOML, unknown section)."""
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"pipe": {"length": 1}}`` and ``{"pipe.length": 1}`` both give ``{"pipe.length": 1}``.
+
+    A table stops the descent when its dotted name is a parameter (a generator table).
+    """
+    known = set(parameter_paths())
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in known:
+            out.update(_flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def generate(spec: Any) -> list:
+    """The values of one variable spec (a list, or ``{generator: [a, b, c]}``).
+
+    Raises ValueError with a readable message for a malformed spec.
+    """
+    if isinstance(spec, list):
+        if not spec:
+            raise ValueError("the list of values is empty")
+        return list(spec)
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise ValueError("give a list of values or exactly one of linspace, logspace, arange")
+    (gen, args), = spec.items()
+    if gen not in GENERATORS:
+        raise ValueError(f"unknown generator {gen!r}; use linspace, logspace or arange")
+    if not isinstance(args, list) or len(args) != 3:
+        raise ValueError(f"{gen} takes three numbers: [start, stop, {'step' if gen == 'arange' else 'count'}]")
+    if not all(isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a) for a in args):
+        raise ValueError(f"{gen} takes finite numbers")
+    a, b, c = args
+    if gen == "arange":
+        if c == 0 or (b - a) * c < 0:
+            raise ValueError("arange: the step must be non-zero and point from start to stop")
+        n = math.ceil((b - a) / c - 1e-9)
+        if n > 1_000_000:
+            raise ValueError("arange: more than 1,000,000 values")
+        return [a + i * c for i in range(max(n, 0))] or [a]
+    if not float(c).is_integer() or c < 1:
+        raise ValueError(f"{gen}: the count must be a whole number >= 1")
+    n = int(c)
+    if n > 1_000_000:
+        raise ValueError(f"{gen}: more than 1,000,000 values")
+    if n == 1:
+        vals = [float(a)]
+    else:
+        vals = [a + (b - a) * i / (n - 1) for i in range(n)]
+        vals[-1] = float(b)
+    return [10.0 ** v for v in vals] if gen == "logspace" else vals
+
+
+@dataclass
+class SweepDraft:
+    """What a sweep file holds, editable.  See the module docstring."""
+
+    fixed: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    zips: dict[str, list[str]] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+    @classmethod
+    def from_toml(cls, text: str, source: Path | None = None) -> SweepDraft:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise DraftError(f"{source or 'sweep'}: not valid TOML: {exc}") from None
+        unknown = set(data) - {"fixed", "variable", "zip", "run", "model"}
+        if unknown:
+            raise DraftError(f"{source or 'sweep'}: unknown section(s) {', '.join(sorted(unknown))}")
+        return cls(
+            fixed=_flatten(data.get("fixed", {})),
+            variables=_flatten(data.get("variable", {})),
+            zips={k: list(v) for k, v in data.get("zip", {}).items()},
+            run=dict(data.get("run", {})),
+            model=dict(data.get("model", {})),
+            source=source,
+        )
+
+    @classmethod
+    def from_sweep(cls, sweep: Any) -> SweepDraft:
+        """From a ``sweepgui.sweep.Sweep`` (through its own TOML, the one shared format)."""
+        return cls.from_toml(sweep.to_toml(), source=getattr(sweep, "source", None))
+
+    def copy(self) -> SweepDraft:
+        return copy.deepcopy(self)
+
+    # -- values ----------------------------------------------------------------------------
+    def resolved(self) -> dict[str, Any]:
+        """Every parameter path -> the value the forms show when it is not swept."""
+        values = {p: field_info(p).default for p in parameter_paths()}
+        name = self.fixed.get("material.name", values["material.name"])
+        preset = material_presets().get(name) if isinstance(name, str) else None
+        if preset is not None:
+            for f in MATERIAL_FIELDS:
+                values[f"material.{f}"] = preset[f]
+        values.update(self.fixed)
+        for path, spec in self.variables.items():
+            try:
+                values[path] = generate(spec)[0]
+            except ValueError:
+                pass
+        return values
+
+    def mode(self, path: str) -> str:
+        spec = self.variables.get(path)
+        if spec is None:
+            return "fixed"
+        if isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in GENERATORS:
+            return next(iter(spec))
+        return "list"
+
+    def count(self, path: str) -> int | None:
+        """Number of values of a variable (1 for a fixed field; None if its spec is bad)."""
+        if path not in self.variables:
+            return 1
+        try:
+            return len(generate(self.variables[path]))
+        except ValueError:
+            return None
+
+    def dimension_counts(self) -> list[tuple[str, int | None]]:
+        """(dimension name, length) in file order; a zip group is one dimension."""
+        zipped = {p: g for g, members in self.zips.items() for p in members}
+        dims: list[tuple[str, int | None]] = []
+        seen: set[str] = set()
+        for path in self.variables:
+            group = zipped.get(path)
+            if group is None:
+                dims.append((path, self.count(path)))
+            elif group not in seen:
+                seen.add(group)
+                counts = {self.count(p) for p in self.zips[group] if p in self.variables}
+                dims.append((group, counts.pop() if len(counts) == 1 else None))
+        return dims
+
+    def point_count(self) -> int | None:
+        total = 1
+        for _, n in self.dimension_counts():
+            if n is None:
+                return None
+            total *= n
+        return total
+
+    # -- editing ---------------------------------------------------------------------------
+    def set_fixed(self, path: str, value: Any) -> None:
+        """Fix ``path`` at ``value`` (None removes it: the default applies)."""
+        self._drop_variable(path)
+        if value is None:
+            self.fixed.pop(path, None)
+        else:
+            self.fixed[path] = value
+
+    def set_variable(self, path: str, spec: Any) -> None:
+        self.fixed.pop(path, None)
+        self.variables[path] = spec
+
+    def set_mode(self, path: str, mode: str) -> None:
+        """Switch a field between fixed and a kind of sweep, keeping its current value."""
+        if mode == self.mode(path):
+            return
+        current = self.resolved()[path]
+        if mode == "fixed":
+            self.set_fixed(path, current)
+        elif mode == "list":
+            self.set_variable(path, [current])
+        else:
+            start = current if isinstance(current, (int, float)) and current is not None else 1.0
+            if mode == "logspace":
+                start = math.log10(start) if start and start > 0 else 0.0
+                self.set_variable(path, {mode: [start, start + 1, 5]})
+            elif mode == "arange":
+                step = abs(start) / 10 or 1.0
+                self.set_variable(path, {mode: [start, start + 5 * step, step]})
+            else:
+                self.set_variable(path, {mode: [start, 2 * start if start else 1.0, 5]})
+
+    def apply_material_preset(self, name: str) -> None:
+        """Use a preset: its name, and the preset's values for the material fields."""
+        self.set_fixed("material.name", name)
+        for f in MATERIAL_FIELDS:
+            self.fixed.pop(f"material.{f}", None)  # the loader fills them from the preset
+
+    def _drop_variable(self, path: str) -> None:
+        self.variables.pop(path, None)
+        for group in list(self.zips):
+            members = [p for p in self.zips[group] if p != path]
+            if len(members) < 2:
+                del self.zips[group]
+            else:
+                self.zips[group] = members
+
+    # -- checking --------------------------------------------------------------------------
+    def problems(self) -> list[tuple[str, str]]:
+        """(dotted path or section, message) for everything wrong that the forms can show."""
+        out: list[tuple[str, str]] = []
+        base = self.resolved()
+
+        def check(values: dict[str, Any]) -> list[tuple[str, str]]:
+            nested: dict[str, dict[str, Any]] = {}
+            for p, v in values.items():
+                g, n = p.split(".", 1)
+                if v == EOS and p == "fluid.density":
+                    v = None
+                if v is not None or p == "fluid.density":
+                    nested.setdefault(g, {})[n] = v
+            try:
+                Parameters.model_validate(nested)
+            except Exception as exc:  # pydantic.ValidationError
+                if hasattr(exc, "errors"):
+                    return format_validation_error(exc)
+                return [("", str(exc))]
+            return []
+
+        known = set(parameter_paths())
+        for path in list(self.fixed) + list(self.variables):
+            if path not in known:
+                out.append((path, "unknown parameter"))
+        base_ok = {p: v for p, v in base.items() if p in known}
+        out.extend(check(base_ok))
+        for path, spec in self.variables.items():
+            if path not in known:
+                continue
+            try:
+                values = generate(spec)
+            except ValueError as exc:
+                out.append((path, str(exc)))
+                continue
+            for v in values[:VALIDATE_POINTS_UP_TO]:
+                errs = [e for e in check({**base_ok, path: v}) if e not in out]
+                if errs:
+                    out.extend(errs)
+                    break
+        for group, members in self.zips.items():
+            missing = [p for p in members if p not in self.variables]
+            if missing:
+                out.append((f"zip.{group}", f"zip group {group!r} names {', '.join(missing)}, which are not swept"))
+            counts = {self.count(p) for p in members if p in self.variables}
+            if len(counts) > 1:
+                out.append((f"zip.{group}", f"zip group {group!r}: its variables have different counts"))
+        if self.point_count() == 0:
+            out.append(("variable", "the sweep has no points"))
+        return out
+
+    # -- writing ---------------------------------------------------------------------------
+    def to_toml(self) -> str:
+        order = {p: i for i, p in enumerate(parameter_paths())}
+        lines: list[str] = []
+        fixed = {p: v for p, v in self.fixed.items() if v is not None}
+        if fixed:
+            lines.append("[fixed]")
+            for p in sorted(fixed, key=lambda p: (order.get(p, len(order)), p)):
+                lines.append(f"{_key(p, dotted=True)} = {_value(fixed[p])}")
+        if self.variables:
+            lines += ["", "[variable]"] if lines else ["[variable]"]
+            for p, spec in self.variables.items():
+                lines.append(f"{_key(p)} = {_value(spec)}")
+        for section, table in (("zip", self.zips), ("run", self.run), ("model", self.model)):
+            table = {k: v for k, v in table.items() if v is not None}
+            if table:
+                lines += ["", f"[{section}]"] if lines else [f"[{section}]"]
+                lines += [f"{_key(k)} = {_value(v)}" for k, v in table.items()]
+        return "\n".join(lines) + "\n"
+
+    def to_sweep(self, base_dir: Path | None = None) -> Any:
+        """The ``Sweep`` (raises SweepError naming the key, ImportError if sweeps are missing)."""
+        from sweepgui.sweep import loads_sweep
+
+        if base_dir is None:
+            base_dir = self.source.parent if self.source else Path.cwd()
+        return loads_sweep(self.to_toml(), source=self.source, base_dir=base_dir)
+
+
+def _key(key: str, dotted: bool = False) -> str:
+    bare = all(part and all(c.isalnum() or c in "_-" for c in part) for part in key.split("."))
+    if dotted and bare:
+        return key
+    if not dotted and bare and "." not in key:
+        return key
+    return _string(key)
+
+
+def _string(text: str) -> str:
+    # JSON's escapes are valid TOML basic-string escapes; TOML also forbids a raw DEL
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"{v!r} cannot be written to a sweep file")
+        return repr(v)
+    if isinstance(v, str):
+        return _string(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, Path):
+        return _string(str(v))
+    raise TypeError(f"cannot write {type(v).__name__} to a sweep file")
