@@ -69,7 +69,3 @@ def coerce_value(path: str, value: Any) -> Any:
 def _fail(message: str) -> Any:
     raise ValueError(message)
 
-
-def toml_spelling(path: str, value: Any) -> Any:
-    """The value as a sweep file writes it (None of an optional float -> "eos")."""
-    return EOS if value is None else value
