@@ -1,0 +1,100 @@
+"""``sweepgui run`` / ``sweepgui plan`` as a user runs them (subprocesses, real Nix)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sweepgui.resources import resources_dir
+from tests.nix.conftest import write_model, write_sweep
+
+pytestmark = pytest.mark.nix
+
+
+def sweepgui(*args: str, env: dict | None = None, cwd: Path | None = None):
+    return subprocess.run([sys.executable, "-m", "sweepgui", *args], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=cwd)
+
+
+def test_quickstart_runs_and_is_cached_the_second_time(tmp_path: Path):
+    sweep = tmp_path / "quickstart.toml"
+    shutil.copy(resources_dir() / "examples" / "quickstart.toml", sweep)
+    first = sweepgui("run", str(sweep), "--json")
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert out["points"] == 8 and out["failed"] == 0 and out["built"] + out["cached"] == 8
+    assert len(out["results"]) == 8
+    densities = sorted({r["parameters"]["fluid"]["density"] for r in out["results"]})
+    assert densities == [700.0, 850.0, 1000.0, 1150.0]
+    for r in out["results"]:
+        assert r["status"] in ("built", "cached") and r["error"] is None
+        result = json.loads((Path(r["store_path"]) / "result.json").read_text())
+        # the built-in model's result for exactly these parameters
+        assert result["parameters"]["fluid"]["density"] == r["parameters"]["fluid"]["density"]
+        assert result["natural_frequencies"] == sorted(result["natural_frequencies"])
+    assert "8 points" in first.stderr
+
+    second = sweepgui("run", str(sweep), "--json")
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout)
+    assert (again["built"], again["cached"], again["failed"]) == (0, 8, 0)
+    assert [r["store_path"] for r in again["results"]] == [r["store_path"] for r in out["results"]]
+    assert {r["status"] for r in again["results"]} == {"cached"}
+
+    plan = sweepgui("plan", str(sweep), "--json")
+    assert plan.returncode == 0, plan.stderr
+    p = json.loads(plan.stdout)
+    assert (p["points"], p["cached"], p["to_build"]) == (8, 8, 0)
+    assert p["interpreter"]["mode"] in ("host", "nixpkgs")
+
+
+def test_failures_exit_1_with_log_tail(tmp_path: Path):
+    write_model(tmp_path, marker=uuid.uuid4().hex)
+    sweep = write_sweep(tmp_path, {"fluid.density": [990.0, 1010.0, 1000.0]})
+    proc = sweepgui("run", str(sweep), "--json", "--jobs", "2")
+    assert proc.returncode == 1
+    out = json.loads(proc.stdout)
+    assert (out["built"], out["failed"]) == (2, 1)
+    bad = [r for r in out["results"] if r["status"] == "failed"]
+    assert len(bad) == 1 and bad[0]["parameters"]["fluid"]["density"] == 1010.0
+    assert "exit code 3" in bad[0]["error"] and bad[0]["store_path"] is None
+    # the terminal shows which point failed and the model's own words
+    assert "fluid.density=1010.0" in proc.stderr
+    assert "out of this model's range" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+    text = sweepgui("plan", str(sweep))
+    assert text.returncode == 0 and "3 points: 2 cached, 1 to build" in text.stdout
+
+
+def test_bad_input_exits_2_with_a_message(tmp_path: Path):
+    sweep = tmp_path / "bad.toml"
+    sweep.write_text('[variable]\n"fluid.densty" = [1.0, 2.0]\n')
+    proc = sweepgui("run", str(sweep))
+    assert proc.returncode == 2
+    assert "bad.toml" in proc.stderr and "fluid.densty" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+    missing = sweepgui("plan", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2 and "nope.toml" in missing.stderr
+
+    write_model(tmp_path)
+    ok = write_sweep(tmp_path, {"fluid.density": [990.0]}, name="ok.toml")
+    no_machines = sweepgui("run", str(ok), "--machines", str(tmp_path / "machines"))
+    assert no_machines.returncode == 2 and "no such file" in no_machines.stderr
+
+
+def test_without_nix_the_message_says_so(tmp_path: Path):
+    write_model(tmp_path)
+    sweep = write_sweep(tmp_path, {"fluid.density": [990.0]})
+    env = dict(os.environ, PATH=str(tmp_path / "empty-bin"))
+    proc = sweepgui("run", str(sweep), env=env)
+    assert proc.returncode == 2
+    assert "Nix is not installed" in proc.stderr and "Traceback" not in proc.stderr
