@@ -118,11 +118,15 @@ def _settings(cls: type[BaseModel], raw: dict[str, Any], section: str, err: Any)
     except ValidationError as e:
         first = e.errors()[0]
         key = ".".join(str(p) for p in first.get("loc", ())) or None
+        if key is None:  # a rule between keys: name the first key its message mentions
+            key = next((k for k in raw if k in first.get("msg", "")), None)
         if first.get("type") == "extra_forbidden":
             reason = (f"unknown key '{key}' in [{section}]{did_you_mean(key or '', cls.model_fields)}"
                       f"; known: {', '.join(cls.model_fields)}")
         else:
-            reason = f"{first.get('msg')} (got {first.get('input')!r})"
+            reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+            if not isinstance(first.get("input"), dict):
+                reason += f" (got {first.get('input')!r})"
         raise err(reason, section, key) from None
 
 

@@ -24,9 +24,18 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    jobs: int | None = Field(None, ge=1, le=4096, description="Local build jobs (nix --max-jobs)")
+    jobs: int | None = Field(
+        None, ge=0, le=4096,
+        description="Points built at once on this computer (nix --max-jobs); 0 = remote only")
     machines: str | None = Field(
         None, min_length=1, description="Nix machines file, relative to the sweep file's folder")
+
+    @model_validator(mode="after")
+    def _remote_only_needs_machines(self) -> RunSettings:
+        if self.jobs == 0 and not self.machines:
+            raise ValueError("jobs = 0 builds nothing on this computer: give machines = "
+                             "\"a machines file\" too, or at least 1 job")
+        return self
 
 
 class ModelSettings(BaseModel):

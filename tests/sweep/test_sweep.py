@@ -158,6 +158,7 @@ def test_relative_paths_resolve_against_the_sweep_files_folder(tmp_path):
     assert s.model_executable_path() == f.parent / "m" / "model.py"
     assert s.source == f and s.base_dir == f.parent
     assert loads_sweep("").machines_path() is None
+    assert loads_sweep('[run]\njobs = 0\nmachines = "builders"\n').run.jobs == 0  # remote only
 
 
 def test_a_sweep_built_in_code_is_checked_the_same_way():
