@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._source import atomic_write_text
+from ._source import FILE_MODE, atomic_write_text
 from ._units import parameter_unit
 
 FORMATS = ("csv", "netcdf", "json")
@@ -203,6 +203,7 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
             if out[name].dtype == object:  # variable-length strings, as netCDF-4 expects
                 out[name] = out[name].astype(str)
         out.to_netcdf(tmp, engine="h5netcdf")
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -100,6 +100,11 @@ def test_writes_are_atomic_and_bad_formats_are_named(ds, tmp_path):
     export(ds, target)
     export(ds, tmp_path / "x.nc")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("out.csv", "x.nc"):  # an ordinary file, not the temp file's 0600
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask
     with pytest.raises(ValueError, match="unknown export format 'xlsx'"):
         export(ds, tmp_path / "out.xlsx", "xlsx")
     with pytest.raises(ValueError, match="out.dat"):
