@@ -103,5 +103,5 @@ def _compute(p: Parameters, sec: Section) -> tuple[np.ndarray, Solution]:
     freq = np.linspace(an.f_min, an.f_max, an.frequencies)
     sol = solve(beam, sec.axial_force, sec.fluid_mass, p.state.flow_velocity, an.damping_ratio,
                 2 * np.pi * freq, beam.point_vector(an.excitation_position),
-                beam.point_vector(an.response_position))
+                beam.point_vector(an.response_position), an.modes)
     return freq, sol
