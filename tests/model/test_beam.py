@@ -96,3 +96,15 @@ def test_demo_point_resonance_peak_and_phase():
     below, above = np.argmin(abs(freq - 0.5 * f1)), np.argmin(abs(freq - 1.2 * f1))
     assert abs(phase[below]) < 0.01 and abs(phase[above]) > math.pi - 0.05
     assert r["stable"] is True and r["fluid"]["speed_of_sound"] is None
+
+
+def test_fine_mesh_keeps_the_static_compliance_and_the_roots():
+    # 250 elements: only the low modes are computed and the rest enter the spectrum through
+    # their static flexibility, which must keep the 0 Hz value exact.
+    p = R.tube("clamped-clamped", elements=250,
+               analysis={"f_min": 0.0, "f_max": 500.0, "frequencies": 3})
+    r = run_point(p)
+    ei = R.E * R.second_moment()
+    assert r["spectrum"]["magnitude"][0] == pytest.approx(R.L**3 / (192 * ei), rel=1e-6)
+    ref = [R.eb_frequency(b) for b in ROOTS["clamped-clamped"]]
+    np.testing.assert_allclose(r["natural_frequencies"], ref, rtol=5e-4)
