@@ -21,7 +21,7 @@ from typing import Any
 
 MANIFEST_NAME = "manifest.json"
 CACHE_NAME = "results-cache.json"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 # out path -> summary dict; shared by every load in this process (the GUI reloads
 # while a run streams in, and only the new points should cost anything)
@@ -59,8 +59,8 @@ def read_manifest(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def summarize(result: dict[str, Any]) -> dict[str, Any]:
-    """Everything of a result but its spectrum (the part worth caching)."""
-    return {k: v for k, v in result.items() if k != "spectrum"}
+    """Everything of a result but its spectrum and parameters (the manifest has those)."""
+    return {k: v for k, v in result.items() if k not in ("spectrum", "parameters")}
 
 
 def _read_bytes(out: str) -> tuple[str, bytes]:
