@@ -131,7 +131,8 @@ def test_reopening_many_points_is_fast(tmp_path):
     ds = load_dataset(sd, with_spectra=False)
     dt = time.perf_counter() - t
     assert ds.sizes["fluid.density"] == n and not math.isnan(float(ds.natural_frequency[-1, 0]))
-    assert dt < 0.6, f"reopening {n} points took {dt:.2f} s"  # 10,000 points in well under 3 s
+    # ~0.1 s here (10,000 points: ~0.4 s of the 3 s re-open budget); slack for a busy machine
+    assert dt < 1.0, f"reopening {n} points took {dt:.2f} s"
 
 
 def test_summary_without_the_spectrum_equals_the_full_parse(tmp_path):
