@@ -4,7 +4,9 @@ Two degrees of freedom per node: transverse displacement w and section rotation 
 The Timoshenko element is Friedman & Kosmatka's interdependent-interpolation element
 (Computers & Structures 47 (1993) 473-481): cubic w and quadratic theta chosen so that the
 homogeneous equilibrium equations hold inside the element, which removes shear locking and
-makes the stiffness exact for end loads. With the shear parameter Phi = 0 its shape functions
+makes the stiffness exact for end loads (frequencies converge as h^4 for slender elements and
+as h^2 once elements are much shorter than the shear length sqrt(12 EI / kGA), where the
+element tends to a linear shear-beam element). With the shear parameter Phi = 0 its shape functions
 are the Hermite cubics of the classical Euler-Bernoulli element, which is how Euler-Bernoulli
 is obtained (and then there is no rotary inertia).
 
