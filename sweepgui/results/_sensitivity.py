@@ -223,7 +223,10 @@ def sensitivities(
             f = float(f_at[k])
             ade = None
             if path != DENSITY and dfdrho is not None:
-                ade = value / float(dfdrho[k]) - (float(drho_true) if np.isfinite(drho_true) else 0.0)
+                slope_rho = float(dfdrho[k])
+                # a mode blind to density (slope 0) cannot measure it: no finite error
+                ade = (value / slope_rho if slope_rho else math.nan) - (
+                    float(drho_true) if np.isfinite(drho_true) else 0.0)
             out.append(Sensitivity(
                 parameter=path, mode=m, at=_point(ds, index), value=value, unit=per("Hz", uu.name),
                 relative=value / f if f else math.nan, relative_unit=per("1", uu.name),

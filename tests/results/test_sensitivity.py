@@ -157,3 +157,19 @@ def test_fields_at_every_grid_point_match_the_point_values(tmp_path):
     # the hole itself has no value; its neighbours fall back to one-sided differences
     assert np.isnan(fields["dfdx.state.pressure"].isel({"state.pressure": 1, "fluid.density": 2})).all()
     assert np.isfinite(fields["dfdx.fluid.density"].isel({"state.pressure": 1, "fluid.density": 1})).all()
+
+
+def test_a_mode_blind_to_density_gives_no_density_error(tmp_path):
+    def blind(params):  # a custom model whose frequency ignores the fluid
+        from .synth import beam_result
+
+        r = beam_result(params)
+        r["natural_frequencies"] = [100.0 + params["state"]["pressure"] * 1e-5]
+        return r
+    ds = load_dataset(write_run(tmp_path, [("fluid.density", {"fluid.density": [990.0, 1000.0, 1010.0]}),
+                                           ("state.pressure", {"state.pressure": [1e5, 2e5, 3e5]})],
+                                result=blind))
+    s = _by(sensitivities(ds), "state.pressure", 1)
+    assert s.value == pytest.approx(1.0) and s.unit == "Hz/bar"
+    assert math.isnan(s.apparent_density_error)
+    assert s.to_dict()["apparent_density_error"] is None  # JSON: null, never NaN
