@@ -11,13 +11,14 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import re
 import stat
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .machines import Machine
+from .machines import Machine, MachinesError, parse_uri
 from .machines_nix import STORE_INFO, compatibility, local_nix_version, ssh_options_for, sshopts
 
 DEFAULT_TIMEOUT = 10.0
@@ -187,7 +188,7 @@ def _explain(machine: Machine, out: str, timeout: float) -> str:
     port = machine.port or 22
     who = machine.user or os.environ.get("USER") or "your user"
     if "host key verification failed" in low or "remote host identification has changed" in low:
-        if machine.host_key:
+        if machine.host_key or "identification has changed" in low:
             return (f"the host key of {machine.name} does not match the key pinned in column 8: "
                     "if the machine was reinstalled, pin its new key with `sweepgui machines "
                     f"fetch-host-key {machine.name}`; otherwise do not use it (it may be another machine)")
@@ -195,7 +196,9 @@ def _explain(machine: Machine, out: str, timeout: float) -> str:
                 f"`sweepgui machines fetch-host-key {machine.name}` (after comparing the fingerprint "
                 "with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the builder)")
     if "unprotected private key" in low or "bad permissions" in low:
-        return f"ssh ignores the identity file {machine.ssh_key}: run `chmod 600 {machine.ssh_key}`"
+        m = re.search(r'Load key "([^"]+)": bad permissions', out)
+        key = machine.ssh_key or (m.group(1) if m else "(the identity file)")
+        return f"ssh ignores the identity file {key} (readable by others): run `chmod 600 {key}`"
     if "connection refused" in low:
         return (f"nothing accepts ssh connections at {machine.host} port {port} (connection "
                 "refused): start sshd there, or fix the host name or port")
@@ -248,9 +251,10 @@ def check_host_key_pin(machine: Machine, timeout: float = 3.0) -> list[Check]:
     if machine.host_key:
         if any(_same_key(machine.host_key, k) for k in keys):
             return [_ok("host-key", f"host key pinned and matching ({fingerprint(machine.host_key)})")]
-        return [_err("host-key", f"{machine.name} presents a different host key than the one pinned "
-                     "in column 8: if the machine was reinstalled, pin the new key with `sweepgui "
-                     f"machines fetch-host-key {machine.name}`; otherwise do not use it")]
+        return [_err("host-key", f"the host key of {machine.name} does not match the key pinned "
+                     "in column 8 (it presents another one): if the machine was reinstalled, pin "
+                     f"its new key with `sweepgui machines fetch-host-key {machine.name}`; "
+                     "otherwise do not use it (it may be another machine)")]
     key = base64.b64encode(keys[0].encode() + b"\n").decode()
     return [_warn("host-key", f"no host key pinned: ssh relies on ~/.ssh/known_hosts. Pin it with "
                   f"`sweepgui machines fetch-host-key {machine.name}` (fingerprint "
@@ -295,3 +299,29 @@ def check_machines(machines: list[Machine], system: str | None = None,
     with ThreadPoolExecutor(max_workers=min(8, len(machines))) as pool:
         results = list(pool.map(lambda m: check_machine(m, system, v, timeout), machines))
     return list(zip(machines, results))
+
+
+_CANNOT_BUILD_ON = re.compile(r"cannot build on '(?P<uri>[^']+)': (?P<err>.*)", re.DOTALL)
+
+
+def explain_no_builder(messages: list[str]) -> str | None:
+    """A plain reason for Nix's "unable to start any build" from the run's messages: which
+    builder could not be used and why (None when the messages do not say)."""
+    reasons: dict[str, str] = {}
+    for text in messages:
+        m = _CANNOT_BUILD_ON.search(text or "")
+        if not m:
+            continue
+        uri = m["uri"]
+        try:
+            machine = Machine(**parse_uri(uri.split("?", 1)[0]))
+        except MachinesError:
+            continue
+        why = _explain(machine, m["err"], 5).rstrip(".")
+        reasons[machine.name] = why if machine.name in why else f"{machine.name}: {why}"
+    if not reasons:
+        return None
+    parts = "; ".join(reasons.values())
+    end = "" if parts.endswith("?") else "."
+    return (f"no remote builder could take this point: {parts}{end} "
+            "(`sweepgui machines check --file MACHINES` checks every builder)")

@@ -140,6 +140,11 @@ class RunState:
                     yield from self._fail(i, None, "Nix did not register the output",
                                           [], self.machine.get(i, ""))
         why = self.messages[-1] if self.messages else "Nix did not build it"
+        if "unable to start any build" in why:
+            # Nix blames "system features"; the real cause is in its messages about builders
+            from .machine_checks import explain_no_builder
+
+            why = explain_no_builder(self.messages) or why
         for i in open_:
             p = self.plan.points[i]
             if p.out_path not in invalid:

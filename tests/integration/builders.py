@@ -242,3 +242,38 @@ class BuilderHosts:
                 except OSError:
                     pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class SilentHost:
+    """A TCP listener that accepts connections and never says a word: a hung machine.
+
+    ssh must give up on it by its timeouts (nothing may wait for it forever).
+    """
+
+    def __init__(self, addr: str = "127.0.0.250", port: int = 2222):
+        import threading
+
+        while not _port_free(addr, port):
+            port += 1
+        self.addr, self.port = addr, port
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((addr, port))
+        self._sock.listen(64)
+        self._conns: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self._conns.append(conn)
+
+    def close(self) -> None:
+        self._sock.close()
+        for c in self._conns:
+            c.close()
+        self._thread.join(timeout=2)

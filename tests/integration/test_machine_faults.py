@@ -1,0 +1,80 @@
+"""Broken builders: `machines check` names each fault in plain words within 10 s, and a run
+with no local slots fails at once with the same plain reason, never hanging."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .builders import SilentHost
+
+pytestmark = [pytest.mark.sshd, pytest.mark.nix]
+
+
+def _cli(*args, timeout=60):
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "sweepgui", *map(str, args)], capture_output=True,
+                       text=True, timeout=timeout, env=dict(os.environ))
+    return p, time.monotonic() - t0
+
+
+def _fault(kind, hosts, tmp_path, request):
+    """The machines line of a builder with fault ``kind`` (and the words that must explain it)."""
+    h = hosts.hosts[0]
+    key = hosts.client_key
+    if kind == "unreachable":  # nothing listens there
+        return (f"ssh://{h.user}@127.0.0.249:{h.port} - {key} 2 1 - - {h.host_key_b64}",
+                "connection refused", "start sshd there")
+    if kind == "wrong-host-key":  # another machine's key pinned in column 8
+        other = hosts.start(1)[0]
+        return (f"{h.uri} - {key} 2 1 - - {other.host_key_b64}",
+                "does not match the key pinned", "fetch-host-key")
+    if kind == "key-permissions":  # a private key readable by everybody
+        bad = tmp_path / "id_world_readable"
+        shutil.copy(key, bad)
+        os.chmod(bad, 0o644)
+        return (f"{h.uri} - {bad} 2 1 - - {h.host_key_b64}", "readable by others",
+                f"chmod 600 {bad}")
+    if kind == "silent":  # accepts TCP, never answers: a hung machine
+        silent = SilentHost()
+        request.addfinalizer(silent.close)
+        return (f"ssh://{h.user}@{silent.addr}:{silent.port} - {key} 2 1 - - {h.host_key_b64}",
+                "cannot be reached within", "firewall")
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["unreachable", "wrong-host-key", "key-permissions", "silent"])
+def test_fault_is_named_by_check_and_fails_a_run_fast(kind, builder_hosts, tmp_path, request):
+    builder_hosts.start(1)
+    line, words, fix = _fault(kind, builder_hosts, tmp_path, request)
+    machines = tmp_path / "machines"
+    machines.write_text(line + "\n")
+    uri = line.split()[0]
+
+    p, took = _cli("machines", "check", "--file", machines)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert took < 10, f"check took {took:.1f} s"
+    assert f"FAIL {uri}" in p.stdout
+    assert words in p.stdout and fix in p.stdout, p.stdout
+    assert "Traceback" not in p.stderr
+
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(f"[fixed]\npipe.length = {0.5 + random.random() * 1e-3!r}\n"
+                     "[variable]\n\"fluid.density\" = [700.0, 800.0]\n")
+    p, took_run = _cli("run", sweep, "--machines", machines, "--jobs", 0, "--json")
+    assert p.returncode == 1, p.stderr[-2000:]
+    assert took_run < 30, f"the run took {took_run:.1f} s"
+    out = json.loads(p.stdout)
+    assert out["failed"] == 2 and out["built"] == 0
+    for r in out["results"]:
+        assert r["status"] == "failed"
+        assert "no remote builder could take this point" in r["error"]
+        assert words in r["error"], r["error"]
+    print(f"{kind}: check {took:.1f} s, failed run {took_run:.1f} s")
