@@ -101,6 +101,7 @@ class SpectraStore:
         self.level = vertices_per_curve(0, budget)
         self._pieces: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in range(n_buckets)]
         self.dirty: set[int] = set()
+        self._agg: tuple[float, float, float, float] | None = None
 
     def __len__(self) -> int:
         return len(self.curves)
@@ -108,6 +109,7 @@ class SpectraStore:
     def clear(self) -> None:
         self.curves.clear()
         self.bucket_of.clear()
+        self._agg = None
         self._pieces = [{} for _ in range(self.n_buckets)]
         self.dirty = set(range(self.n_buckets))
         self.level = vertices_per_curve(0, self.budget)
@@ -125,6 +127,10 @@ class SpectraStore:
             self.dirty.add(old)
         self.curves[result.index] = result
         self.bucket_of[result.index] = bucket
+        if old is not None:
+            self._recompute_bounds()
+        else:
+            self._update_bounds(self._curve_bounds(result))
         level = vertices_per_curve(len(self.curves), self.budget)
         if level != self.level:
             self.level = level
@@ -155,6 +161,20 @@ class SpectraStore:
         xs, ys = zip(*pieces.values())
         return np.concatenate(xs), np.concatenate(ys)
 
+    def arrays_for(self, indices) -> tuple[np.ndarray, np.ndarray]:
+        """The NaN-separated polyline of some curves (decimated at the current level)."""
+        pieces = [self._pieces[self.bucket_of[i]][i] for i in indices if i in self.bucket_of]
+        if not pieces:
+            return np.empty(0), np.empty(0)
+        xs, ys = zip(*pieces)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    def indices_by_bucket(self) -> list[list[int]]:
+        out: list[list[int]] = [[] for _ in range(self.n_buckets)]
+        for i, b in self.bucket_of.items():
+            out[b].append(i)
+        return out
+
     def take_dirty(self) -> set[int]:
         d, self.dirty = self.dirty, set()
         return d
@@ -173,15 +193,27 @@ class SpectraStore:
         return best
 
     def bounds(self) -> tuple[float, float, float, float] | None:
-        """(xmin, xmax, ymin, ymax) over every curve, ignoring NaN."""
-        if not self.curves:
+        """(xmin, xmax, ymin, ymax) over every curve, ignoring NaN (kept up to date by ``add``)."""
+        return self._agg
+
+    @staticmethod
+    def _curve_bounds(r: PointResult):
+        finite = np.isfinite(r.log_magnitude)
+        if not len(r.frequency) or not finite.any():
             return None
-        xs = [(r.frequency[0], r.frequency[-1]) for r in self.curves.values() if len(r.frequency)]
-        ys = [(np.nanmin(r.log_magnitude), np.nanmax(r.log_magnitude))
-              for r in self.curves.values() if np.isfinite(r.log_magnitude).any()]
-        if not xs or not ys:
-            return None
-        return (min(a for a, _ in xs), max(b for _, b in xs), min(a for a, _ in ys), max(b for _, b in ys))
+        y = r.log_magnitude[finite]
+        return (float(r.frequency[0]), float(r.frequency[-1]), float(y.min()), float(y.max()))
+
+    def _update_bounds(self, b) -> None:
+        if b is None:
+            return
+        a = self._agg
+        self._agg = b if a is None else (min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3]))
+
+    def _recompute_bounds(self) -> None:
+        self._agg = None
+        for r in self.curves.values():
+            self._update_bounds(self._curve_bounds(r))
 
 
 class SweepLayout:

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
 from .colormaps import colour_table
+from .plots_layer import cache_axes, plot_axes
 from .plots_data import SweepLayout
 from .plots_modes import unit_of
 
@@ -50,6 +51,7 @@ class MapView(pg.PlotWidget):
         self._bar = pg.ColorBarItem(values=(0, 1), colorMap=self._cmap, interactive=False, width=14,
                                     colorMapMenu=False)
         self._bar.setImageItem(self._image, insert_in=pi)
+        cache_axes(*plot_axes(pi), self._bar.axis)
         self.scene().sigMouseMoved.connect(self._on_moved)
         self.scene().sigMouseClicked.connect(self._on_clicked)
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import Signal
 
 from sweepgui.params import field_info
 
+from .plots_layer import cache_axes, plot_axes
 from .plots_data import SweepLayout, _number, local_slope
 
 
@@ -63,6 +64,7 @@ class ModesView(pg.PlotWidget):
         self._slope.setParentItem(pi.vb)  # fixed in the view's corner, not in data coordinates
         self._slope.setPos(6, 4)
         self._points.sigClicked.connect(self._on_clicked)
+        cache_axes(*plot_axes(pi))
         self._points.sigHovered.connect(self._on_hovered)
 
     @property

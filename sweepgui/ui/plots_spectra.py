@@ -1,7 +1,11 @@
 """Live overlay of every finished point's spectrum, coloured by a swept parameter.
 
-A fixed set of ``PlotCurveItem`` s, one per colour bucket, is created once; new spectra are
-appended to their bucket's NaN-separated polyline and the item is updated with ``setData``.
+Few graphics items whatever the number of curves, created once:
+* one ``PlotCurveItem`` per colour bucket for the *live* curves (the latest ones, up to
+  ``SEAL_AT``): each new spectrum is appended to its bucket's NaN-separated polyline and the
+  item is updated with ``setData``;
+* one ``RasterCurvesLayer`` holding the *sealed* curves as paths, drawn once into an image
+  (``plots_layer``), so a frame costs a blit instead of re-stroking a thousand curves.
 Decimation (``plots_data.SpectraStore``) keeps the total vertex count under a budget, and
 re-decimates for the visible x range after a zoom, which is what ``clipToView`` /
 ``autoDownsample`` do for a single ``PlotDataItem`` (they cannot for NaN-joined curves).
@@ -18,8 +22,10 @@ from PySide6.QtCore import QTimer, Signal
 
 from .colormaps import ColourScale
 from .plots_data import PointResult, SpectraStore, decimate
+from .plots_layer import RasterCurvesLayer, cache_axes, curves_path, plot_axes
 
 N_BUCKETS = 16
+SEAL_AT = 96  # live curves (vector items) before they move into the raster layer
 HOVER_PIXELS = 6  # a curve within this many pixels of the cursor counts as hit
 
 
@@ -42,6 +48,7 @@ class SpectraView(pg.PlotWidget):
         self._scale: ColourScale | None = None
         self._values: dict[int, object] = {}   # sweep index -> value of the colour parameter
         self._user_view = False                # True once the user zoomed or panned
+        self._fitted = None
         self._setting_range = False
         self._selected: int | None = None
         pi = self.getPlotItem()
@@ -53,6 +60,10 @@ class SpectraView(pg.PlotWidget):
         left.enableAutoSIPrefix(False)
         pi.vb.disableAutoRange()
         pi.setMenuEnabled(True)
+        self._layer = RasterCurvesLayer()
+        self.addItem(self._layer)
+        self._live: list[list[int]] = [[] for _ in range(n_buckets)]
+        self._pens = []
         self._items = []
         for _ in range(n_buckets):
             item = pg.PlotCurveItem(connect="finite", antialias=False)
@@ -66,6 +77,7 @@ class SpectraView(pg.PlotWidget):
         pi.layout.addItem(self._bar, 2, 5)
         pi.layout.setColumnFixedWidth(4, 5)
         self._bar.hide()
+        cache_axes(*plot_axes(pi), self._bar.axis)
         self._apply_pens()
         self._rerange = QTimer(self)
         self._rerange.setSingleShot(True)
@@ -83,8 +95,9 @@ class SpectraView(pg.PlotWidget):
 
     def _apply_pens(self) -> None:
         cols = ColourScale([0.0, 1.0], self.store.n_buckets).colours
-        for item, c in zip(self._items, cols):
-            item.setPen(pg.mkPen(tuple(int(v) for v in c), width=1))
+        self._pens = [pg.mkPen(tuple(int(v) for v in c), width=1) for c in cols]
+        for item, pen in zip(self._items, self._pens):
+            item.setPen(pen)
 
     def set_colour_by(self, label: str, values: dict[int, object], all_values) -> None:
         """Colour curves by one parameter: ``values`` per sweep index, ``all_values`` its range."""
@@ -97,7 +110,7 @@ class SpectraView(pg.PlotWidget):
         else:
             self._bar.hide()
         self.store.recolour({i: self._bucket(i) for i in self.store.curves})
-        self._refresh()
+        self._rebuild()
 
     def _bucket(self, index: int) -> int:
         if self._scale is None or index not in self._values:
@@ -110,23 +123,59 @@ class SpectraView(pg.PlotWidget):
         self._selected = None
         self._highlight.setData([], [])
         self._user_view = False
-        self._refresh()
+        self._fitted = None
+        self._rebuild()
 
     def add_results(self, results: list[PointResult]) -> None:
-        """Add a batch of finished points (one ``setData`` per touched bucket)."""
+        """Add a batch of finished points: one ``setData`` per touched live bucket."""
+        rebuild = False
+        touched = set()
         for r in results:
-            if len(r.frequency):
-                self.store.add(r, self._bucket(r.index))
-        self._refresh()
+            if not len(r.frequency):
+                continue
+            rebuild |= r.index in self.store.curves  # replaced curve: it may sit in the raster
+            b = self._bucket(r.index)
+            rebuild |= self.store.add(r, b)          # True: new decimation level for all
+            self._live[b].append(r.index)
+            touched.add(b)
+        if rebuild:
+            self._rebuild()
+        elif sum(len(v) for v in self._live) >= SEAL_AT:
+            self._seal()
+        else:
+            for b in touched:
+                x, y = self.store.arrays_for(self._live[b])
+                self._items[b].setData(x, y, connect="finite")
+        if not self._user_view:
+            self._fit_view()
         if self._selected is not None and any(r.index == self._selected for r in results):
             self.set_selected(self._selected)
 
-    def _refresh(self) -> None:
-        for b in self.store.take_dirty():
-            x, y = self.store.bucket_arrays(b)
-            self._items[b].setData(x, y, connect="finite")
+    def _clear_live(self) -> None:
+        for b, item in enumerate(self._items):
+            if self._live[b]:
+                item.setData([], [])
+            self._live[b] = []
+
+    def _seal(self) -> None:
+        """Move the live curves into the raster layer (drawn once onto its image)."""
+        paths = [(self._pens[b], curves_path(*self.store.arrays_for(self._live[b])))
+                 for b in range(self.store.n_buckets) if self._live[b]]
+        self._layer.add_paths(paths)
+        self._clear_live()
+
+    def _rebuild(self) -> None:
+        """Every curve into the raster layer again (new colours, decimation or x range)."""
+        self.store.take_dirty()
+        groups = self.store.indices_by_bucket()
+        self._layer.set_paths([(self._pens[b], curves_path(*self.store.arrays_for(groups[b])))
+                               for b in range(self.store.n_buckets) if groups[b]])
+        self._clear_live()
         if not self._user_view:
             self._fit_view()
+
+    def _refresh(self) -> None:
+        self._rebuild()
 
     def _fit_view(self) -> None:
         bounds = self.store.bounds()
@@ -134,6 +183,10 @@ class SpectraView(pg.PlotWidget):
             return
         x0, x1, y0, y1 = bounds
         pad = 0.05 * max(y1 - y0, 1e-12)
+        target = (x0, x1, y0 - pad, y1 + pad)
+        if target == self._fitted:  # unchanged: do not make the axes redraw
+            return
+        self._fitted = target
         self._setting_range = True
         try:
             self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0 - pad, y1 + pad), padding=0)
@@ -143,9 +196,10 @@ class SpectraView(pg.PlotWidget):
     def reset_view(self) -> None:
         """Follow the data again (undo the user's zoom)."""
         self._user_view = False
+        self._fitted = None
         if self.store.x_range is not None:
             self.store.set_x_range(None)
-        self._refresh()
+        self._rebuild()
 
     def _on_user_range(self, *_) -> None:
         self._user_view = True
@@ -161,9 +215,7 @@ class SpectraView(pg.PlotWidget):
         new = None if full else (x0, x1)
         if new != self.store.x_range:
             self.store.set_x_range(new)
-            for b in self.store.take_dirty():
-                x, y = self.store.bucket_arrays(b)
-                self._items[b].setData(x, y, connect="finite")
+            self._rebuild()
 
     # -- selection and hover ------------------------------------------------------------------
     def set_selected(self, index: int | None) -> None:

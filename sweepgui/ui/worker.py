@@ -65,6 +65,13 @@ def _default_engine(sweep):
     return Engine()
 
 
+def load_point_result(index: int, store_path: str) -> PointResult:
+    """Read a built point's result JSON and keep what the plots need (runs in the worker)."""
+    from sweepgui.nix.store import read_result
+
+    return summarize_result(index, read_result(store_path))
+
+
 def _user_message(exc: BaseException) -> str:
     # errors users can cause carry their own message (SweepError, ParameterError, ...)
     text = str(exc).strip() or type(exc).__name__
@@ -84,10 +91,14 @@ class _Buffer:
             self._items.append(item)
             return len(self._items) == 1
 
-    def take(self) -> list:
+    def take(self, limit: int | None = None) -> tuple[list, bool]:
+        """Up to ``limit`` items, oldest first, and whether more are waiting."""
         with self._lock:
-            items, self._items = self._items, []
-            return items
+            if limit is None or len(self._items) <= limit:
+                items, self._items = self._items, []
+                return items, False
+            items, self._items = self._items[:limit], self._items[limit:]
+            return items, True
 
 
 class RunWorker(QObject):
@@ -96,20 +107,19 @@ class RunWorker(QObject):
     wake = Signal()
     done = Signal()
 
-    def __init__(self, engine, sweep, machines, jobs, only, cancel: threading.Event, buffer: _Buffer):
+    def __init__(self, engine, sweep, machines, jobs, only, cancel: threading.Event, buffer: _Buffer,
+                 loader: Callable[[int, str], PointResult] = load_point_result):
         super().__init__()  # no parent: it is moved to its thread
         self._engine, self._sweep, self._machines, self._jobs = engine, sweep, machines, jobs
-        self._only, self._cancel, self._buffer = only, cancel, buffer
+        self._only, self._cancel, self._buffer, self._loader = only, cancel, buffer, loader
 
     def _put(self, item) -> None:
         if self._buffer.put(item):
             self.wake.emit()
 
     def _load(self, index: int, store_path: str) -> None:
-        from sweepgui.nix.store import read_result
-
         try:
-            self._put(ResultLoaded(index, summarize_result(index, read_result(store_path))))
+            self._put(ResultLoaded(index, self._loader(index, store_path)))
         except Exception as exc:  # noqa: BLE001 - a broken result must not end the run
             self._put(ResultMissing(index, f"point {index}: cannot read the result in {store_path}: {exc}"))
 
@@ -164,10 +174,14 @@ class RunController(QObject):
     planReady = Signal(object)
     runningChanged = Signal(bool)
 
-    def __init__(self, engine_factory: Callable | None = None, interval_ms: int = 80, parent=None):
+    def __init__(self, engine_factory: Callable | None = None, interval_ms: int = 80, parent=None,
+                 result_loader: Callable[[int, str], PointResult] | None = None):
         super().__init__(parent)
         self.engine_factory = engine_factory or _default_engine
+        self.result_loader = result_loader or load_point_result
         self.interval_ms = interval_ms
+        self.max_batch = 400      # items per batch (a point is ~3 items: events and its result)
+        self.burst_gap_ms = 5
         self._buffer = _Buffer()
         self._cancel = threading.Event()
         self._thread: QThread | None = None
@@ -176,6 +190,7 @@ class RunController(QObject):
         self._plan_worker: PlanWorker | None = None
         self._pending_plan = None
         self._last_drain = 0.0
+        self._worker_done = False
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
         self._drain_timer.timeout.connect(self._drain)
@@ -189,10 +204,12 @@ class RunController(QObject):
         if self._thread is not None:
             raise RuntimeError("a run is already going")
         self._cancel = threading.Event()
+        self._worker_done = False
         engine = self.engine_factory(sweep)
         self._thread = QThread()
         self._thread.setObjectName("sweepgui-run")
-        self._worker = RunWorker(engine, sweep, machines, jobs, only, self._cancel, self._buffer)
+        self._worker = RunWorker(engine, sweep, machines, jobs, only, self._cancel, self._buffer,
+                                 self.result_loader)
         self._worker.moveToThread(self._thread)
         self._worker.wake.connect(self._on_wake)
         self._worker.done.connect(self._on_done)
@@ -212,20 +229,36 @@ class RunController(QObject):
 
     def _drain(self) -> None:
         self._last_drain = time.monotonic()
-        items = self._buffer.take()
+        items, more = self._buffer.take(self.max_batch)
+        if items:
+            self.eventsReady.emit(items)
+        if more:
+            # a burst (e.g. thousands of cached points): let the GUI paint between slices
+            self._drain_timer.start(self.burst_gap_ms)
+        elif self._worker_done:
+            self._finish()
+
+    def _drain_all(self) -> None:
+        items, _ = self._buffer.take()
         if items:
             self.eventsReady.emit(items)
 
     def _on_done(self) -> None:
+        """The worker returned; deliver what is buffered (in slices), then stop the thread."""
         if self._thread is None:  # already handled by shutdown()
             return
+        self._worker_done = True
+        if not self._drain_timer.isActive():
+            self._drain_timer.start(0)
+
+    def _finish(self) -> None:
         self._drain_timer.stop()
-        self._drain()
         thread, self._thread, self._worker = self._thread, None, None
+        self._worker_done = False
         if thread is not None:
             thread.quit()
             thread.wait()
-        self.runningChanged.emit(False)
+            self.runningChanged.emit(False)
 
     # -- plans --------------------------------------------------------------------------------
     def request_plan(self, sweep) -> None:
@@ -270,7 +303,8 @@ class RunController(QObject):
         self._drain_timer.stop()
         # deliver what is left (e.g. RunFinished) and the final signals
         if self._thread is not None and ok:
-            self._on_done()
+            self._drain_all()
+            self._finish()
         if self._plan_thread is not None and ok:
             self._plan_thread = self._plan_worker = None
         return ok

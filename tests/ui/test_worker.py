@@ -1,0 +1,152 @@
+"""RunController: engine work off the GUI thread, batched delivery, cancel, errors, clean stop.
+
+The engines here are Qt-free generators with the ``Engine.run``/``plan`` signature: the subject
+is the bridge itself (the real engine is driven in test_run_panel.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sweepgui.nix import events as ev
+from sweepgui.ui.plots_data import PointResult
+from sweepgui.ui.worker import ResultLoaded, RunController, RunCrashed
+
+MAIN = threading.get_ident()
+
+
+class ScriptedEngine:
+    """Yields ``n`` PointFinished events ``gap`` seconds apart, then RunFinished; honours cancel."""
+
+    def __init__(self, n: int, gap: float = 0.0, fail_at: int | None = None, forever: bool = False):
+        self.n, self.gap, self.fail_at, self.forever = n, gap, fail_at, forever
+        self.threads: set[int] = set()
+        self.only = "unset"
+
+    def run(self, sweep, jobs=None, machines=None, cancel=None, only=None):
+        self.threads.add(threading.get_ident())
+        self.only = only
+        i = 0
+        while self.forever or i < self.n:
+            if cancel is not None and cancel.is_set():
+                yield ev.RunFinished(points=i, built=i, cached=0, failed=0, cancelled=True,
+                                     exit_code=None, seconds=0.0)
+                return
+            if self.fail_at == i:
+                raise RuntimeError("nix-build vanished")
+            yield ev.PointFinished(i, f"/fake/{i}", 0.0, "")
+            i += 1
+            if self.gap:
+                time.sleep(self.gap)
+        yield ev.RunFinished(points=i, built=i, cached=0, failed=0, cancelled=False,
+                             exit_code=0, seconds=0.0)
+
+    def plan(self, sweep):
+        self.threads.add(threading.get_ident())
+        time.sleep(0.05)
+        return SimpleNamespace(points=[], cached=0, to_build=0, sweep=sweep)
+
+
+def loader_recording(threads: set):
+    def load(index, store_path):
+        threads.add(threading.get_ident())
+        return PointResult(index, np.array([1.0, 2.0]), np.array([0.0, 1.0]), (10.0 + index,))
+    return load
+
+
+def run_to_end(qtbot, ctl: RunController, timeout=10_000, **kw) -> list:
+    batches = []
+    ctl.eventsReady.connect(batches.append)
+    with qtbot.waitSignal(ctl.runningChanged, timeout=timeout, check_params_cb=lambda r: r is False):
+        ctl.start(SimpleNamespace(), **kw)
+    return batches
+
+
+def test_burst_arrives_in_few_batches_in_order_and_results_load_off_the_gui_thread(qtbot):
+    engine = ScriptedEngine(3000)
+    loaded_on: set[int] = set()
+    ctl = RunController(lambda s: engine, result_loader=loader_recording(loaded_on))
+    batches = run_to_end(qtbot, ctl)
+    items = [x for b in batches for x in b]
+    finished = [x.index for x in items if isinstance(x, ev.PointFinished)]
+    results = [x.result.index for x in items if isinstance(x, ResultLoaded)]
+    assert finished == list(range(3000)) and results == list(range(3000))
+    assert isinstance(items[-1], ev.RunFinished)
+    # 6,001 items in slices of at most max_batch, not one queued signal per event
+    assert max(len(b) for b in batches) <= ctl.max_batch
+    assert len(batches) <= 6001 // ctl.max_batch + 3
+    assert MAIN not in engine.threads and MAIN not in loaded_on
+    assert not ctl.is_running()
+
+
+def test_events_spread_over_time_are_rate_limited(qtbot):
+    engine = ScriptedEngine(120, gap=0.005)  # 200 events per second for 0.6 s
+    ctl = RunController(lambda s: engine, interval_ms=80, result_loader=loader_recording(set()))
+    t0 = time.monotonic()
+    batches = run_to_end(qtbot, ctl)
+    seconds = time.monotonic() - t0
+    assert sum(len(b) for b in batches) == 2 * 120 + 1
+    # at most one batch per interval (plus the first and the final flush)
+    assert len(batches) <= seconds / 0.080 + 3
+    assert len(batches) >= 3  # and it is live: not everything at the end
+
+
+def test_cancel_stops_the_engine_and_the_thread(qtbot):
+    engine = ScriptedEngine(0, gap=0.01, forever=True)
+    ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
+    batches = []
+    ctl.eventsReady.connect(batches.append)
+    ctl.start(SimpleNamespace())
+    qtbot.waitUntil(lambda: len(batches) >= 2, timeout=5000)
+    with qtbot.waitSignal(ctl.runningChanged, timeout=3000, check_params_cb=lambda r: r is False):
+        ctl.cancel()
+    last = batches[-1][-1]
+    assert isinstance(last, ev.RunFinished) and last.cancelled
+    assert not ctl.is_running()
+
+
+def test_an_engine_error_ends_the_run_with_a_message(qtbot):
+    engine = ScriptedEngine(10, fail_at=4)
+    ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
+    batches = run_to_end(qtbot, ctl)
+    crashed = [x for b in batches for x in b if isinstance(x, RunCrashed)]
+    assert len(crashed) == 1 and "nix-build vanished" in crashed[0].message
+
+
+def test_only_is_passed_to_the_engine(qtbot):
+    engine = ScriptedEngine(1)
+    ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
+    run_to_end(qtbot, ctl, only={3, 5})
+    assert engine.only == {3, 5}
+
+
+def test_plans_run_off_the_gui_thread_and_only_the_latest_request_is_answered(qtbot):
+    engine = ScriptedEngine(0)
+    ctl = RunController(lambda s: engine)
+    outcomes = []
+    ctl.planReady.connect(outcomes.append)
+    # SimpleNamespace is not a Sweep: the layout step fails, so give each one dimensions()
+    sweeps = [SimpleNamespace(dimensions=lambda: [], name=k) for k in range(3)]
+    for s in sweeps:
+        ctl.request_plan(s)
+    qtbot.waitUntil(lambda: not ctl.is_planning(), timeout=5000)
+    assert [o.sweep.name for o in outcomes] == [2]
+    assert outcomes[0].plan.sweep is sweeps[2] and outcomes[0].error == ""
+    assert MAIN not in engine.threads
+
+
+@pytest.mark.parametrize("timeout_s", [5.0])
+def test_shutdown_during_a_run_cancels_and_waits(qtbot, timeout_s):
+    engine = ScriptedEngine(0, gap=0.01, forever=True)
+    ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
+    states = []
+    ctl.runningChanged.connect(states.append)
+    ctl.start(SimpleNamespace())
+    qtbot.wait(50)
+    assert ctl.shutdown(timeout_s)
+    assert states == [True, False] and not ctl.is_running()
