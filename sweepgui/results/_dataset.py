@@ -74,11 +74,15 @@ def _coords(manifest: dict[str, Any]) -> tuple[list[str], tuple[int, ...], dict[
 
 
 def _padded(rows: list[list[float] | None], n: int) -> np.ndarray:
+    rows = [r if isinstance(r, list) else None for r in rows]
     width = max((len(r) for r in rows if r), default=0)
     out = np.full((n, width), np.nan)
     for i, r in enumerate(rows):
         if r:
-            out[i, : len(r)] = np.asarray(r, dtype=float)
+            try:
+                out[i, : len(r)] = np.asarray(r, dtype=float)
+            except (TypeError, ValueError):  # a custom model's odd entries: NaN, not a crash
+                out[i, : len(r)] = [_num(v) for v in r]
     return out
 
 
@@ -172,7 +176,8 @@ def load_dataset(
             try:
                 if with_spectra:
                     result = read_result_file(out)
-                    spectra[i] = result.get("spectrum")
+                    sp = result.get("spectrum")
+                    spectra[i] = sp if isinstance(sp, dict) else None
                     summary = summarize(result)
                 else:
                     summary = read_result_summary(out)
@@ -183,7 +188,8 @@ def load_dataset(
             if store is not None:
                 store.put(out, summary)
         outs.append(out)
-        freqs[i] = summary.get("natural_frequencies")
+        nat = summary.get("natural_frequencies")
+        freqs[i] = nat if isinstance(nat, list) else None
         fluid = summary.get("fluid") or {}
         density[i] = _num(fluid.get("density"))
         sound[i] = _num(fluid.get("speed_of_sound"))
@@ -236,7 +242,7 @@ _DERIVED_UNITS = {
 def _spectra(spectra: list[dict[str, Any] | None], dims: list[str], shape: tuple[int, ...],
              coords: dict[str, Any]) -> dict[str, Any]:
     n = len(spectra)
-    grids = [s.get("frequency") for s in spectra if s and s.get("frequency")]
+    grids = [s["frequency"] for s in spectra if s and isinstance(s.get("frequency"), list) and s["frequency"]]
     if not grids:
         return {}
     shared = all(g == grids[0] for g in grids)
@@ -255,6 +261,7 @@ def _spectra(spectra: list[dict[str, Any] | None], dims: list[str], shape: tuple
         coords["frequency"] = xr.Variable(("frequency",), np.asarray(grids[0], dtype=float), {"units": "Hz"})
     else:
         f = _padded([s.get("frequency") if s else None for s in spectra], n)
+        f = np.pad(f, ((0, 0), (0, width - f.shape[1])), constant_values=np.nan)
         out["spectrum_frequency"] = xr.Variable((*dims, fdim), f.reshape(*shape, width), {"units": "Hz"})
     return out
 

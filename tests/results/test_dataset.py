@@ -154,3 +154,16 @@ def test_summary_without_the_spectrum_equals_the_full_parse(tmp_path):
         out.mkdir()
         (out / "result.json").write_text(text)
         assert read_result_summary(str(out)) == summarize(read_result_file(str(out))), name
+
+
+def test_a_custom_models_own_output_loads_without_crashing(tmp_path):
+    """The seed contract lets a custom model write any JSON: its numbers become output.*,
+    odd entries become NaN, and nothing is called a failure that did not fail."""
+    def odd(params):
+        return {"density": params["fluid"]["density"], "q": 2.5, "label": "x",
+                "natural_frequencies": [10.0, None, "n/a"], "spectrum": "not computed"}
+    ds = load_dataset(write_run(tmp_path, [("fluid.density", {"fluid.density": [1.0, 2.0]})], result=odd))
+    assert ds.status.values.tolist() == ["built", "built"]
+    assert ds["output.density"].values.tolist() == [1.0, 2.0] and ds["output.q"].values.tolist() == [2.5, 2.5]
+    assert ds.natural_frequency.values[0, 0] == 10.0 and np.isnan(ds.natural_frequency.values[0, 1:]).all()
+    assert "magnitude" not in ds
