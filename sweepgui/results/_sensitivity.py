@@ -120,7 +120,7 @@ def grid_index(ds: xr.Dataset, at: dict[str, float] | None = None) -> dict[str, 
     for path in at:
         if path not in owner:
             swept = ", ".join(owner) or "none"
-            raise ValueError(f"--at {path}: not a swept parameter of this sweep (swept: {swept})")
+            raise ValueError(f"{path}: not a swept parameter of this sweep (swept: {swept})")
     index: dict[str, int] = {}
     for d, paths in dims.items():
         size = ds.sizes[d]
@@ -132,10 +132,18 @@ def grid_index(ds: xr.Dataset, at: dict[str, float] | None = None) -> dict[str, 
         for p in given:
             c = ds[p].values
             if not _numeric(ds[p]):
-                dist += np.where(c.astype(str) == str(at[p]), 0.0, np.inf)
+                match = c.astype(str) == str(at[p])
+                if not match.any():
+                    raise ValueError(f"{p}={at[p]}: not one of its swept values "
+                                     f"({', '.join(map(str, c))})")
+                dist += np.where(match, 0.0, np.inf)
                 continue
+            try:
+                target = float(at[p])
+            except (TypeError, ValueError):
+                raise ValueError(f"{p}={at[p]}: expected a number") from None
             span = float(np.ptp(c)) or 1.0  # compare zip members in units of their range
-            dist += ((c.astype(float) - float(at[p])) / span) ** 2
+            dist += ((c.astype(float) - target) / span) ** 2
         index[d] = int(np.argmin(dist))
     return index
 
@@ -176,7 +184,8 @@ def sensitivities(
     modes = [int(m) for m in ds["mode"].values]
     if mode is not None:
         if mode not in modes:
-            raise ValueError(f"--mode {mode}: this sweep has modes 1..{len(modes)}")
+            raise ValueError(f"mode {mode}: " + (f"this sweep has modes 1..{len(modes)}" if modes
+                                                 else "this sweep has no natural frequencies"))
         modes = [mode]
     here = {d: i for d, i in index.items()}
     f_at = nf.isel(here).values  # (mode,)

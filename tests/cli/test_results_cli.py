@@ -65,6 +65,7 @@ def test_sensitivity_text_at_and_mode(sweep, capsys):
     (["--at", "state.temperature=300"], "state.temperature: not a swept parameter"),
     (["--at", "fluid.density"], "expected PATH=VALUE"),
     (["--mode", "9"], "modes 1..4"),
+    (["--at", "state.pressure=high"], "state.pressure=high: expected a number"),
 ])
 def test_sensitivity_bad_input_is_exit_2_with_a_message(sweep, capsys, argv, message):
     code, out, err = _run(capsys, "sensitivity", sweep, *argv)

@@ -115,6 +115,8 @@ def test_zips_and_words_are_reported_as_notes(tmp_path):
     assert res.at == {"fluid.density": 1000.0, "state.pressure": 2e5, "state.temperature": 300.0,
                       "pipe.boundary": "pinned-pinned"}
     assert any("zip 'pt'" in n for n in res.notes)
+    with pytest.raises(ValueError, match="pipe.boundary=free: not one of its swept values"):
+        sensitivities(ds, at={"pipe.boundary": "free"})
     ref = _dfdrho(_params(**{"pipe.boundary": "pinned-pinned", "fluid.density": 1000.0}))
     assert _by(res, "fluid.density", 1).value == pytest.approx(ref[0], rel=1e-4)
 
