@@ -29,6 +29,7 @@ from sweepgui.params import GROUPS, field_info, iter_fields
 from sweepgui.params.presets import material_presets
 
 from .binder import FieldEditor
+from .forms_zips import DimensionsBox
 from .sweep_model import SweepDraft, SweepModel
 from .widgets import INVALID_STYLE, error_label, show_error
 from .widgets_fluids import FLUIDS
@@ -102,6 +103,8 @@ class ParameterForms(QWidget):
         body = QWidget()
         col = QVBoxLayout(body)
         col.setContentsMargins(4, 4, 4, 4)
+        self.dimensions = DimensionsBox(self._model)
+        col.addWidget(self.dimensions)
         for group in GROUPS:
             col.addWidget(self._section(group))
         col.addStretch(1)

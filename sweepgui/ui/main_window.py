@@ -136,9 +136,8 @@ class MainWindow(QMainWindow):
         tools = self.addToolBar("Main")
         tools.setObjectName("MainToolBar")
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        tools.addActions([self.open_action, self.save_action])
-        tools.addSeparator()
-        tools.addActions([self.run_action, self.cancel_action])
+        # Run and Cancel sit beside the forms' point count and in the run panel already
+        tools.addActions([self.new_action, self.open_action, self.save_action])
 
     def _make_status_bar(self) -> None:
         self.nix_label = QLabel("Nix: checking…")
@@ -311,6 +310,8 @@ class MainWindow(QMainWindow):
         self.forms.setEnabled(not running)  # the sweep a run uses stays what it was
         if not running and self._close_when_stopped:
             self.close()
+        elif not running and self.forms.sweep is not None:
+            self.run_panel.set_sweep(self.forms.sweep)  # a fresh plan: now cached / to build
 
     # -- window state ----------------------------------------------------------------------
     def _restore_state(self) -> None:
@@ -318,7 +319,8 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 820)
+            screen = self.screen().availableGeometry()
+            self.resize(min(1500, int(screen.width() * 0.92)), min(940, int(screen.height() * 0.9)))
         state = self._settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)

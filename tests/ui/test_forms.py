@@ -238,3 +238,44 @@ def test_mode_switch_keeps_the_value_and_counts(forms):
     set_mode(ed, "fixed")
     assert ed.value.text() == "100000"
     assert f._model.draft.variables == {}
+
+
+def test_zipping_two_swept_parameters_gives_the_zip_of_the_file(forms):
+    text = """\
+[variable]
+"state.pressure" = [100000.0, 200000.0, 300000.0]
+"fluid.density" = [990.0, 1000.0]
+"state.temperature" = [293.15, 313.15, 333.15]
+"""
+    f = forms(text)
+    box = f.dimensions
+    assert box.isVisibleTo(f) and box.list.count() == 3
+    assert "9 points" not in f.points_label.text() and "18 points" in f.points_label.text()
+    for row in (0, 2):
+        box.list.item(row).setSelected(True)
+    box.zip_selected()
+    f.validate_now()
+    expected = loads_sweep(text + '\n[zip]\npt = ["state.pressure", "state.temperature"]\n')
+    assert f.sweep == loads_sweep(f._model.draft.to_toml())
+    assert f.sweep.shape == expected.shape == (3, 2)
+    assert [d.paths for d in f.sweep.dimensions()] == [d.paths for d in expected.dimensions()]
+    assert [p.model_dump() for p in f.sweep.points()] == [p.model_dump() for p in expected.points()]
+    assert "6 points" in f.points_label.text()
+    # unzip again
+    box.list.item(0).setSelected(True)
+    box.unzip_selected()
+    f.validate_now()
+    assert f.sweep.shape == (3, 2, 3) and f._model.draft.zips == {}
+
+
+def test_zip_of_unequal_counts_is_explained(forms):
+    f = forms("""\
+[variable]
+"state.pressure" = [100000.0, 200000.0, 300000.0]
+"state.temperature" = [293.15, 313.15]
+
+[zip]
+pt = ["state.pressure", "state.temperature"]
+""")
+    assert f.sweep is None
+    assert "different counts" in f.reason
