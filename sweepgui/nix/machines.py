@@ -360,7 +360,10 @@ class MachinesFile:
         lines = []
         for it in self.items:
             if isinstance(it, Comment):
-                lines.append("" if it.text is None else "#" + it.text.replace(";", ","))
+                # no ';' (Nix < 2.29 would split there) and no line break inside a comment
+                text = "" if it.text is None else it.text.replace(";", ",")
+                lines.append("" if it.text is None else
+                             "#" + " ".join(text.splitlines()).rstrip())
             elif isinstance(it, Include):
                 lines.append("@" + it.path)
             elif it.raw is not None and it.machine == it.parsed:

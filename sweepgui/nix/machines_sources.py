@@ -111,7 +111,10 @@ def nixos_snippet(machines: list[Machine]) -> str:
             lines.append(f"      maxJobs = {m.max_jobs};")
         if m.speed_factor is not None:
             sf = m.speed_factor
-            lines.append(f"      speedFactor = {int(sf) if float(sf).is_integer() else sf};")
+            if float(sf).is_integer():
+                lines.append(f"      speedFactor = {int(sf)};")
+            else:  # the NixOS option is an integer
+                lines.append(f"      speedFactor = {max(1, round(sf))};  # {sf} in the machines file")
         if m.supported_features:
             lines.append(f"      supportedFeatures = {_nix_list(m.supported_features)};")
         if m.mandatory_features:
