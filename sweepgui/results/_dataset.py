@@ -49,8 +49,13 @@ def _resolve(source: Any, state_dir: Any) -> tuple[dict[str, Any], Path | None]:
 
 
 def _coord_values(values: list[Any]) -> np.ndarray:
-    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return np.asarray(values, dtype=float if any(isinstance(v, float) for v in values) else int)
+    numbers = [v for v in values if v is not None]
+    if numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
+        if len(numbers) < len(values) or any(isinstance(v, float) for v in numbers):
+            # None: fluid.density "eos" (from the equation of state) -> NaN on this axis;
+            # the density the model used is in the fluid_density variable
+            return np.asarray([np.nan if v is None else v for v in values], dtype=float)
+        return np.asarray(values, dtype=int)
     return np.asarray([str(v) for v in values], dtype=object)
 
 

@@ -142,9 +142,9 @@ def grid_index(ds: xr.Dataset, at: dict[str, float] | None = None) -> dict[str, 
                 target = float(at[p])
             except (TypeError, ValueError):
                 raise ValueError(f"{p}={at[p]}: expected a number") from None
-            span = float(np.ptp(c)) or 1.0  # compare zip members in units of their range
+            span = float(np.nanmax(c) - np.nanmin(c)) or 1.0  # zip members in units of their range
             dist += ((c.astype(float) - target) / span) ** 2
-        index[d] = int(np.argmin(dist))
+        index[d] = int(np.argmin(np.where(np.isnan(dist), np.inf, dist)))
     return index
 
 

@@ -167,3 +167,16 @@ def test_a_custom_models_own_output_loads_without_crashing(tmp_path):
     assert ds["output.density"].values.tolist() == [1.0, 2.0] and ds["output.q"].values.tolist() == [2.5, 2.5]
     assert ds.natural_frequency.values[0, 0] == 10.0 and np.isnan(ds.natural_frequency.values[0, 1:]).all()
     assert "magnitude" not in ds
+
+
+def test_eos_entries_in_a_density_list_are_nan_on_the_axis(tmp_path):
+    """A sweep file may list "eos" among densities (None in the manifest): that coordinate is
+    NaN, while fluid_density holds what the equation of state gave."""
+    ds = load_dataset(write_run(tmp_path, [("fluid.density", {"fluid.density": [990.0, None, 1010.0]})]))
+    coord = ds["fluid.density"].values
+    assert coord[0] == 990.0 and np.isnan(coord[1]) and coord[2] == 1010.0
+    assert ds.fluid_density.values[1] == pytest.approx(998.2)
+    from sweepgui.results import sensitivities
+
+    s = sensitivities(ds, at={"fluid.density": 1005.0}, mode=1)
+    assert s.at == {"fluid.density": 1010.0} and np.isfinite(s[0].value)
