@@ -70,3 +70,25 @@ def test_a_malformed_file_is_named_with_line_and_column(tmp_path, capsys):
 def test_a_missing_file_says_how_to_make_one(tmp_path, capsys):
     code, _, err = run(capsys, "check", "--file", tmp_path / "none")
     assert code == 2 and "sweepgui machines add" in err
+
+
+def test_write_system_machines_where_permitted(tmp_path, capsys):
+    f = tmp_path / "machines"
+    f.write_text("ssh://b1 x86_64-linux - 2\n")
+    target = tmp_path / "etc-nix" / "machines"
+    target.parent.mkdir()
+    target.write_text("# the admin's note\nssh://old\n")
+    code, out, _ = run(capsys, "write-system", "--file", f, "--target", target)
+    assert code == 0, out
+    assert target.read_text() == "# the admin's note\nssh://old\nssh://b1 x86_64-linux - 2\n"
+    assert (target.parent / "machines.bak").read_text() == "# the admin's note\nssh://old\n"
+
+
+def test_write_system_refuses_what_this_nix_cannot_read(tmp_path, capsys):
+    from sweepgui.nix.machines_nix import PORT_IN_URI, local_nix_version
+    if local_nix_version() >= PORT_IN_URI:
+        pytest.skip("this Nix reads ports in URIs")
+    f = tmp_path / "machines"
+    f.write_text("ssh://b1:2222\n")
+    code, _, err = run(capsys, "write-system", "--file", f, "--target", tmp_path / "m")
+    assert code == 2 and "cannot read a port" in err and "Port 2222" in err
