@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 VERTEX_BUDGET = 400_000
-MIN_VERTICES, MAX_VERTICES = 256, 8192
+MIN_VERTICES, MAX_VERTICES = 128, 8192
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,8 @@ def decimate(x: np.ndarray, y: np.ndarray, n_vertices: int,
     n = len(x)
     if n <= n_vertices:
         return x, y
-    bins = max(n_vertices // 2, 1)
-    per = int(np.ceil(n / bins))
+    per = int(np.ceil(n / max(n_vertices // 2, 1)))
+    bins = int(np.ceil(n / per))  # so that no bin is padding only
     pad = bins * per - n
     yy = np.concatenate([y, np.full(pad, np.nan)]).reshape(bins, per)
     xx = np.concatenate([x, np.full(pad, x[-1])]).reshape(bins, per)

@@ -265,12 +265,20 @@ class PointsFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SortRole)
 
     def set_text(self, text: str) -> None:
-        self._text = text.strip().lower()
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
 
     def set_status(self, status: str | None) -> None:
-        self._status = status or None
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_status", status or None))
+
+    def _refilter(self, change) -> None:
+        # Qt >= 6.10 replaces invalidateFilter() by begin/endFilterChange()
+        if hasattr(self, "endFilterChange"):
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:
         model = self.sourceModel()
