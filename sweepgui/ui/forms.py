@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -115,9 +115,11 @@ class ParameterForms(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        # narrow docks scroll sideways rather than forcing a huge window
-        scroll.setMinimumWidth(min(body.sizeHint().width() + 24, 460))
-        self._preferred_width = body.sizeHint().width() + 40
+        # never scroll sideways (rows cut off mid-word); the narrowest dock still shows every column
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + bar + 4)
+        self._preferred_width = body.sizeHint().width() + bar + 16
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -215,7 +217,7 @@ class ParameterForms(QWidget):
 
     def set_plan(self, plan: Any) -> None:
         """Show the engine's plan (``Plan.cached`` / ``Plan.to_build``); None clears it."""
-        if plan is None:
+        if plan is None or self.sweep is None:  # a plan of an older, valid sweep: not this one
             self.plan_label.setText("")
             return
         cached, to_build = getattr(plan, "cached", None), getattr(plan, "to_build", None)

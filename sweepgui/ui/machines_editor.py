@@ -80,6 +80,8 @@ class QtMachineEditor(QWidget):
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.empty_hint = QLabel()
+        self.empty_hint.setWordWrap(True)
         self.use_for_runs = QCheckBox("Use these machines for runs")
         self.use_for_runs.setToolTip("Pass the saved file to Nix (--builders @FILE) when a sweep "
                                      "has no machines file of its own")
@@ -114,14 +116,16 @@ class QtMachineEditor(QWidget):
         top.addSeparator()
         for key in ("test", "test_all", "fetch", "nixos"):
             top.addWidget(self.buttons[key])
-        top.addSeparator()
-        top.addWidget(self.buttons["open"])
-        top.addWidget(self.buttons["save"])
+
         bottom = QHBoxLayout()
         bottom.addWidget(self.file_label, 1)
+        bottom.addWidget(self.buttons["open"])
+        bottom.addWidget(self.buttons["save"])
+        bottom.addSpacing(12)
         bottom.addWidget(self.use_for_runs)
         layout = QVBoxLayout(self)
         layout.addWidget(top)
+        layout.addWidget(self.empty_hint)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
         layout.addLayout(bottom)
@@ -155,6 +159,7 @@ class QtMachineEditor(QWidget):
         self.note.setVisible(bool(warnings))
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(0, max(self.table.columnWidth(0), 96))
+        self._update_hint()
         self._update_state()
         return True
 
@@ -343,7 +348,15 @@ class QtMachineEditor(QWidget):
         dialog.open()
 
     # -- state -----------------------------------------------------------------------------
+    def _update_hint(self) -> None:
+        if self.model.rowCount() == 0:
+            self.empty_hint.setText("No build machines yet: points build on this computer. "
+                                    "<b>Add</b> a machine, or <b>Import system machines</b> "
+                                    "to start from the ones Nix already knows.")
+        self.empty_hint.setVisible(self.model.rowCount() == 0)
+
     def _update_state(self) -> None:
+        self._update_hint()
         has_rows = bool(self.selected_rows())
         for key in ("duplicate", "remove", "test", "fetch"):
             self.buttons[key].setEnabled(has_rows)

@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
             return a
 
         SP = QStyle.StandardPixmap
-        self.new_action = act("&New", self.new_sweep, QKeySequence.StandardKey.New)
+        self.new_action = act("&New", self.new_sweep, QKeySequence.StandardKey.New, SP.SP_FileIcon)
         self.open_action = act("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
                                SP.SP_DialogOpenButton)
         self.save_action = act("&Save", self.save, QKeySequence.StandardKey.Save,
@@ -324,6 +324,10 @@ class MainWindow(QMainWindow):
         state = self._settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        else:  # first start: the forms get about 40 % of the width, the run panel the rest
+            self.resizeDocks([self.parameters_dock], [max(self.forms.minimumSizeHint().width(),
+                                                          int(self.width() * 0.4))],
+                             Qt.Orientation.Horizontal)
 
     def save_window_state(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())
