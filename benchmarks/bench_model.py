@@ -82,20 +82,23 @@ def main() -> None:
             times[name].append(fn())
 
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    low = {k: min(v) * 1e3 for k, v in times.items()}
     whole = med["python -m sweepgui.model, density given"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"sweepgui model benchmark, {n} repetitions, {time.strftime('%Y-%m-%d')}, "
-          f"Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load}")
     print(f"{'stage':50s} {'median ms':>10s} {'min ms':>8s} {'/ whole run':>12s}")
-    for name, v in times.items():
-        print(f"{name:50s} {med[name]:10.1f} {min(v) * 1e3:8.1f} {med[name] / whole:12.2f}")
-    start = med["imports (model path)"]
-    compute = med["run_point in-process, density given"] + med["json + atomic write in-process"]
-    print(f"\ndensity given: start + imports {start:.0f} ms, compute + write {compute:.0f} ms "
-          f"({compute / whole:.0%} of the whole run); whole run {whole:.0f} ms "
-          f"({'within' if whole <= 500 else 'OVER'} the 0.5 s budget)")
-    eos = med["python -m sweepgui.model, density from CoolProp"]
-    print(f"density from CoolProp: whole run {eos:.0f} ms = {eos / whole:.1f} x the run with the "
-          f"density given (the CoolProp import: {med['imports + CoolProp'] - start:.0f} ms)")
+    for name in times:
+        print(f"{name:50s} {med[name]:10.1f} {low[name]:8.1f} {med[name] / whole:12.2f}")
+    for label, d in (("median", med), ("min", low)):
+        start = d["imports (model path)"]
+        compute = d["run_point in-process, density given"] + d["json + atomic write in-process"]
+        run = d["python -m sweepgui.model, density given"]
+        eos = d["python -m sweepgui.model, density from CoolProp"]
+        print(f"{label:>6s}: density given: whole run {run:.0f} ms "
+              f"({'within' if run <= 500 else 'OVER'} the 0.5 s budget) = start + imports {start:.0f} ms"
+              f" + compute and write {compute:.0f} ms ({compute / run:.0%}); density from CoolProp: "
+              f"{eos:.0f} ms = {eos / run:.1f} x (CoolProp import {d['imports + CoolProp'] - start:.0f} ms)")
 
 
 if __name__ == "__main__":
