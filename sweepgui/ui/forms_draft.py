@@ -11,6 +11,7 @@ file does not set come from :meth:`resolved` (defaults, then the material preset
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import math
 import tomllib
@@ -256,7 +257,9 @@ class SweepDraft:
         known = set(parameter_paths())
         for path in list(self.fixed) + list(self.variables):
             if path not in known:
-                out.append((path, "unknown parameter"))
+                close = difflib.get_close_matches(path, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                out.append((path, f"unknown parameter{hint}: correct it in the sweep file"))
         base_ok = {p: v for p, v in base.items() if p in known}
         out.extend(check(base_ok))
         for path, spec in self.variables.items():

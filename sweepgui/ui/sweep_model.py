@@ -115,6 +115,19 @@ class SweepModel(QObject):
         text = path.read_text(encoding="utf-8")
         self.replace(SweepDraft.from_toml(text, source=path.resolve()))
 
+    def _rebase(self, folder: Path) -> None:
+        """Keep relative ``[run] machines`` / ``[model] executable`` naming the same files
+        when the sweep is saved into another folder (they are relative to the sweep file)."""
+        import os
+
+        old = self._draft.source.parent if self._draft.source else Path.cwd()
+        if old == folder:
+            return
+        for table, key in ((self._draft.run, "machines"), (self._draft.model, "executable")):
+            name = table.get(key)
+            if isinstance(name, str) and name and not Path(name).expanduser().is_absolute():
+                table[key] = Path(os.path.relpath(old / name, folder)).as_posix()
+
     def save(self, path: Path | None = None) -> Path:
         """Write the sweep file atomically (temp file + rename); returns the path."""
         import os
@@ -124,6 +137,7 @@ class SweepModel(QObject):
         if not str(target):
             raise ValueError("no file name: use Save As")
         target = target.resolve()
+        self._rebase(target.parent)
         text = self._draft.to_toml()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:

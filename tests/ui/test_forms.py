@@ -279,3 +279,21 @@ pt = ["state.pressure", "state.temperature"]
 """)
     assert f.sweep is None
     assert "different counts" in f.reason
+
+
+def test_save_as_elsewhere_keeps_relative_paths_pointing_at_the_same_files(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "machines").write_text("ssh://build1\n")
+    original = tmp_path / "a" / "s.toml"
+    original.write_text('[run]\nmachines = "machines"\n')
+    model = SweepModel()
+    model.load(original)
+    saved = model.save(tmp_path / "b" / "s.toml")
+    assert load_sweep(saved).machines_path().resolve() == (tmp_path / "a" / "machines").resolve()
+
+
+def test_unknown_parameter_in_a_file_is_named_with_a_suggestion(forms):
+    f = forms('[fixed]\npipe.lenght = 0.4\n')
+    assert f.sweep is None
+    assert "pipe.lenght" in f.reason and "pipe.length" in f.reason

@@ -181,3 +181,35 @@ def test_dash_dash_run_starts_and_closing_asks_then_cancels_cleanly(window, tmp_
     qtbot.waitUntil(lambda: not w.is_running(), timeout=20000)
     qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: not _nix_processes(), timeout=5000)
+
+
+def test_about_box_names_the_app_and_version(window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from sweepgui import __version__
+
+    w = window()
+    seen: list[str] = []
+
+    def read_and_close():
+        box = QApplication.activeModalWidget()
+        seen.append(box.text() if isinstance(box, QMessageBox) else "")
+        if box is not None:
+            box.accept()
+
+    QTimer.singleShot(300, read_and_close)
+    w.about_action.trigger()
+    assert seen and "sweepgui" in seen[0] and __version__ in seen[0]
+
+
+def test_file_menu_has_the_standard_shortcuts(window):
+    from PySide6.QtGui import QKeySequence
+
+    w = window()
+    assert w.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert w.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert w.new_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    assert w.run_action.shortcut() == QKeySequence("Ctrl+R")
+    titles = [a.text() for a in w.menuBar().actions()]
+    assert titles[:2] == ["&File", "&Run"]
