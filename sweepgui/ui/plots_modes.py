@@ -39,10 +39,12 @@ class ModesView(pg.PlotWidget):
     """f_n versus one swept parameter. ``pointClicked(int)`` gives the sweep index clicked."""
 
     pointClicked = Signal(int)
+    slopeChanged = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setBackground("w")
+        self._slope_text = ""
         self.layout_: SweepLayout | None = None
         self.freqs: dict[int, tuple[float, ...]] = {}
         self.mode = 1
@@ -60,16 +62,19 @@ class ModesView(pg.PlotWidget):
         self.addItem(self._lines)
         self.addItem(self._points)
         self.addItem(self._sel)
-        self._slope = pg.TextItem("", color="#212121", anchor=(0, 0))
-        self._slope.setParentItem(pi.vb)  # fixed in the view's corner, not in data coordinates
-        self._slope.setPos(6, 4)
         self._points.sigClicked.connect(self._on_clicked)
         cache_axes(*plot_axes(pi))
         self._points.sigHovered.connect(self._on_hovered)
 
     @property
     def slope_label(self) -> str:
-        return self._slope.textItem.toPlainText()
+        """The local slope read-out at the selected point (shown by the plot panel)."""
+        return self._slope_text
+
+    def _set_slope(self, text: str) -> None:
+        if text != self._slope_text:
+            self._slope_text = text
+            self.slopeChanged.emit(text)
 
     def set_layout(self, layout: SweepLayout | None) -> None:
         self.layout_ = layout
@@ -138,10 +143,10 @@ class ModesView(pg.PlotWidget):
         fn = self._fn()
         if lay is None or path is None or i is None or i not in fn or _number(lay.value(i, path)) is None:
             self._sel.setData([])
-            self._slope.setText("" if path is None else slope_text(self.mode, path, None))
+            self._set_slope("" if path is None else slope_text(self.mode, path, None))
             return
         self._sel.setData([float(lay.value(i, path))], [fn[i]])
-        self._slope.setText(slope_text(self.mode, path, local_slope(lay, fn, i, path)))
+        self._set_slope(slope_text(self.mode, path, local_slope(lay, fn, i, path)))
 
     def _on_clicked(self, item, points, ev=None) -> None:
         if len(points):

@@ -75,12 +75,14 @@ class PointRows:
                      for i, c in enumerate(coords)]
 
     def apply_plan(self, plan) -> None:
+        """Names from the plan; points not run yet become cached or stay planned."""
         for p in plan.points:
             if 0 <= p.index < len(self.rows):
                 row = self.rows[p.index]
                 row.name = p.name
-                row.status = "cached" if p.cached else "planned"
-                row.store_path = str(p.out_path) if p.cached else ""
+                if row.status in ("planned", "cached"):
+                    row.status = "cached" if p.cached else "planned"
+                    row.store_path = str(p.out_path) if p.cached else ""
 
     def mark_queued(self, only: Iterable[int] | None) -> None:
         targets = self.rows if only is None else [self.rows[i] for i in only if 0 <= i < len(self.rows)]
@@ -158,7 +160,7 @@ IndexRole = Qt.ItemDataRole.UserRole + 3
 class PointsTableModel(QAbstractTableModel):
     """Table view of a ``PointRows``: point number, swept values, status, machine, seconds, store path."""
 
-    FIXED_TAIL = ("status", "machine", "seconds", "store path")
+    FIXED_TAIL = ("machine", "seconds", "store path")
 
     def __init__(self, rows: PointRows, parent=None) -> None:
         super().__init__(parent)
@@ -188,26 +190,30 @@ class PointsTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows.rows)
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 1 + len(self._rows.columns) + len(self.FIXED_TAIL)
+        return 0 if parent.isValid() else len(self._column_names())
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return super().headerData(section, orientation, role)
         return self.column_name(section)
 
+    def _column_names(self) -> list[str]:
+        # status first: it is what a narrow table must still show
+        return ["#", "status", *self._rows.columns, "machine", "seconds", "store path"]
+
     def column_name(self, section: int) -> str:
-        names = ["#", *self._rows.columns, *self.FIXED_TAIL]
+        names = self._column_names()
         return names[section] if 0 <= section < len(names) else ""
 
     def _value(self, row: PointRow, col: int) -> Any:
-        ncoord = len(self._rows.columns)
         if col == 0:
             return row.index
-        if col <= ncoord:
-            return row.coords[col - 1] if col - 1 < len(row.coords) else None
-        tail = self.FIXED_TAIL[col - 1 - ncoord]
-        if tail == "status":
+        if col == 1:
             return row.status
+        k = col - 2
+        if k < len(self._rows.columns):
+            return row.coords[k] if k < len(row.coords) else None
+        tail = self.FIXED_TAIL[k - len(self._rows.columns)]
         if tail == "machine":
             return row.machine
         if tail == "seconds":

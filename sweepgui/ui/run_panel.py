@@ -175,7 +175,8 @@ class RunPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - a sweep the user can fix: say why, no traceback
             self._say(f"cannot run: {exc}", error=True)
             return
-        self._set_layout(sweep, layout)
+        # the same sweep keeps its rows (names from the plan); the plots restart either way
+        self._set_layout(sweep, layout, keep_rows=self._same_sweep(sweep, self._layout_sweep))
         self.rows.mark_queued(None)
         self.table_model.rows_changed(range(len(self.rows.rows)))
         self._progress = None
@@ -225,31 +226,44 @@ class RunPanel(QWidget):
         return self._selected
 
     # -- internals ----------------------------------------------------------------------------
-    def _set_layout(self, sweep, layout: SweepLayout, names=()) -> None:
-        if self._layout_sweep is sweep and len(self.rows.rows) == len(layout):
-            return
+    @staticmethod
+    def _same_sweep(a, b) -> bool:
+        if a is b:
+            return True
+        try:
+            return a is not None and b is not None and a.content_hash() == b.content_hash()
+        except Exception:  # noqa: BLE001 - objects without a hash are simply different
+            return False
+
+    def _set_layout(self, sweep, layout: SweepLayout, keep_rows: bool = False) -> None:
+        """Show ``layout``'s points; plots restart. ``keep_rows``: same sweep, keep names/statuses."""
+        same = keep_rows and len(self.rows.rows) == len(layout)
         self._layout_sweep = sweep
-        self.rows.reset(layout.columns, layout.coords, names)
-        self.table_model.reset()
-        self.table.resizeColumnsToContents()
+        if not same:
+            self.rows.reset(layout.columns, layout.coords)
+            self.table_model.reset()
+            self.table.resizeColumnsToContents()
+            self._selected = None
+            self.log_view.clear()
         self.plot_panel.set_layout(layout)
-        self._selected = None
-        self.log_view.clear()
 
     def _on_plan(self, outcome: PlanOutcome) -> None:
         if self.is_running() or outcome.sweep is not self._sweep:
-            return
+            return  # a run is showing, or a newer sweep is on its way
         if outcome.error:
             self._say(f"cannot plan this sweep: {outcome.error}", error=True)
         if outcome.layout is None:
             return
-        self._layout_sweep = None
-        self._set_layout(outcome.sweep, outcome.layout)
+        if not self._same_sweep(outcome.sweep, self._layout_sweep):
+            # a different sweep: its points replace the table and the plots
+            self._set_layout(outcome.sweep, outcome.layout)
         if outcome.plan is not None:
             self.rows.apply_plan(outcome.plan)
             self.table_model.rows_changed(range(len(self.rows.rows)))
-            self._say(f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
-                      f"{outcome.plan.to_build} to build")
+            ran = any(r.status in ("built", "failed", "cancelled") for r in self.rows.rows)
+            if not ran:  # after a run its summary stays on the message line
+                self._say(f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
+                          f"{outcome.plan.to_build} to build")
             self.planReady.emit(outcome.plan)
         self._update_progress()
 
@@ -272,6 +286,7 @@ class RunPanel(QWidget):
             elif isinstance(item, ev.RunFinished):
                 changed.update(self.rows.finish(item.cancelled))
                 self._say(self._summary(item), error=item.failed > 0)
+                self.table.resizeColumnsToContents()
             else:
                 i = self.rows.apply(item)
                 if i is not None:
