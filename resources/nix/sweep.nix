@@ -42,7 +42,9 @@ let
     inherit system model modelKind interpreterId PATH;
     hostMode = if interpreterStorePath == "" then "1" else "";
     builder = python;
-    args = [ builderScript ];
+    # -S -E: the builder itself needs only the standard library (~20 ms less per point);
+    # it turns the site packages on when it runs the model in its own process
+    args = [ "-S" "-E" builderScript ];
     params = p.params;
     passAsFile = [ "params" ];
     # without sandbox, root may write into the store: a __pycache__ left in the model's
@@ -63,7 +65,7 @@ let
     name = "sweepgui-sweep";
     inherit system PATH;
     builder = python;
-    args = [ builderScript "--aggregate" ];
+    args = [ "-S" "-E" builderScript "--aggregate" ];
     points = builtins.concatStringsSep "\n" (map (d: d.outPath) drvs);
     passAsFile = [ "points" ];
     preferLocalBuild = true;
@@ -75,4 +77,7 @@ in
   # [ [drvPath, outPath] ... ] in the order of the points file; evaluate with
   # `nix-instantiate --eval --strict --json` (read-only: no .drv is written).
   paths = map (d: [ d.drvPath d.outPath ]) drvs;
+  # what the engine's plan needs in one evaluation: the paths, and the model's store path
+  # (for the warm model processes of a run, see modelserver.py)
+  plan = { paths = map (d: [ d.drvPath d.outPath ]) drvs; model = "${model}"; };
 }

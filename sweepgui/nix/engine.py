@@ -43,8 +43,10 @@ class Engine:
         NIX_CONFIG, ``substituters`` is set empty (an offline lookup costs seconds per call).
     """
 
-    def __init__(self, state_dir: Path | None = None, nix_options: dict | None = None):
+    def __init__(self, state_dir: Path | None = None, nix_options: dict | None = None,
+                 warm_model: bool = True):
         self._state_dir = Path(state_dir) if state_dir else None
+        self._warm_model = warm_model
         self._user_options = dict(nix_options or {})
         self._display = lambda uri: uri  # builder URI as Nix reports it -> as the user wrote it
 
@@ -146,6 +148,23 @@ class Engine:
             builder_args = list(setup.args)
             env.update(setup.env)
             self._display = setup.display_name
+        server = None
+        if (self._warm_model and plan.model is not None and plan.model.kind == "builtin"
+                and plan.model_store_path and jobs > 0):
+            from .server import ModelServer
+
+            server = ModelServer(plan.interpreter, plan.model_store_path, workers=jobs)
+        try:
+            rc = yield from self._nix_build(plan, st, roots, jobs, opts, env, builder_args,
+                                            cancel, indices)
+        finally:
+            if server is not None:
+                server.stop()
+        return rc
+
+    def _nix_build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int, opts: dict,
+                   env: dict, builder_args: list[str], cancel: threading.Event,
+                   indices: list[int] | None = None):
         with tempfile.TemporaryDirectory(prefix="sweepgui-build-") as tmp:
             points_file = Path(tmp) / "points.json"
             write_points_file(points_file, [(plan.points[i].name, plan.points[i].parameters_json)

@@ -59,6 +59,7 @@ class Plan:
     model: ModelSource | None = None
     seconds: float = 0.0
     nix_args: list[str] = field(default_factory=list, repr=False)
+    model_store_path: str = ""
 
 
 def sweep_nix() -> Path:
@@ -89,20 +90,22 @@ def write_points_file(path: Path, entries: list[tuple[str, str]]) -> None:
 
 
 def evaluate_paths(entries: list[tuple[str, str]], expr_args: list[str],
-                   options: dict[str, str]) -> list[tuple[str, str]]:
-    """(drv, out) of every (name, params) entry, in order: one nix-instantiate call."""
+                   options: dict[str, str]) -> tuple[list[tuple[str, str]], str]:
+    """(drv, out) of every (name, params) entry, in order, and the model's store path:
+    one nix-instantiate call."""
     with tempfile.TemporaryDirectory(prefix="sweepgui-plan-") as tmp:
         points_file = Path(tmp) / "points.json"
         write_points_file(points_file, entries)
         out = run_nix(
             [nix_command("nix-instantiate"), "--eval", "--strict", "--json", str(sweep_nix()),
-             "-A", "paths", "--argstr", "pointsFile", str(points_file), *expr_args,
+             "-A", "plan", "--argstr", "pointsFile", str(points_file), *expr_args,
              *option_args(options)],
             env=nix_env(), what="evaluating the sweep's store paths (nix-instantiate)")
-    pairs = json.loads(out)
+    result = json.loads(out)
+    pairs = result["paths"]
     if len(pairs) != len(entries):
         raise RuntimeError(f"nix-instantiate returned {len(pairs)} paths for {len(entries)} points")
-    return [(d, o) for d, o in pairs]
+    return [(d, o) for d, o in pairs], result["model"]
 
 
 def plan_points(params: list[dict | str], model: ModelSource, interp: InterpreterInfo,
@@ -117,7 +120,8 @@ def plan_points(params: list[dict | str], model: ModelSource, interp: Interprete
         obj = json.loads(text) if isinstance(p, str) else p
         entries.append((point_name(obj), text))
     expr_args = expression_args(model, interp)
-    pairs = evaluate_paths(entries, expr_args, options) if entries else []
+    pairs, model_store_path = (evaluate_paths(entries, expr_args, options) if entries
+                               else ([], ""))
     invalid = invalid_paths(o for _, o in pairs)
     points = [PlannedPoint(index=i, name=n, parameters_json=t, out_path=o,
                            cached=o not in invalid, drv=d)
@@ -125,7 +129,7 @@ def plan_points(params: list[dict | str], model: ModelSource, interp: Interprete
     cached = sum(p.cached for p in points)
     return Plan(points=points, cached=cached, to_build=len(points) - cached,
                 interpreter=interp, model=model, seconds=time.perf_counter() - t0,
-                nix_args=expr_args)
+                nix_args=expr_args, model_store_path=model_store_path)
 
 
 def default_state_dir(sweep) -> Path:

@@ -1,0 +1,166 @@
+"""Warm model processes for the builds of one run (an execution shortcut, never an input).
+
+The built-in model computes a point in milliseconds, but a fresh Python needs ~0.4 s to
+import numpy, scipy and pydantic, so one process per point wastes most of the machine.
+This server, started by the engine for a run with the *same interpreter* the derivations
+name, pre-forks ``--workers`` processes that import the model once from the *same store
+path* the derivations name. A point's builder (builder.py) that finds the server hands it
+the point's parameters and gets back exactly what ``python -m sweepgui.model PARAMS OUT``
+would have produced (exit code, stdout, stderr, the result file); when there is no server
+(remote builders, other users, a crash) the builder computes the point itself. The
+derivations do not change either way.
+
+Usage: PYTHON modelserver.py --model STORE_PATH --key KEY --workers N
+The socket lives in ``/tmp/sweepgui-modelserver-<uid>/<key>/<pid>.sock`` (folder mode 0700:
+only this user's builds reach it). The key hashes the model path, the interpreter identity
+and the interpreter path, so a builder only ever talks to a server equal to itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+
+
+def socket_dir(key: str) -> str:
+    # a fixed root: builders get their own TMPDIR, but see the real /tmp (sandbox = false)
+    return os.path.join("/tmp", f"sweepgui-modelserver-{os.getuid()}", key)
+
+
+def _serve_one(conn: socket.socket, model: str, main, workdir: str) -> None:
+    with conn, conn.makefile("rb") as rf:
+        request = json.loads(rf.readline())
+        if request.get("model") != model:
+            conn.sendall(b'{"unsupported": true}\n')
+            return
+        params = os.path.join(workdir, "params.json")
+        out = os.path.join(workdir, "result.json")
+        with open(params, "w", encoding="utf-8") as fh:
+            fh.write(request["params"])
+        if os.path.exists(out):
+            os.unlink(out)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main([params, out])
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException as exc:  # noqa: BLE001 - report like a crashed process
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+        result = None
+        if code == 0 and os.path.exists(out):
+            with open(out, encoding="utf-8") as fh:
+                result = fh.read()
+        reply = {"code": int(code or 0), "stdout": stdout.getvalue(),
+                 "stderr": stderr.getvalue(), "result": result}
+        conn.sendall(json.dumps(reply).encode() + b"\n")
+
+
+def _worker(listener: socket.socket, model: str) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # warm up while Nix is still evaluating; the model itself is imported on the first
+    # request, when a build using it proves that its store path exists
+    for name in ("numpy", "scipy.linalg", "pydantic"):
+        with contextlib.suppress(Exception):
+            __import__(name)
+    workdir = tempfile.mkdtemp(prefix="sweepgui-worker-")
+    main = None
+    while True:
+        conn, _ = listener.accept()
+        try:
+            if main is None:
+                try:
+                    sys.path.insert(0, model)
+                    from sweepgui.model.__main__ import main  # the store copy, first on sys.path
+                except Exception:  # noqa: BLE001 - then the builders compute themselves
+                    sys.path.remove(model)
+                    main = None
+                    with conn:
+                        conn.sendall(b'{"unsupported": true}\n')
+                    continue
+            _serve_one(conn, model, main, workdir)
+        except Exception:  # noqa: BLE001 - one bad request must not end the worker
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+def _spawn(listener: socket.socket, model: str) -> int:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _worker(listener, model)
+        finally:
+            os._exit(0)
+    return pid
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--workers", type=int, default=1)
+    args = ap.parse_args()
+
+    folder = socket_dir(args.key)
+    os.makedirs(os.path.dirname(folder), mode=0o700, exist_ok=True)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, f"{os.getpid()}.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    children: set[int] = set()
+    stop = False
+
+    def _stdin_closed() -> None:
+        # the engine closes our stdin when the run ends (or when it dies): stop then
+        sys.stdin.read()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def _term(*_):
+        nonlocal stop
+        stop = True
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        for _ in range(max(1, args.workers)):
+            children.add(_spawn(listener, args.model))
+        print("ready", flush=True)
+        import threading
+
+        threading.Thread(target=_stdin_closed, daemon=True).start()
+        respawns = 0
+        while not stop:
+            # a worker that dies is replaced, so that queued builders are always served;
+            # a worker that keeps dying ends the server (builders then compute themselves)
+            pid, _ = os.wait()
+            children.discard(pid)
+            respawns += 1
+            if stop or respawns > 10 * max(1, args.workers):
+                break
+            children.add(_spawn(listener, args.model))
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
