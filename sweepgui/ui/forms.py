@@ -29,6 +29,7 @@ from sweepgui.params import GROUPS, field_info, iter_fields
 from sweepgui.params.presets import material_presets
 
 from .binder import FieldEditor
+from .forms_run import RunSettingsBox
 from .forms_zips import DimensionsBox
 from .sweep_model import SweepDraft, SweepModel
 from .widgets import INVALID_STYLE, error_label, show_error
@@ -107,6 +108,8 @@ class ParameterForms(QWidget):
         col.addWidget(self.dimensions)
         for group in GROUPS:
             col.addWidget(self._section(group))
+        self.run_settings = RunSettingsBox(self._model)
+        col.addWidget(self.run_settings)
         col.addStretch(1)
         # one label column width for all sections, so the editors line up across groups
         width = max(lab.sizeHint().width() for lab in self._labels)

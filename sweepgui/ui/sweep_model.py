@@ -83,6 +83,18 @@ class SweepModel(QObject):
     def apply_material_preset(self, name: str) -> None:
         self._edit(self._draft.apply_material_preset, name)
 
+    def set_setting(self, section: str, key: str, value: Any) -> None:
+        """Set ``[run]`` or ``[model]`` ``key`` (None or "" removes it: the default applies)."""
+        table = {"run": self._draft.run, "model": self._draft.model}[section]
+
+        def apply() -> None:
+            if value is None or value == "":
+                table.pop(key, None)
+            else:
+                table[key] = value
+
+        self._edit(apply)
+
     def set_zips(self, zips: dict[str, list[str]]) -> None:
         self._edit(setattr, self._draft, "zips", {k: list(v) for k, v in zips.items()})
 

@@ -297,3 +297,21 @@ def test_unknown_parameter_in_a_file_is_named_with_a_suggestion(forms):
     f = forms('[fixed]\npipe.lenght = 0.4\n')
     assert f.sweep is None
     assert "pipe.lenght" in f.reason and "pipe.length" in f.reason
+
+
+def test_run_settings_are_part_of_the_same_sweep(forms, tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[run]\njobs = 3\nmachines = "machines"\n')
+    f = forms()
+    f._model.load(path)
+    f.validate_now()
+    box = f.run_settings
+    assert box.jobs.value() == 3 and box.machines.text() == "machines"
+    box.jobs.setValue(1)
+    box.machines.setText("")
+    box.machines.editingFinished.emit()
+    f.validate_now()
+    assert f.sweep == loads_sweep("[run]\njobs = 1\n")
+    box.jobs.setValue(-1)  # "default": the key leaves the file
+    f.validate_now()
+    assert f.sweep == loads_sweep("")
