@@ -36,6 +36,7 @@ class RunSettingsBox(QGroupBox):
         self.jobs = QSpinBox()
         self.jobs.setRange(AUTO, 4096)
         self.jobs.setSpecialValueText("default (Nix's max-jobs)")
+        self.jobs.setMaximumWidth(260)
         self.jobs.setToolTip("Points built at once on this computer; 0 = only on the build "
                              "machines (then give a machines file)")
         self.jobs.valueChanged.connect(self._on_jobs)
