@@ -139,7 +139,7 @@ def _in_bounds(f) -> st.SearchStrategy:
 IN_BOUNDS = {f.path: _in_bounds(f) for f in FIELDS if f.kind in ("float", "int", "choice")}
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(sorted(IN_BOUNDS)), st.none(), max_size=12).flatmap(
     lambda keys: st.fixed_dictionaries({k: IN_BOUNDS[k] for k in keys})))
 def test_values_within_their_bounds_never_crash(values):
