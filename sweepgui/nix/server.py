@@ -36,7 +36,10 @@ class ModelServer:
         # the environment of a build: no PYTHONPATH or user site, one BLAS thread
         env = {"PATH": os.path.dirname(python), "HOME": "/homeless-shelter",
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "LANG": "C.UTF-8"}
+               "LANG": "C.UTF-8",
+               # it imports the model from its store path: a __pycache__ written there (root,
+               # no sandbox) corrupts that path, which then cannot be copied to remote builders
+               "PYTHONDONTWRITEBYTECODE": "1"}
         self.proc = subprocess.Popen(
             [python, str(script), "--model", model_store_path,
              "--key", server_key(model_store_path, interp), "--workers", str(max(1, workers))],
