@@ -50,6 +50,7 @@ class SyntheticEngine:
     def __init__(self, prefill: int, stream: int, rate: float):
         self.prefill, self.stream, self.rate = prefill, stream, rate
         self.stream_started = threading.Event()
+        self.prefill_shown = threading.Event()  # set by the GUI side once the burst is drawn
         self.t_stream = 0.0
 
     def run(self, sweep, jobs=None, machines=None, cancel=None, only=None):
@@ -59,7 +60,9 @@ class SyntheticEngine:
         for i in range(self.prefill):
             yield ev.PointCached(i, f"/synthetic/{i}")
         yield ev.Progress(self.prefill, 0, 0, 0, total - self.prefill, None)
-        time.sleep(1.0)  # let the burst settle before the streaming phase is measured
+        # the streaming phase is measured on its own: wait until the burst is on screen
+        self.prefill_shown.wait(60.0)
+        time.sleep(0.5)
         self.t_stream = time.perf_counter()
         self.stream_started.set()
         for k, i in enumerate(range(self.prefill, n)):
@@ -150,8 +153,12 @@ def run_once(app, naive: bool, prefill: int, stream_s: float, rate: float) -> di
         beat.start()
         t_start = beat.clock.nsecsElapsed() / 1e9
         panel.start(sweep)
+        spectra = panel.plot_panel.spectra
         while not engine.stream_started.is_set():
             app.processEvents()
+            shown = len(spectra.store) if not naive else len(spectra.getPlotItem().listDataItems())
+            if shown >= prefill:
+                engine.prefill_shown.set()
             time.sleep(0.0005)
         t_stream = beat.clock.nsecsElapsed() / 1e9
         while not done:
@@ -161,7 +168,7 @@ def run_once(app, naive: bool, prefill: int, stream_s: float, rate: float) -> di
         beat.stop()
         curves = len(panel.plot_panel.spectra.store) if not naive else len(
             panel.plot_panel.spectra.getPlotItem().listDataItems())
-        stream = beat.stalls(t_stream + 0.2, t_end)
+        stream = beat.stalls(t_stream, t_end)
         burst = beat.stalls(t_start, t_stream)
         panel.close()
         panel.deleteLater()

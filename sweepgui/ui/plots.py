@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers ImageExporter/SVGExporter
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QSpinBox, QSplitter, QToolButton,
     QVBoxLayout, QWidget,
@@ -21,6 +21,7 @@ from .plots_modes import ModesView
 from .plots_spectra import SpectraView
 
 pg.setConfigOptions(antialias=False, foreground="k")
+SCALAR_PLOTS_MS = 250
 
 
 def _qt_svg(item, path: Path) -> None:
@@ -57,6 +58,11 @@ class PlotPanel(QWidget):
         super().__init__(parent)
         self.layout_: SweepLayout | None = None
         self.freqs: dict[int, tuple[float, ...]] = {}
+        self._pending_freqs: dict[int, tuple[float, ...]] = {}
+        self._scalar_timer = QTimer(self)
+        self._scalar_timer.setSingleShot(True)
+        self._scalar_timer.setInterval(SCALAR_PLOTS_MS)
+        self._scalar_timer.timeout.connect(self.flush)
         self.spectra = SpectraView()
         self.modes = ModesView()
         self.map = MapView()
@@ -142,6 +148,8 @@ class PlotPanel(QWidget):
         """A new sweep (or a new run): clear every plot and set up the parameter choices."""
         self.layout_ = layout
         self.freqs.clear()
+        self._pending_freqs.clear()
+        self._scalar_timer.stop()
         self.spectra.clear_curves()
         self.modes.set_layout(layout)
         self.map.set_layout(layout)
@@ -157,20 +165,31 @@ class PlotPanel(QWidget):
         self._on_colour_by(self.colour_by.currentText())
 
     def add_results(self, results: list[PointResult]) -> None:
-        """A batch of finished points: one update of each view."""
+        """A batch of finished points: the spectra at once, f_n and the map at most every
+        ``SCALAR_PLOTS_MS`` (they summarise; redrawing them per batch would double a frame's cost)."""
         if not results:
             return
         new = {r.index: r.natural_frequencies for r in results}
         self.freqs.update(new)
+        self._pending_freqs.update(new)
         n_modes = max((len(f) for f in new.values()), default=0)
         if n_modes > self.mode_box.maximum():
             self.mode_box.setMaximum(n_modes)
         self.spectra.add_results(results)
-        self.modes.add_frequencies(new)
-        if self.map.isVisibleTo(self) or self.map.available():
-            self.map.add_frequencies(new)
+        if not self._scalar_timer.isActive():
+            self._scalar_timer.start()
+
+    def flush(self) -> None:
+        """Show every pending result in the f_n plot and the map now (e.g. when a run ends)."""
+        self._scalar_timer.stop()
+        pending, self._pending_freqs = self._pending_freqs, {}
+        if pending:
+            self.modes.add_frequencies(pending)
+            if self.map.available():
+                self.map.add_frequencies(pending)
 
     def set_selected(self, index: int | None) -> None:
+        self.flush()
         for v in (self.spectra, self.modes, self.map):
             v.set_selected(index)
 

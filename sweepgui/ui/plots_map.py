@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from .colormaps import colour_table
 from .plots_layer import cache_axes, plot_axes
 from .plots_data import SweepLayout
-from .plots_modes import unit_of
+from .plots_modes import expanded, unit_of
 
 
 def _fmt(v) -> str:
@@ -39,6 +39,8 @@ class MapView(pg.PlotWidget):
         self.describe: Callable[[int], str] = lambda i: f"point {i}"
         self.grid = np.full((0, 0), np.nan)
         self._cells_key = None
+        self._levels: tuple[float, float] | None = None
+        self._bar_label = None
         self._cells_arr = np.zeros((0, 0), dtype=int)
         cols = colour_table(64)
         self._cmap = pg.ColorMap(np.linspace(0, 1, len(cols)), cols)
@@ -62,12 +64,14 @@ class MapView(pg.PlotWidget):
         self.layout_ = layout
         self.freqs.clear()
         self.selected = None
+        self._levels = None
         self.dims = (0, 1)
         self._axes()
         self.refresh()
 
     def set_mode(self, mode: int) -> None:
         self.mode = max(int(mode), 1)
+        self._levels = None
         self.refresh()
 
     def add_frequencies(self, items: dict[int, tuple[float, ...]]) -> None:
@@ -149,14 +153,17 @@ class MapView(pg.PlotWidget):
         self.grid = grid
         finite = grid[np.isfinite(grid)]
         if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
-            hi = hi if hi > lo else lo + 1e-9
-            self._image.setImage(grid, levels=(lo, hi), autoLevels=False)
+            levels = expanded(self._levels, float(finite.min()), float(finite.max()), 0.0)
+            if levels is not None:  # expand-only: the colour bar's axis stays still
+                self._levels = levels
+                self._bar.setLevels(levels)
+            self._image.setImage(grid, levels=self._levels, autoLevels=False)
             self._image.setRect(-0.5, -0.5, na, nb)
-            self._bar.setLevels((lo, hi))
         else:
             self._image.clear()
-        self._bar.axis.setLabel(f"f{self.mode} (Hz)")
+        if self._bar_label != self.mode:  # relabelling redraws the bar's axis
+            self._bar_label = self.mode
+            self._bar.axis.setLabel(f"f{self.mode} (Hz)")
         self._mark()
 
     def _mark(self) -> None:

@@ -26,6 +26,17 @@ def unit_of(path: str) -> str:
         return ""
 
 
+def expanded(current: tuple[float, float] | None, lo: float, hi: float,
+             pad: float = 0.08) -> tuple[float, float] | None:
+    """A range that covers [lo, hi]: ``current`` if it already does, else [lo, hi] plus padding.
+
+    Expand-only ranges keep axes still while points arrive (every axis change costs a redraw)."""
+    if current is not None and current[0] <= lo and hi <= current[1]:
+        return None
+    span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
+    return (lo - pad * span, hi + pad * span)
+
+
 def slope_text(mode: int, path: str, slope: float | None) -> str:
     """E.g. ``df1/d(fluid.density) = -0.153 Hz per kg/m3``."""
     if slope is None:
@@ -52,7 +63,10 @@ class ModesView(pg.PlotWidget):
         self.selected: int | None = None
         self.describe: Callable[[int], str] = lambda i: f"point {i}"
         self._cache_key = None
+        self._labels: dict[str, tuple] = {}
+        self._y_range: tuple[float, float] | None = None
         pi = self.getPlotItem()
+        pi.vb.disableAutoRange()
         pi.showGrid(x=True, y=True, alpha=0.2)
         pi.setLabel("left", "f1", units="Hz")
         self._lines = pg.PlotCurveItem(pen=pg.mkPen("#90a4ae", width=1))
@@ -91,6 +105,7 @@ class ModesView(pg.PlotWidget):
 
     def set_mode(self, mode: int) -> None:
         self.mode = max(int(mode), 1)
+        self._y_range = None
         self.refresh()
 
     def add_frequencies(self, items: dict[int, tuple[float, ...]]) -> None:
@@ -108,7 +123,7 @@ class ModesView(pg.PlotWidget):
     def refresh(self) -> None:
         lay, path = self.layout_, self.path
         pi = self.getPlotItem()
-        pi.setLabel("left", f"f{self.mode}", units="Hz")
+        self._label("left", f"f{self.mode}", units="Hz")
         if lay is None or path is None or path not in lay.columns:
             self._points.setData([])
             self._lines.setData([], [])
@@ -119,8 +134,13 @@ class ModesView(pg.PlotWidget):
             self._cache_key = (id(lay), path)
             self._x_all = lay.numeric_column(path)
             self._gid_all = lay.group_ids(lay.dim_of(path))
+            self._y_range = None
+            finite = self._x_all[np.isfinite(self._x_all)]
+            if finite.size:  # the swept range, known before any point finishes
+                x0, x1 = expanded(None, float(finite.min()), float(finite.max()), 0.04)
+                pi.vb.setXRange(x0, x1, padding=0)
         unit = unit_of(path)
-        pi.setLabel("bottom", f"{path} ({unit})" if unit else path)
+        self._label("bottom", f"{path} ({unit})" if unit else path)
         fn = self._fn()
         idx = np.fromiter(fn.keys(), dtype=int, count=len(fn))
         ys = np.fromiter(fn.values(), dtype=float, count=len(fn))
@@ -128,6 +148,11 @@ class ModesView(pg.PlotWidget):
         keep = np.isfinite(xs) & np.isfinite(ys)
         idx, xs, ys = idx[keep], xs[keep], ys[keep]
         self._points.setData(xs, ys, data=idx)
+        if len(ys):
+            new = expanded(self._y_range, float(ys.min()), float(ys.max()))
+            if new is not None:
+                self._y_range = new
+                pi.vb.setYRange(*new, padding=0)
         if len(idx) > 1:
             g = self._gid_all[idx]
             order = np.lexsort((xs, g))  # by line, then along x
@@ -137,6 +162,13 @@ class ModesView(pg.PlotWidget):
         else:
             self._lines.setData([], [])
         self._update_selection()
+
+    def _label(self, axis: str, text: str, **kw) -> None:
+        # setLabel redraws the axis (a cached pixmap otherwise): only when the text changes
+        key = (text, tuple(sorted(kw.items())))
+        if self._labels.get(axis) != key:
+            self._labels[axis] = key
+            self.getPlotItem().setLabel(axis, text, **kw)
 
     def _update_selection(self) -> None:
         lay, path, i = self.layout_, self.path, self.selected
