@@ -27,11 +27,14 @@ def _defaults() -> dict[str, Any]:
 def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
-        key = f"{prefix}{k}"
         if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
+            for k2, v2 in v.items():  # parameters are two levels deep: group.field
+                if isinstance(v2, dict):
+                    out.update(_flatten(v2, f"{prefix}{k}.{k2}."))
+                else:
+                    out[f"{prefix}{k}.{k2}"] = v2
         else:
-            out[key] = v
+            out[f"{prefix}{k}"] = v
     return out
 
 
@@ -48,9 +51,8 @@ def point_name(params: dict) -> str:
     defaults = _defaults()
     flat = _flatten(params)
     parts = []
-    for key in sorted(flat):
-        if key in defaults and defaults[key] == flat[key]:
-            continue
+    missing = object()
+    for key in sorted(k for k, v in flat.items() if defaults.get(k, missing) != v):
         leaf = key.rsplit(".", 1)[-1]
         parts.append(f"{store_safe(leaf, 24)}={store_safe(_fmt(flat[key]), 24)}")
     name = "-".join(parts) or "defaults"

@@ -108,6 +108,20 @@ def evaluate_paths(entries: list[tuple[str, str]], expr_args: list[str],
     return [(d, o) for d, o in pairs], result["model"]
 
 
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                          allow_nan=False).encode
+
+
+def _canonical(params: dict) -> str:
+    """``canonical_json`` for validated parameters, ~3x faster for 10,000 points.
+
+    Validated parameters hold no NaN/inf, so the only difference to plain sorted compact
+    JSON is -0.0 (which canonical_json makes 0.0): its rare text takes the slow path.
+    """
+    text = _dumps(params)
+    return canonical_json(params) if "-0.0" in text else text
+
+
 def plan_points(params: list[dict | str], model: ModelSource, interp: InterpreterInfo,
                 options: dict[str, str]) -> Plan:
     """Plan a list of points (nested parameter dicts or canonical JSON strings)."""
@@ -116,7 +130,7 @@ def plan_points(params: list[dict | str], model: ModelSource, interp: Interprete
     t0 = time.perf_counter()
     entries = []
     for p in params:
-        text = p if isinstance(p, str) else canonical_json(p)
+        text = p if isinstance(p, str) else _canonical(p)
         obj = json.loads(text) if isinstance(p, str) else p
         entries.append((point_name(obj), text))
     expr_args = expression_args(model, interp)
