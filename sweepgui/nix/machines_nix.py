@@ -19,8 +19,10 @@ import functools
 import hashlib
 import os
 import re
+import socket
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +133,7 @@ class BuilderSetup:
     builders: str
     env: dict[str, str]
     machines: list[Machine] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (machine, why) left out
 
     @property
     def args(self) -> list[str]:
@@ -151,12 +154,15 @@ class BuilderSetup:
 
 
 def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike | None = None,
-                  nix_version: tuple[int, ...] | None = None) -> BuilderSetup:
+                  nix_version: tuple[int, ...] | None = None,
+                  preflight: bool = True) -> BuilderSetup:
     """The ``--builders`` value and ``NIX_SSHOPTS`` for ``machines_file`` on this Nix.
 
     Raises :class:`~sweepgui.nix.machines.MachinesError` for a malformed file (Nix 2.8 would
-    only say "unexpected EOF" mid-build). ``workdir`` receives a derived machines file when
-    this Nix needs whole speed factors (default: a new temporary folder).
+    only say "unexpected EOF" mid-build). With ``preflight``, builders whose ssh server does
+    not answer are left out of the run (``skipped``: (name, reason) pairs, to tell the user).
+    ``workdir`` receives a derived machines file when one is needed (builders left out, or
+    whole speed factors for Nix < 2.20); default: a new temporary folder.
     """
     v = nix_version or local_nix_version()
     path = Path(machines_file).expanduser().resolve()
@@ -164,16 +170,74 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
     user = os.environ.get("NIX_SSHOPTS", "").strip()
     extra = " ".join(filter(None, [ssh_options_for(machines, v), user]))
     env = {"NIX_SSHOPTS": sshopts(extra)}
-    fractional = [m for m in machines
+    skipped: list[tuple[str, str]] = []
+    usable = machines
+    if preflight and machines:
+        verdicts = reachability(machines)
+        alive = [m for m in machines if verdicts.get(m.name) is None]
+        # a builder that hangs costs every build ConnectTimeout while Nix's scheduler waits:
+        # leave the dead ones out of this run (all dead: keep them, Nix then says why)
+        if alive and len(alive) < len(machines):
+            usable = alive
+            skipped = [(m.name, verdicts[m.name]) for m in machines if verdicts.get(m.name)]
+    fractional = [m for m in usable
                   if m.speed_factor is not None and not float(m.speed_factor).is_integer()]
-    if not fractional or v >= FRACTIONAL_SPEED:
+    if not skipped and (not fractional or v >= FRACTIONAL_SPEED):
         return BuilderSetup(f"@{path}", env, machines)
     wd = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="sweepgui-builders-"))
     wd.mkdir(parents=True, exist_ok=True)
     text = f"# derived by sweepgui from {path} for Nix {_fmt(v)}, edit that file instead\n"
-    text += "".join(m.line(speed_as_int=True) + "\n" for m in machines)
+    text += "".join(f"# left out (unreachable at the start of the run): {name}\n"
+                    for name, _ in skipped)
+    text += "".join(m.line(speed_as_int=v < FRACTIONAL_SPEED) + "\n" for m in usable)
     write_atomic(wd / "machines", text, backup=False)
-    return BuilderSetup(f"@{wd / 'machines'}", env, machines)
+    return BuilderSetup(f"@{wd / 'machines'}", env, machines, skipped)
+
+
+def _ssh_endpoint(m: Machine) -> tuple[str, int] | None:
+    """Where ssh would connect for ``m`` (None: through a proxy, or ssh cannot tell)."""
+    if m.port is not None:
+        return m.host.strip("[]"), m.port
+    try:
+        out = subprocess.run(["ssh", "-G", m.address], capture_output=True, text=True,
+                             timeout=5, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    conf = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+    if conf.get("proxyjump", "none") != "none" or conf.get("proxycommand", "none") != "none":
+        return None
+    try:
+        return conf.get("hostname", m.host), int(conf.get("port", "22"))
+    except ValueError:
+        return None
+
+
+def _probe(m: Machine, timeout: float) -> str | None:
+    """None if an ssh server answers at the machine's address, else why not."""
+    end = _ssh_endpoint(m)
+    if end is None:
+        return None  # cannot probe (proxy): let ssh try
+    try:
+        with socket.create_connection(end, timeout=timeout) as s:
+            s.settimeout(timeout)
+            banner = s.recv(64)
+    except ConnectionRefusedError:
+        return f"connection refused at {end[0]} port {end[1]}"
+    except socket.timeout:
+        return f"no answer from {end[0]} port {end[1]} within {timeout:g} s"
+    except OSError as exc:
+        return f"{end[0]} port {end[1]}: {exc.strerror or exc}"
+    if not banner.startswith(b"SSH-"):
+        return f"{end[0]} port {end[1]} does not answer like an ssh server"
+    return None
+
+
+def reachability(machines: list[Machine], timeout: float = 2.0) -> dict[str, str | None]:
+    """For each machine (by name): None if its ssh server answers, else the reason (in parallel,
+    at most about 2 x ``timeout`` seconds in all)."""
+    with ThreadPoolExecutor(max_workers=min(16, len(machines) or 1)) as pool:
+        return dict(zip([m.name for m in machines],
+                        pool.map(lambda m: _probe(m, timeout), machines)))
 
 
 # what ssh and Nix say when a builder goes away in the middle of a build (not the model's fault)

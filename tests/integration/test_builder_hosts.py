@@ -58,3 +58,32 @@ def test_nix_build_spreads_over_two_real_hosts(two_hosts, tmp_path):
                 machines_seen.add(ev["fields"][1])
     assert machines_seen == {h1.uri, h2.uri}
     print(f"8 leaves on 2 hosts in {took:.1f} s: {len(on1)} on {h1.addr}, {len(on2)} on {h2.addr}")
+
+
+def test_builders_that_do_not_answer_are_left_out_of_a_run(builder_hosts, tmp_path):
+    from sweepgui.nix.machines import MachinesFile
+
+    from .builders import SilentHost
+
+    (live,) = builder_hosts.start(1)
+    silent = SilentHost()
+    try:
+        key = builder_hosts.client_key
+        refused = f"ssh://{live.user}@127.0.0.249:{live.port}"
+        hung = f"ssh://{live.user}@{silent.addr}:{silent.port}"
+        machines = builder_hosts.machines_file(extra=[f"{refused} - {key} 2", f"{hung} - {key} 2"])
+        t0 = time.monotonic()
+        setup = builder_setup(machines, workdir=tmp_path / "b")
+        took = time.monotonic() - t0
+    finally:
+        silent.close()
+    assert dict(setup.skipped).keys() == {refused, hung}
+    assert "connection refused" in dict(setup.skipped)[refused]
+    assert "no answer" in dict(setup.skipped)[hung]
+    used = MachinesFile.load(setup.builders.lstrip("@")).machines
+    assert [m.name for m in used] == [live.uri]
+    assert took < 5  # one short probe for all, instead of a 5 s ssh timeout per build
+    # every builder dead: nothing is left out, so that Nix's own failure names them all
+    only_dead = tmp_path / "dead"
+    only_dead.write_text(f"{refused} - {key} 2\n")
+    assert builder_setup(only_dead).skipped == []
