@@ -83,12 +83,15 @@ def sweep_size(sweep) -> int:
     return int(np.prod(sweep.shape))
 
 
+GRID = np.linspace(1.0, 2000.0, N_SAMPLES)  # one shared grid, as summarize_result interns it
+
+
 def synthetic_result(index: int, store_path: str) -> PointResult:
     """A 3-mode receptance spectrum whose peaks move with the index (runs in the worker)."""
-    f = np.linspace(1.0, 2000.0, N_SAMPLES)
+    f = GRID
     fn = np.array([200.0, 800.0, 1500.0]) * (1.0 + 0.2 * np.sin(index * 0.37))
     h = sum(1e-6 / (1 - (f / w) ** 2 + 0.02j * (f / w)) for w in fn)
-    return PointResult(index, f, np.log10(np.abs(h)), tuple(float(x) for x in fn))
+    return PointResult(index, f, np.log10(np.abs(h)).astype(np.float32), tuple(float(x) for x in fn))
 
 
 class NaiveSpectraView(SpectraView):

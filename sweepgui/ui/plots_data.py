@@ -9,6 +9,8 @@ keeps a full repaint at ~15 ms; a few curves still get full resolution.
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,15 +30,32 @@ class PointResult:
     stable: bool = True
 
 
+_grid_lock = threading.Lock()
+_last_grid: list[np.ndarray | None] = [None]
+
+
+def _intern_grid(f: np.ndarray) -> np.ndarray:
+    """The same array object for equal frequency grids: the points of a sweep usually share one,
+    which saves memory and lets the plots decimate many curves in one numpy call."""
+    with _grid_lock:
+        g = _last_grid[0]
+        if g is not None and g.shape == f.shape and np.array_equal(g, f):
+            return g
+        f.setflags(write=False)
+        _last_grid[0] = f
+        return f
+
+
 def summarize_result(index: int, result: dict) -> PointResult:
     """Reduce a result JSON (CONTRACTS: model result) to plot arrays."""
     spec = result.get("spectrum") or {}
     f = np.asarray(spec.get("frequency") or [], dtype=float)
     m = np.asarray(spec.get("magnitude") or [], dtype=float)
     n = min(len(f), len(m))
-    f, m = f[:n], m[:n]
+    f, m = _intern_grid(f[:n].copy()), m[:n]
     with np.errstate(divide="ignore", invalid="ignore"):
-        logm = np.where(m > 0, np.log10(np.where(m > 0, m, 1.0)), np.nan)
+        # float32 is plenty for drawing and halves the memory of a 10,000-point sweep
+        logm = np.where(m > 0, np.log10(np.where(m > 0, m, 1.0)), np.nan).astype(np.float32)
     nat = tuple(float(x) for x in result.get("natural_frequencies") or ())
     return PointResult(index, f, logm, nat, bool(result.get("stable", True)))
 
@@ -58,30 +77,40 @@ def decimate(x: np.ndarray, y: np.ndarray, n_vertices: int,
     With ``x_range`` only the samples inside it (plus one on each side) are kept, so zooming in
     shows full detail again.
     """
+    xo, yo = decimate_many(x, np.asarray(y)[None, :], n_vertices, x_range)
+    return xo[0], yo[0]
+
+
+def decimate_many(x: np.ndarray, ys: np.ndarray, n_vertices: int,
+                  x_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``decimate`` for several curves on one x grid (rows of ``ys``) in one numpy pass.
+
+    Returns (xs, ys) of shape (curves, vertices): each bin keeps its minimum and maximum, in x
+    order, so peaks survive and the polyline never runs backwards.
+    """
+    ys = np.asarray(ys)
     if x_range is not None and len(x):
         lo = max(int(np.searchsorted(x, x_range[0])) - 1, 0)
         hi = min(int(np.searchsorted(x, x_range[1])) + 1, len(x))
-        x, y = x[lo:hi], y[lo:hi]
-    n = len(x)
+        x, ys = x[lo:hi], ys[:, lo:hi]
+    k, n = ys.shape
     if n <= n_vertices:
-        return x, y
+        return np.broadcast_to(x, (k, n)), ys
     per = int(np.ceil(n / max(n_vertices // 2, 1)))
     bins = int(np.ceil(n / per))  # so that no bin is padding only
     pad = bins * per - n
-    yy = np.concatenate([y, np.full(pad, np.nan)]).reshape(bins, per)
+    yy = np.concatenate([ys, np.full((k, pad), np.nan, dtype=ys.dtype)], axis=1).reshape(k, bins, per)
     xx = np.concatenate([x, np.full(pad, x[-1])]).reshape(bins, per)
-    with np.errstate(all="ignore"):
-        all_nan = np.all(np.isnan(yy), axis=1)
-        safe = np.where(np.isnan(yy), np.inf, yy)
-        imin = np.argmin(safe, axis=1)
-        imax = np.argmax(np.where(np.isnan(yy), -np.inf, yy), axis=1)
-    # keep min and max of each bin in x order, so the polyline does not zig-zag backwards
-    first = np.minimum(imin, imax)
-    second = np.maximum(imin, imax)
-    r = np.arange(bins)
-    xo = np.stack([xx[r, first], xx[r, second]], axis=1).ravel()
-    yo = np.stack([yy[r, first], yy[r, second]], axis=1).ravel()
-    yo[np.repeat(all_nan, 2)] = np.nan
+    nan = np.isnan(yy)
+    imin = np.argmin(np.where(nan, np.inf, yy), axis=2)
+    imax = np.argmax(np.where(nan, -np.inf, yy), axis=2)
+    all_nan = nan.all(axis=2)
+    first, second = np.minimum(imin, imax), np.maximum(imin, imax)
+    r = np.arange(bins)[None, :]
+    xo = np.stack([xx[r, first], xx[r, second]], axis=2).reshape(k, 2 * bins)
+    rows = np.arange(k)[:, None]
+    yo = np.stack([yy[rows, r, first], yy[rows, r, second]], axis=2).reshape(k, 2 * bins)
+    yo[np.repeat(all_nan, 2, axis=1)] = np.nan
     return xo, yo
 
 
@@ -114,10 +143,51 @@ class SpectraStore:
         self.dirty = set(range(self.n_buckets))
         self.level = vertices_per_curve(0, self.budget)
 
+    def _pieces_of(self, results) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Decimated polylines of some curves, each ending in NaN (the separator in an item);
+        curves sharing a frequency grid are decimated together."""
+        groups: dict[int, list[PointResult]] = defaultdict(list)
+        for r in results:
+            groups[id(r.frequency)].append(r)
+        out = {}
+        for group in groups.values():
+            ys = np.stack([r.log_magnitude for r in group])
+            xs, yd = decimate_many(group[0].frequency, ys, self.level, self.x_range)
+            sep = np.full((len(group), 1), np.nan)
+            xs = np.concatenate([xs, sep], axis=1)
+            yd = np.concatenate([yd, sep], axis=1)
+            for k, r in enumerate(group):
+                out[r.index] = (xs[k], yd[k])
+        return out
+
     def _piece(self, r: PointResult) -> tuple[np.ndarray, np.ndarray]:
-        x, y = decimate(r.frequency, r.log_magnitude, self.level, self.x_range)
-        # a trailing NaN separates this curve from the next one in the same item
-        return np.append(x, np.nan), np.append(y, np.nan)
+        return self._pieces_of([r])[r.index]
+
+    def add_many(self, items: list[tuple[PointResult, int]]) -> bool:
+        """Add (result, bucket) pairs; True when every curve was re-decimated (new level)."""
+        replaced = False
+        for r, b in items:
+            old = self.bucket_of.get(r.index)
+            if old is not None:
+                self._pieces[old].pop(r.index, None)
+                self.dirty.add(old)
+                replaced = True
+            self.curves[r.index] = r
+            self.bucket_of[r.index] = b
+            if old is None:
+                self._update_bounds(self._curve_bounds(r))
+        if replaced:
+            self._recompute_bounds()
+        level = vertices_per_curve(len(self.curves), self.budget)
+        if level != self.level:
+            self.level = level
+            self.relevel()
+            return True
+        for i, piece in self._pieces_of([r for r, _ in items]).items():
+            b = self.bucket_of[i]
+            self._pieces[b][i] = piece
+            self.dirty.add(b)
+        return False
 
     def add(self, result: PointResult, bucket: int) -> bool:
         """Add or replace one curve; returns True when every curve was re-decimated (new level)."""
@@ -150,8 +220,8 @@ class SpectraStore:
 
     def relevel(self) -> None:
         self._pieces = [{} for _ in range(self.n_buckets)]
-        for i, r in self.curves.items():
-            self._pieces[self.bucket_of[i]][i] = self._piece(r)
+        for i, piece in self._pieces_of(list(self.curves.values())).items():
+            self._pieces[self.bucket_of[i]][i] = piece
         self.dirty = set(range(self.n_buckets))
 
     def bucket_arrays(self, bucket: int) -> tuple[np.ndarray, np.ndarray]:

@@ -128,14 +128,12 @@ class SpectraView(pg.PlotWidget):
 
     def add_results(self, results: list[PointResult]) -> None:
         """Add a batch of finished points: one ``setData`` per touched live bucket."""
-        rebuild = False
+        items = [(r, self._bucket(r.index)) for r in results if len(r.frequency)]
+        # a replaced curve may sit in the raster layer: redraw everything then
+        rebuild = any(r.index in self.store.curves for r, _ in items)
+        rebuild |= self.store.add_many(items)       # True: new decimation level for all
         touched = set()
-        for r in results:
-            if not len(r.frequency):
-                continue
-            rebuild |= r.index in self.store.curves  # replaced curve: it may sit in the raster
-            b = self._bucket(r.index)
-            rebuild |= self.store.add(r, b)          # True: new decimation level for all
+        for r, b in items:
             self._live[b].append(r.index)
             touched.add(b)
         if rebuild:

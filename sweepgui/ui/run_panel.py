@@ -331,8 +331,12 @@ class RunPanel(QWidget):
         total = len(self.rows.rows)
         failed = c["failed"] + c["cancelled"]
         done = c["cached"] + c["built"] + failed
+        # QProgressBar.setValue repaints synchronously on big jumps; a queued update is enough
+        self.progress.setUpdatesEnabled(False)
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
+        self.progress.setUpdatesEnabled(True)
+        self.progress.update()
         eta = self._progress.eta_seconds if self._progress is not None and self.is_running() else None
         self.progress.setFormat(
             f"%p% — {c['cached']} cached, {c['built']} built, {c['running']} running, {failed} failed, "
