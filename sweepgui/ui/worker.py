@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 from sweepgui.nix import events as ev
 
@@ -194,6 +194,10 @@ class RunController(QObject):
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
         self._drain_timer.timeout.connect(self._drain)
+        app = QCoreApplication.instance()
+        if app is not None:
+            # a QThread destroyed while running aborts the process: stop ours before Qt goes
+            app.aboutToQuit.connect(self.shutdown)
 
     # -- runs ---------------------------------------------------------------------------------
     def is_running(self) -> bool:
