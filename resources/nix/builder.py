@@ -83,6 +83,9 @@ def _run_in_process(model: str, params: str, result: str) -> int:
     import site
 
     site.main()  # started with -S: now the interpreter's packages (numpy, ...) come in
+    # never write __pycache__ into the model's store path: where the builder runs as root,
+    # the store is writable and the path's contents would no longer match its hash
+    sys.dont_write_bytecode = True
     sys.path.insert(0, model)
     sys.argv = [os.path.join(model, "sweepgui", "model", "__main__.py"), params, result]
     try:

@@ -68,6 +68,8 @@ def _serve_one(conn: socket.socket, model: str, main, workdir: str) -> None:
 
 def _worker(listener: socket.socket, model: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # never write __pycache__ into the model's store path (see builder.py)
+    sys.dont_write_bytecode = True
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # warm up while Nix is still evaluating; the model itself is imported on the first
     # request, when a build using it proves that its store path exists

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -163,9 +164,10 @@ def test_editing_the_custom_model_rebuilds_its_points_only(sweep_dir: Path):
     assert first[-1].built == 2
     # editing nothing rebuilds nothing
     assert engine.plan(load_sweep(path)).to_build == 0
-    write_model(sweep_dir, marker="edited")
+    edited = f"edited-{uuid.uuid4().hex}"
+    write_model(sweep_dir, marker=edited)
     plan = engine.plan(load_sweep(path))
     assert plan.to_build == 2
     second = run_all(engine, load_sweep(path))
     assert second[-1].built == 2
-    assert all(read_result(e.store_path)["marker"] == "edited" for e in of(second, PointFinished))
+    assert all(read_result(e.store_path)["marker"] == edited for e in of(second, PointFinished))

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_nixpkgs_mode_uses_a_python_from_the_store(tmp_path: Path, monkeypatch):
     """
     wrapper = tmp_path / "py" / "bin" / "python3"
     wrapper.parent.mkdir(parents=True)
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    wrapper.write_text(f"#!/bin/sh\n# {uuid.uuid4().hex}\nexec {sys.executable} \"$@\"\n")
     wrapper.chmod(0o755)
     store = subprocess.run(["nix-store", "--add", str(tmp_path / "py")], capture_output=True,
                            text=True, check=True).stdout.strip()

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.nix
 
 def direct(model_store_path: str, out_path: str, tmp: Path) -> dict:
     env = {"PATH": os.path.dirname(sys.executable), "PYTHONPATH": model_store_path,
-           "OMP_NUM_THREADS": "1", "HOME": "/homeless-shelter"}
+           "OMP_NUM_THREADS": "1", "HOME": "/homeless-shelter",
+           "PYTHONDONTWRITEBYTECODE": "1"}  # never write into the store path
     target = tmp / "direct.json"
     subprocess.run([sys.executable, "-m", "sweepgui.model", f"{out_path}/parameters.json",
                     str(target)], env=env, cwd=tmp, check=True, capture_output=True)
@@ -49,6 +50,9 @@ def test_results_equal_the_model_run_directly(tmp_path: Path, warm: bool):
     assert len(finished) == 2, events[-1]
     for e in finished:
         assert read_result(e.store_path) == direct(plan.model_store_path, e.store_path, tmp_path)
+    # the model's store path is untouched (no __pycache__ written into it)
+    subprocess.run(["nix-store", "--verify-path", plan.model_store_path], check=True)
+    assert not list(Path(plan.model_store_path).rglob("__pycache__"))
     # the warm processes end with the run and leave no socket behind
     # (other people's runs may have their own servers: look at ours only)
     ours = set(descendants(os.getpid()))
