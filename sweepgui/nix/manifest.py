@@ -58,6 +58,7 @@ class ManifestWriter:
         self._dirty = True
         self._last = 0.0
         self._min_interval = min_interval
+        self._cost = 0.0
 
     def point(self, index: int) -> dict:
         return self.data["points"][index]
@@ -68,13 +69,17 @@ class ManifestWriter:
         self.maybe_flush()
 
     def maybe_flush(self) -> None:
-        if self._dirty and time.monotonic() - self._last >= self._min_interval:
+        # a big sweep's manifest takes a while to write: spend at most ~1/5 of the time on it
+        interval = max(self._min_interval, 5 * self._cost)
+        if self._dirty and time.monotonic() - self._last >= interval:
             self.flush()
 
     def flush(self) -> None:
         if not self._dirty:
             return
+        t0 = time.monotonic()
         self.data["updated"] = now_iso()
         write_json_atomic(self.path, self.data)
         self._dirty = False
         self._last = time.monotonic()
+        self._cost = self._last - t0
