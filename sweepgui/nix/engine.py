@@ -145,6 +145,8 @@ class Engine:
             from .machines_nix import builder_setup
 
             setup = builder_setup(machines, workdir=st.state_dir / "builders")
+            for name, why in setup.skipped:  # MACHINES: dead builders are left out
+                yield RunMessage("warning", f"builder {name} left out of this run: {why}")
             builder_args = list(setup.args)
             env.update(setup.env)
             self._display = setup.display_name

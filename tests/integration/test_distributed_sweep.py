@@ -81,6 +81,7 @@ analysis.frequencies = 101
                                                               rel=1e-9)
         assert result["parameters"]["fluid"]["density"] == r["parameters"]["fluid"]["density"]
     assert all(n > 0 for n in by_host.values()), by_host  # both hosts took part
+    assert "builder ssh://" in p.stderr and "left out of this run: connection refused" in p.stderr
     # the summary names each machine with its own count
     pm = out["per_machine"]
     assert {u: pm[u]["built"] for u in uris} == by_host
