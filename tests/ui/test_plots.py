@@ -138,6 +138,10 @@ def test_click_on_a_curve_selects_its_row_and_a_row_highlights_its_curve(qtbot):
         assert panel.selected_point() == target
         current = panel.table.selectionModel().currentIndex()
         assert panel.proxy.index(current.row(), 0).data() == str(target)
+    # hovering a curve names the point and its parameters
+    scene = vb.mapViewToScene(QPointF(600.0, 3.0))
+    spectra.scene().sigMouseMoved.emit(scene)
+    assert spectra.toolTip().startswith("point 3\nfluid.density = 850")
     # the reverse: select a row, its curve is drawn highlighted and marked in the other plots
     panel.table.selectRow(3)
     assert panel.selected_point() == 3

@@ -91,3 +91,12 @@ def test_sorting_is_numeric(qtbot):
     secs = next(c for c in range(m.columnCount()) if m.column_name(c) == "seconds")
     panel.table.sortByColumn(secs, Qt.SortOrder.DescendingOrder)
     assert visible(panel, secs)[:2] == ["1.50", "0.50"]
+
+
+def test_progress_shows_counts_and_the_engines_eta_while_running(qtbot, monkeypatch):
+    panel = _panel_with_rows(qtbot)
+    monkeypatch.setattr(panel.controller, "is_running", lambda: True)
+    panel._on_events([ev.Progress(cached=0, built=2, running=1, failed=1, queued=2, eta_seconds=75.0)])
+    text = panel.progress.text()
+    assert text.startswith("50%")     # 3 of 6 points done (2 built + 1 failed)
+    assert "0 cached, 2 built, 1 running, 1 failed, 2 queued" in text and text.endswith("ETA 1:15")
