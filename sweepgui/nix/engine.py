@@ -77,11 +77,20 @@ class Engine:
     def plan(self, sweep) -> Plan:
         """Store paths of all points and which are cached (no build, no .drv written)."""
         require_nix()
-        points = sweep.points()
         interp = detect_interpreter()
-        return plan_points([p if isinstance(p, (dict, str)) else p.model_dump(mode="json")
-                            for p in points], self.model_source(sweep), interp,
-                           self.options(interp))
+        model = self.model_source(sweep)
+        options = self.options(interp)
+        cache = None
+        if hasattr(sweep, "content_hash"):
+            from .plancache import cache_key
+
+            cache = (self.state_dir(sweep), cache_key(sweep.content_hash(), model, interp, options))
+
+        def points():
+            return [p if isinstance(p, (dict, str)) else p.model_dump(mode="json")
+                    for p in sweep.points()]
+
+        return plan_points(points, model, interp, options, cache)
 
     # -- run ------------------------------------------------------------------------------
     def run(self, sweep, jobs: int | None = None, machines: Path | None = None,
@@ -90,9 +99,10 @@ class Engine:
         """Build the sweep's missing points; yields events, the last one RunFinished."""
         t0 = time.monotonic()
         cancel = cancel or threading.Event()
-        plan = self.plan(sweep)
         state_dir = self.state_dir(sweep)
+        sweep.points()  # a bad sweep fails here, before its state folder exists
         state_dir.mkdir(parents=True, exist_ok=True)
+        plan = self.plan(sweep)
         # jobs=0 is meaningful (no local builds: remote builders only), so test for None
         sweep_jobs = getattr(getattr(sweep, "run", None), "jobs", None)
         if jobs is None:

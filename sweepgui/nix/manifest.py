@@ -40,6 +40,7 @@ def write_json_atomic(path: Path, data: object) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a manifest is as readable as the sweep
         os.replace(tmp, path)
     except BaseException:
         try:

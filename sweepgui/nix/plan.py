@@ -122,20 +122,35 @@ def _canonical(params: dict) -> str:
     return canonical_json(params) if "-0.0" in text else text
 
 
-def plan_points(params: list[dict | str], model: ModelSource, interp: InterpreterInfo,
-                options: dict[str, str]) -> Plan:
-    """Plan a list of points (nested parameter dicts or canonical JSON strings)."""
+def plan_points(params, model: ModelSource, interp: InterpreterInfo,
+                options: dict[str, str], cache: tuple[Path, str] | None = None) -> Plan:
+    """Plan a list of points (nested parameter dicts or canonical JSON strings).
+
+    ``params`` may be a callable returning that list (called only when needed).
+    ``cache``: (state folder, key) of the plan cache (see plancache.py).
+    """
     import time
 
+    from . import plancache
+
     t0 = time.perf_counter()
-    entries = []
-    for p in params:
-        text = p if isinstance(p, str) else _canonical(p)
-        obj = json.loads(text) if isinstance(p, str) else p
-        entries.append((point_name(obj), text))
     expr_args = expression_args(model, interp)
-    pairs, model_store_path = (evaluate_paths(entries, expr_args, options) if entries
-                               else ([], ""))
+    cached_plan = plancache.load(*cache) if cache else None
+    if cached_plan is not None:
+        rows = cached_plan["points"]
+        entries = [(n, t) for n, t, _, _ in rows]
+        pairs = [(d, o) for _, _, d, o in rows]
+        model_store_path = cached_plan["model_store_path"]
+    else:
+        entries = []
+        for p in (params() if callable(params) else params):
+            text = p if isinstance(p, str) else _canonical(p)
+            obj = json.loads(text) if isinstance(p, str) else p
+            entries.append((point_name(obj), text))
+        pairs, model_store_path = (evaluate_paths(entries, expr_args, options) if entries
+                                   else ([], ""))
+        if cache:
+            plancache.save(cache[0], cache[1], entries, pairs, model_store_path)
     invalid = invalid_paths(o for _, o in pairs)
     points = [PlannedPoint(index=i, name=n, parameters_json=t, out_path=o,
                            cached=o not in invalid, drv=d)

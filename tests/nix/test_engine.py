@@ -171,3 +171,21 @@ def test_editing_the_custom_model_rebuilds_its_points_only(sweep_dir: Path):
     second = run_all(engine, load_sweep(path))
     assert second[-1].built == 2
     assert all(read_result(e.store_path)["marker"] == edited for e in of(second, PointFinished))
+
+
+def test_replanning_a_run_sweep_reuses_its_evaluation(sweep_dir: Path):
+    path = write_sweep(sweep_dir, {"fluid.density": [990.0, 1000.0, 1020.0]})
+    engine = Engine()
+    first = engine.plan(load_sweep(path))
+    assert not (engine.state_dir(load_sweep(path)) / "plan-cache.json").exists()  # no run yet
+    run_all(engine, load_sweep(path))
+    state = engine.state_dir(load_sweep(path))
+    assert (state / "plan-cache.json").exists()
+    again = engine.plan(load_sweep(path))
+    assert [(p.out_path, p.drv, p.parameters_json) for p in again.points] == \
+        [(p.out_path, p.drv, p.parameters_json) for p in first.points]
+    assert again.cached == 3
+    # a changed sweep is evaluated afresh
+    path.write_text(path.read_text().replace("1020.0", "1030.0"))
+    changed = engine.plan(load_sweep(path))
+    assert changed.to_build == 1 and changed.points[2].out_path != first.points[2].out_path
