@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .machines import Machine, MachinesError, MachinesFile, write_atomic
+from .machines import Machine, MachinesError, MachinesFile
 from .machines_nix import FRACTIONAL_SPEED, PORT_IN_URI, local_nix_version
 
 SYSTEM_MACHINES = Path("/etc/nix/machines")
