@@ -25,6 +25,11 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> list[tupl
         msg = e.get("msg", "invalid")
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
+        head, sep, rest = msg.partition(": ")
+        if sep and "." in head and " " not in head:
+            # a cross-group rule that names its field ("analysis.modes: ...")
+            path = ".".join(([prefix] if prefix else []) + [head])
+            msg = rest
         if e.get("type") == "extra_forbidden":
             msg = "unknown parameter"
         inp = e.get("input")

@@ -125,11 +125,6 @@ class Analysis(_Group):
     def _band(self) -> Analysis:
         if self.f_min >= self.f_max:
             raise ValueError(f"f_min ({self.f_min:g} Hz) must be below f_max ({self.f_max:g} Hz)")
-        if self.modes > 2 * self.elements:
-            raise ValueError(
-                f"modes ({self.modes}) must be at most 2 x elements ({2 * self.elements}); "
-                "add elements or ask for fewer modes"
-            )
         return self
 
 
@@ -141,6 +136,21 @@ class Parameters(_Group):
     fluid: Fluid = Field(default_factory=Fluid)
     state: State = Field(default_factory=State)
     analysis: Analysis = Field(default_factory=Analysis)
+
+    @model_validator(mode="after")
+    def _modes_exist(self) -> Parameters:
+        # degrees of freedom left after the supports: 2 per node minus the constrained ones
+        constrained = {"clamped-clamped": 4, "pinned-pinned": 2, "clamped-free": 2,
+                       "clamped-pinned": 3}[self.pipe.boundary]
+        available = 2 * (self.analysis.elements + 1) - constrained
+        if self.analysis.modes > available:
+            # "path: message" lets format_validation_error name the field
+            raise ValueError(
+                f"analysis.modes: {self.analysis.modes} modes asked, but a {self.pipe.boundary} "
+                f"tube of {self.analysis.elements} elements has only {available}; "
+                "add elements or ask for fewer modes"
+            )
+        return self
 
 
 GROUPS: dict[str, type[_Group]] = {

@@ -85,3 +85,15 @@ def test_presets_are_valid_and_sourced():
         Parameters.model_validate({"material": material_preset(n)})
     with pytest.raises(KeyError, match="known"):
         material_preset("unobtainium")
+
+
+@pytest.mark.parametrize("boundary, available", [
+    ("clamped-clamped", 2 * 4 - 2), ("pinned-pinned", 2 * 4), ("clamped-free", 2 * 4),
+    ("clamped-pinned", 2 * 4 - 1)])
+def test_modes_limited_by_the_supported_degrees_of_freedom(boundary, available):
+    base = {"pipe": {"boundary": boundary}, "analysis": {"elements": 4}}
+    Parameters.model_validate({**base, "analysis": {"elements": 4, "modes": available}})
+    with pytest.raises(ValidationError) as exc:
+        Parameters.model_validate({**base, "analysis": {"elements": 4, "modes": available + 1}})
+    problems = format_validation_error(exc.value)
+    assert problems[0][0] == "analysis.modes" and f"only {available}" in problems[0][1]
