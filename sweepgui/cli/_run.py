@@ -188,6 +188,11 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{finished.points} points: {finished.built} built, {finished.cached} cached, "
           f"{finished.failed} failed ({verb} {finished.seconds:.1f} s); results in {state}",
           file=sys.stderr)
+    if any(m != "local" for m in finished.per_machine):  # remote builders: one line each
+        for name, f in sorted(finished.per_machine.items()):
+            lost = f" ({int(f['lost'])} lost when it went away)" if f.get("lost") else ""
+            print(f"  {name}: {int(f['built'])} built, mean {f.get('mean_seconds', 0.0):.2f} s, "
+                  f"{int(f['failed'])} failed{lost}", file=sys.stderr)
     if args.json:
         _print_json(sweep, engine, finished, status, state)
     if finished.cancelled:

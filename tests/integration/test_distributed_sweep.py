@@ -85,6 +85,8 @@ analysis.frequencies = 101
     pm = out["per_machine"]
     assert {u: pm[u]["built"] for u in uris} == by_host
     assert all(pm[u]["failed"] == 0 and pm[u]["mean_seconds"] > 0 for u in uris)
+    for u in uris:  # and so does the text summary
+        assert f"  {u}: {by_host[u]} built, mean " in p.stderr
     # the manifest names the machine of every point, the same as the run reported
     manifest = load_manifest(tmp_path / ".sweepgui" / "sweep")
     assert sorted(pt["machine"] for pt in manifest["points"]) == \
