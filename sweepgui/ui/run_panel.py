@@ -109,8 +109,10 @@ class RunPanel(QWidget):
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        # no sort until the user clicks a header: rows already come in point order, and sorting
+        # 10,000 rows through Python data() calls takes a second
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
