@@ -26,7 +26,20 @@ DEFAULT_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class Check:
-    """The outcome of one check: ``level`` is "ok", "warning" or "error"."""
+    """The outcome of one check of a machine.
+
+    Attributes
+    ----------
+    name : str
+        What was checked: "identity", "system", "features", "max-jobs", "host-key",
+        "connection", "nix-version", "uri".
+    ok : bool
+        False only for errors (the machine cannot build as configured).
+    level : str
+        "ok", "warning" or "error".
+    message : str
+        Plain words: what is wrong and how to fix it.
+    """
 
     name: str
     ok: bool
@@ -232,6 +245,9 @@ def check_machine(machine: Machine, system: str | None = None, nix_version=None,
     if machine.protocol not in ("ssh", "ssh-ng"):
         return checks + [_err("uri", f"{machine.name}: only ssh:// and ssh-ng:// builders are supported")]
     checks += check_system(machine, system)
+    if machine.host == "localhost":
+        checks.append(_warn("uri", "Nix treats ssh://localhost as this machine and builds "
+                            "there without ssh: write 127.0.0.1 to go through sshd"))
     ident = check_identity(machine, timeout=min(3, timeout / 3))
     checks += ident
     conn = check_connection(machine, timeout=max(1.0, deadline - time.monotonic() - 1.0),

@@ -39,6 +39,29 @@ class Machine:
     the local system, max jobs to 1, speed factor to 1, no features, host key from
     ``~/.ssh/known_hosts``. ``port`` is kept here even though Nix before 2.31 cannot read it
     in a URI (see :mod:`sweepgui.nix.machines_nix` for how it reaches ssh there).
+
+    Attributes
+    ----------
+    host : str
+        Host name or address (``[::1]`` style for IPv6).
+    protocol : str
+        "ssh" (``nix-store --serve`` on the builder) or "ssh-ng" (``nix-daemon --stdio``).
+    user, port : str | None, int | None
+        Login name and ssh port, both optional.
+    systems : list of str
+        Column 2, e.g. ["x86_64-linux"].
+    ssh_key : str | None
+        Column 3, the identity file (absolute path, mode 600, no passphrase).
+    max_jobs : int | None
+        Column 4, builds at once.
+    speed_factor : float | None
+        Column 5, preference among machines (whole numbers before Nix 2.20).
+    supported_features, mandatory_features : list of str
+        Columns 6 and 7.
+    host_key : str | None
+        Column 8, base64 of the host's public key line (pinned; ssh checks it).
+    uri_params : dict
+        ``?key=value`` store settings of the URI, kept as written.
     """
 
     host: str
