@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from .plots_data import PointResult, SweepLayout
+from .plots_data import PointResult
+from .plots_layout import SweepLayout
 from .plots_map import MapView
 from .plots_modes import ModesView
 from .plots_spectra import SpectraView

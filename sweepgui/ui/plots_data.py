@@ -117,7 +117,7 @@ def decimate_many(x: np.ndarray, ys: np.ndarray, n_vertices: int,
 class SpectraStore:
     """All finished spectra, grouped into colour buckets, each bucket one NaN-separated polyline.
 
-    ``add`` is O(new curves); ``bucket_arrays`` concatenates one bucket's pieces. ``relevel``
+    ``add_many`` is O(new curves); ``arrays_for`` concatenates some curves' pieces. ``relevel``
     re-decimates everything when the curve count crosses a budget level or the view range changes.
     """
 
@@ -129,7 +129,6 @@ class SpectraStore:
         self.x_range: tuple[float, float] | None = None
         self.level = vertices_per_curve(0, budget)
         self._pieces: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in range(n_buckets)]
-        self.dirty: set[int] = set()
         self._agg: tuple[float, float, float, float] | None = None
 
     def __len__(self) -> int:
@@ -140,7 +139,6 @@ class SpectraStore:
         self.bucket_of.clear()
         self._agg = None
         self._pieces = [{} for _ in range(self.n_buckets)]
-        self.dirty = set(range(self.n_buckets))
         self.level = vertices_per_curve(0, self.budget)
 
     def _pieces_of(self, results) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -160,9 +158,6 @@ class SpectraStore:
                 out[r.index] = (xs[k], yd[k])
         return out
 
-    def _piece(self, r: PointResult) -> tuple[np.ndarray, np.ndarray]:
-        return self._pieces_of([r])[r.index]
-
     def add_many(self, items: list[tuple[PointResult, int]]) -> bool:
         """Add (result, bucket) pairs; True when every curve was re-decimated (new level)."""
         replaced = False
@@ -170,7 +165,6 @@ class SpectraStore:
             old = self.bucket_of.get(r.index)
             if old is not None:
                 self._pieces[old].pop(r.index, None)
-                self.dirty.add(old)
                 replaced = True
             self.curves[r.index] = r
             self.bucket_of[r.index] = b
@@ -186,28 +180,6 @@ class SpectraStore:
         for i, piece in self._pieces_of([r for r, _ in items]).items():
             b = self.bucket_of[i]
             self._pieces[b][i] = piece
-            self.dirty.add(b)
-        return False
-
-    def add(self, result: PointResult, bucket: int) -> bool:
-        """Add or replace one curve; returns True when every curve was re-decimated (new level)."""
-        old = self.bucket_of.get(result.index)
-        if old is not None:
-            self._pieces[old].pop(result.index, None)
-            self.dirty.add(old)
-        self.curves[result.index] = result
-        self.bucket_of[result.index] = bucket
-        if old is not None:
-            self._recompute_bounds()
-        else:
-            self._update_bounds(self._curve_bounds(result))
-        level = vertices_per_curve(len(self.curves), self.budget)
-        if level != self.level:
-            self.level = level
-            self.relevel()
-            return True
-        self._pieces[bucket][result.index] = self._piece(result)
-        self.dirty.add(bucket)
         return False
 
     def recolour(self, bucket_of: dict[int, int]) -> None:
@@ -222,14 +194,6 @@ class SpectraStore:
         self._pieces = [{} for _ in range(self.n_buckets)]
         for i, piece in self._pieces_of(list(self.curves.values())).items():
             self._pieces[self.bucket_of[i]][i] = piece
-        self.dirty = set(range(self.n_buckets))
-
-    def bucket_arrays(self, bucket: int) -> tuple[np.ndarray, np.ndarray]:
-        pieces = self._pieces[bucket]
-        if not pieces:
-            return np.empty(0), np.empty(0)
-        xs, ys = zip(*pieces.values())
-        return np.concatenate(xs), np.concatenate(ys)
 
     def arrays_for(self, indices) -> tuple[np.ndarray, np.ndarray]:
         """The NaN-separated polyline of some curves (decimated at the current level)."""
@@ -244,10 +208,6 @@ class SpectraStore:
         for i, b in self.bucket_of.items():
             out[b].append(i)
         return out
-
-    def take_dirty(self) -> set[int]:
-        d, self.dirty = self.dirty, set()
-        return d
 
     def nearest(self, x: float, y: float, y_tolerance: float) -> int | None:
         """Index of the curve passing closest (vertically, in log10 units) to (x, y), or None."""
@@ -285,109 +245,3 @@ class SpectraStore:
         for r in self.curves.values():
             self._update_bounds(self._curve_bounds(r))
 
-
-class SweepLayout:
-    """The grid of a sweep as the plots see it: dimensions, swept columns and each point's coordinates.
-
-    Parameters
-    ----------
-    dims:
-        ``[(name, [paths])]`` in the sweep's order (a zip group is one dimension with several paths).
-    shape:
-        Number of values per dimension (points are in C order over them).
-    coords:
-        Values of every swept column for each point (columns = all dims' paths in order).
-    """
-
-    def __init__(self, dims: list[tuple[str, list[str]]], shape: tuple[int, ...], coords: list[tuple]):
-        self.dims = dims
-        self.shape = tuple(shape)
-        self.coords = coords
-        self.columns = [p for _, paths in dims for p in paths]
-        self._dim_of = {p: k for k, (_, paths) in enumerate(dims) for p in paths}
-
-    @classmethod
-    def from_sweep(cls, sweep, coords: list[tuple] | None = None) -> SweepLayout:
-        dims = [(d.name, list(d.paths)) for d in sweep.dimensions()]
-        shape = tuple(len(d.values[d.paths[0]]) for d in sweep.dimensions())
-        if coords is None:
-            from .points_model import sweep_coordinates
-
-            coords = sweep_coordinates(sweep)
-        return cls(dims, shape, coords)
-
-    def __len__(self) -> int:
-        return len(self.coords)
-
-    def multi_indices(self) -> np.ndarray:
-        """(points, dims) array of every point's grid position (cached)."""
-        if getattr(self, "_multi", None) is None:
-            n = len(self.coords)
-            self._multi = (np.stack(np.unravel_index(np.arange(n), self.shape), axis=1)
-                           if self.shape else np.zeros((n, 0), dtype=int))
-        return self._multi
-
-    def group_ids(self, dim: int) -> np.ndarray:
-        """Per point, an id shared by the points that differ only along ``dim``."""
-        m = self.multi_indices()
-        other = [k for k in range(len(self.shape)) if k != dim]
-        if not other:
-            return np.zeros(len(m), dtype=int)
-        return np.ravel_multi_index(tuple(m[:, k] for k in other), tuple(self.shape[k] for k in other))
-
-    def numeric_column(self, path: str) -> np.ndarray:
-        """A column as floats (NaN where a value is not a number)."""
-        return np.array([_number(v) if _number(v) is not None else np.nan
-                         for v in self.column_values(path)], dtype=float)
-
-    def value(self, index: int, path: str):
-        return self.coords[index][self.columns.index(path)]
-
-    def column_values(self, path: str) -> list:
-        k = self.columns.index(path)
-        return [c[k] for c in self.coords]
-
-    def dim_of(self, path: str) -> int:
-        return self._dim_of[path]
-
-    def multi_index(self, index: int) -> tuple[int, ...]:
-        return tuple(int(v) for v in np.unravel_index(index, self.shape)) if self.shape else ()
-
-    def flat_index(self, multi: tuple[int, ...]) -> int | None:
-        if any(not (0 <= m < n) for m, n in zip(multi, self.shape)):
-            return None
-        return int(np.ravel_multi_index(multi, self.shape))
-
-    def neighbour(self, index: int, dim: int, step: int) -> int | None:
-        m = list(self.multi_index(index))
-        m[dim] += step
-        return self.flat_index(tuple(m))
-
-    def group_key(self, index: int, dim: int) -> tuple[int, ...]:
-        """Position along every dimension except ``dim``: points on one line of f_n versus ``dim``."""
-        m = self.multi_index(index)
-        return m[:dim] + m[dim + 1:]
-
-
-def _number(v) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    return float(v)
-
-
-def local_slope(layout: SweepLayout, freqs: dict[int, float], index: int, path: str) -> float | None:
-    """d f / d(path) at point ``index``: central difference between its finished neighbours along
-    the dimension of ``path`` (one-sided at an edge); None when no neighbour has finished."""
-    if index not in freqs:
-        return None
-    dim = layout.dim_of(path)
-    lo = layout.neighbour(index, dim, -1)
-    hi = layout.neighbour(index, dim, +1)
-    lo = lo if lo is not None and lo in freqs else index
-    hi = hi if hi is not None and hi in freqs else index
-    if lo == hi:
-        return None
-    x0, x1 = _number(layout.value(lo, path)), _number(layout.value(hi, path))
-    if x0 is None or x1 is None or x1 == x0:
-        return None
-    return (freqs[hi] - freqs[lo]) / (x1 - x0)

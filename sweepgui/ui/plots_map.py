@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 
 from .colormaps import colour_table
 from .plots_layer import cache_axes, plot_axes
-from .plots_data import SweepLayout
+from .plots_layout import SweepLayout
 from .plots_modes import expanded, unit_of
 
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from sweepgui.params import field_info
 
 from .plots_layer import cache_axes, plot_axes
-from .plots_data import SweepLayout, _number, local_slope
+from .plots_layout import SweepLayout, _number, local_slope
 
 
 def unit_of(path: str) -> str:

@@ -164,16 +164,12 @@ class SpectraView(pg.PlotWidget):
 
     def _rebuild(self) -> None:
         """Every curve into the raster layer again (new colours, decimation or x range)."""
-        self.store.take_dirty()
         groups = self.store.indices_by_bucket()
         self._layer.set_paths([(self._pens[b], curves_path(*self.store.arrays_for(groups[b])))
                                for b in range(self.store.n_buckets) if groups[b]])
         self._clear_live()
         if not self._user_view:
             self._fit_view()
-
-    def _refresh(self) -> None:
-        self._rebuild()
 
     def _fit_view(self) -> None:
         bounds = self.store.bounds()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from sweepgui.nix import events as ev
 
 from .plots import PlotPanel
-from .plots_data import SweepLayout
+from .plots_layout import SweepLayout
 from .points_model import STATUSES, IndexRole, PointRows, PointsFilterProxy, PointsTableModel
 from .worker import PlanOutcome, ResultLoaded, ResultMissing, RunController, RunCrashed
 

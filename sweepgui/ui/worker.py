@@ -22,7 +22,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, S
 
 from sweepgui.nix import events as ev
 
-from .plots_data import PointResult, SweepLayout, summarize_result
+from .plots_data import PointResult, summarize_result
+from .plots_layout import SweepLayout
 
 
 @dataclass(frozen=True)

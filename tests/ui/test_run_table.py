@@ -47,7 +47,7 @@ def _panel_with_rows(qtbot) -> RunPanel:
     panel = RunPanel(engine_factory=lambda s: None)
     qtbot.addWidget(panel)
     sweep = loads_sweep(SWEEP)
-    from sweepgui.ui.plots_data import SweepLayout
+    from sweepgui.ui.plots_layout import SweepLayout
 
     panel._set_layout(sweep, SweepLayout.from_sweep(sweep))
     panel._on_events([ev.PointFinished(0, "/nix/store/aaa-p0", 1.5, "ssh://alpha"),
