@@ -81,6 +81,12 @@ def _user_message(exc: BaseException) -> str:
     return text if isinstance(exc, (ValueError, OSError, RuntimeError)) else f"{type(exc).__name__}: {text}"
 
 
+# Threads and their workers stay referenced here until they have been waited for: if the panel
+# (and with it the controller) is deleted mid-plan, Python must not destroy a running QThread,
+# which would abort the process.
+_KEEP_ALIVE: set = set()
+
+
 class _Buffer:
     """Events from the worker thread, taken in batches by the GUI thread."""
 
@@ -232,6 +238,7 @@ class RunController(QObject):
         self._worker = RunWorker(engine, sweep, machines, jobs, only, self._cancel, self._buffer,
                                  self.result_loader)
         self._worker.moveToThread(self._thread)
+        _KEEP_ALIVE.add((self._thread, self._worker))
         self._worker.wake.connect(self._on_wake)
         self._worker.done.connect(self._on_done)
         self._thread.started.connect(self._worker.run)
@@ -274,11 +281,13 @@ class RunController(QObject):
 
     def _finish(self) -> None:
         self._drain_timer.stop()
-        thread, self._thread, self._worker = self._thread, None, None
+        thread, worker = self._thread, self._worker
+        self._thread = self._worker = None
         self._worker_done = False
         if thread is not None:
             thread.quit()
             thread.wait()
+            _KEEP_ALIVE.discard((thread, worker))
             self.runningChanged.emit(False)
 
     # -- plans --------------------------------------------------------------------------------
@@ -291,6 +300,7 @@ class RunController(QObject):
         self._plan_thread.setObjectName("sweepgui-plan")
         self._plan_worker = PlanWorker(self.engine_factory, sweep)
         self._plan_worker.moveToThread(self._plan_thread)
+        _KEEP_ALIVE.add((self._plan_thread, self._plan_worker))
         self._plan_worker.done.connect(self._on_plan_done)
         self._plan_thread.started.connect(self._plan_worker.run)
         self._plan_thread.start()
@@ -298,10 +308,12 @@ class RunController(QObject):
     def _on_plan_done(self, outcome: PlanOutcome) -> None:
         if self._plan_thread is None:  # shut down meanwhile
             return
-        thread, self._plan_thread, self._plan_worker = self._plan_thread, None, None
+        thread, worker = self._plan_thread, self._plan_worker
+        self._plan_thread = self._plan_worker = None
         if thread is not None:
             thread.quit()
             thread.wait()
+            _KEEP_ALIVE.discard((thread, worker))
         pending, self._pending_plan = self._pending_plan, None
         if pending is not None:
             self.request_plan(pending)  # a newer sweep: this outcome is stale
@@ -327,5 +339,6 @@ class RunController(QObject):
             self._drain_all()
             self._finish()
         if self._plan_thread is not None and ok:
+            _KEEP_ALIVE.discard((self._plan_thread, self._plan_worker))
             self._plan_thread = self._plan_worker = None
         return ok
