@@ -137,7 +137,7 @@ class ModesView(pg.PlotWidget):
             self._y_range = None
             finite = self._x_all[np.isfinite(self._x_all)]
             if finite.size:  # the swept range, known before any point finishes
-                x0, x1 = expanded(None, float(finite.min()), float(finite.max()), 0.04)
+                x0, x1 = expanded(None, float(finite.min()), float(finite.max()), 0.08)
                 pi.vb.setXRange(x0, x1, padding=0)
         unit = unit_of(path)
         self._label("bottom", f"{path} ({unit})" if unit else path)

@@ -56,6 +56,7 @@ class RunPanel(QWidget):
         self._progress: ev.Progress | None = None
         self._selected: int | None = None
         self._layout_sweep = None
+        self._ran = False  # a run of the sweep on show has happened (its summary is on show)
         self.controller = RunController(engine_factory, parent=self)
         self.rows = PointRows()
         self.table_model = PointsTableModel(self.rows, self)
@@ -243,6 +244,7 @@ class RunPanel(QWidget):
         """Show ``layout``'s points; plots restart. ``keep_rows``: same sweep, keep names/statuses."""
         same = keep_rows and len(self.rows.rows) == len(layout)
         self._layout_sweep = sweep
+        self._ran = same and self._ran
         if not same:
             self.rows.reset(layout.columns, layout.coords)
             self.table_model.reset()
@@ -264,8 +266,7 @@ class RunPanel(QWidget):
         if outcome.plan is not None:
             self.rows.apply_plan(outcome.plan)
             self.table_model.rows_changed(range(len(self.rows.rows)))
-            ran = any(r.status in ("built", "failed", "cancelled") for r in self.rows.rows)
-            if not ran:  # after a run its summary stays on the message line
+            if not self._ran:  # after a run its summary stays on the message line
                 self._say(f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
                           f"{outcome.plan.to_build} to build")
             self.planReady.emit(outcome.plan)
@@ -309,6 +310,7 @@ class RunPanel(QWidget):
                 f"in {f.seconds:.1f} s")
 
     def _on_running(self, running: bool) -> None:
+        self._ran = True
         if not running:
             self.plot_panel.flush()
             self.rows.finish(cancelled=True)  # anything the engine did not report on
