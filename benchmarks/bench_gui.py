@@ -11,6 +11,10 @@ first 1,000 points arrive as cached (a burst, as when re-opening a finished swee
 The same run is repeated with a naive spectra view (one ``PlotDataItem`` per curve via
 ``plot()``, auto-range on) and the ratio of the stalls is printed. Target (issue 5):
 p99 <= 30 ms for the panel. Not a timed test: run it by hand; the figures go into the README.
+
+Measured here (2 cores, offscreen, 1,000 -> 1,500 spectra, 100 points/s for 5 s):
+  sweepgui RunPanel       p50 1.9 ms, p99 6.9-9.2 ms, max 11-19 ms (the 1,000-point burst: ~250 ms)
+  naive plot() per curve  p99 ~400-900 ms, max ~510-910 ms   -> ratio p99 ~58x, max ~48x
 """
 
 from __future__ import annotations
