@@ -78,3 +78,13 @@ def test_fault_is_named_by_check_and_fails_a_run_fast(kind, builder_hosts, tmp_p
         assert "no remote builder could take this point" in r["error"]
         assert words in r["error"], r["error"]
     print(f"{kind}: check {took:.1f} s, failed run {took_run:.1f} s")
+
+
+def test_a_malformed_machines_file_stops_a_run_before_nix_with_line_and_column(tmp_path):
+    machines = tmp_path / "machines"
+    machines.write_text("# farm\nssh://a x86_64-linux - lots\n")  # Nix 2.8: "unexpected EOF"
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text("[variable]\n\"fluid.density\" = [700.0, 800.0]\n")
+    p, took = _cli("run", sweep, "--machines", machines, "--jobs", 0)
+    assert p.returncode == 2
+    assert f"{machines}:2:24: max jobs (column 4)" in p.stderr and "Traceback" not in p.stderr
