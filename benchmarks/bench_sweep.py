@@ -34,6 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("NIX_CONFIG", "substituters =")
+# one BLAS thread per process in every variant, as in the Nix builds (and joblib's workers):
+# otherwise `jobs` processes x several threads each fight over the cores
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
 
 def sweep_text(densities: list[float], temperatures: list[float] | None = None) -> str:
@@ -81,8 +85,12 @@ def with_joblib(points: list[dict], jobs: int) -> float | None:
         from joblib import Parallel, delayed
     except ImportError:
         return None
+    from joblib.externals.loky import get_reusable_executor
+
     from sweepgui.model import run_point
 
+    # fresh workers every round, as for the other variants (loky reuses them otherwise)
+    get_reusable_executor().shutdown(wait=True)
     t0 = time.perf_counter()
     Parallel(n_jobs=jobs)(delayed(run_point)(p) for p in points)
     return time.perf_counter() - t0
