@@ -273,6 +273,10 @@ class SilentHost:
             self._conns.append(conn)
 
     def close(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the thread
+        except OSError:
+            pass
         self._sock.close()
         for c in self._conns:
             c.close()
