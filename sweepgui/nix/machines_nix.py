@@ -6,11 +6,15 @@ ssh, not to Nix: a generated ssh config has a block ``Host h:2222`` with ``HostN
 ``Port 2222`` and ``HostKeyAlias h:2222`` (the name under which Nix writes the pinned key of
 column 8), passed as ``NIX_SSHOPTS=-F FILE``; it then includes the user's and the system's ssh
 config, so nothing else changes. The machines file stays as written and Nix reports each
-machine by the URI the user wrote. Host key checking stays on. Only a fractional speed factor
-on Nix < 2.20 needs a derived machines file (rounded), which :func:`builder_setup` writes.
+machine by the URI the user wrote. Host key checking stays on.
 
-The engine's hook is :func:`ssh_options` (extra NIX_SSHOPTS for a machines file);
-:func:`builder_setup` gives both the ``--builders`` value and NIX_SSHOPTS.
+:func:`builder_setup` (called by the engine once per Nix invocation) gives the ``--builders``
+value and NIX_SSHOPTS. It probes every builder first (one parallel TCP + ssh-banner check,
+about 2 s at most): Nix 2.8 tries a dead builder again for every build, and one that hangs
+costs ConnectTimeout each time while Nix's scheduler waits, so builders that do not answer are
+left out of that run (``BuilderSetup.skipped``). Then, and for fractional speed factors on Nix
+< 2.20 (rounded), it writes a derived machines file. :func:`lost_builder` tells a build lost
+with its builder (built again elsewhere) from a model failure.
 """
 
 from __future__ import annotations
