@@ -41,8 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
-    from . import widgets_qtfix  # noqa: F401  (PySide6 6.12 emit refcount bug)
-
     from .widgets_env import APPLICATION, ORGANIZATION
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "sweepgui", *argv])

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from sweepgui.nix.machines import Entry, Machine, MachinesError, MachinesFile, default_machines_path
 
-from . import widgets_qtfix  # noqa: F401  (PySide6 6.12 emit refcount bug)
 from .widgets_machines import KEYS, MachineDelegate, MachinesTableModel
 
 CHECK_WORKERS = 4

@@ -11,7 +11,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from . import widgets_qtfix  # noqa: F401  (PySide6 6.12 emit refcount bug)
 from .forms_draft import (  # noqa: F401  (re-exported: the model's vocabulary)
     EOS,
     GENERATORS,

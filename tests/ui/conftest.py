@@ -6,7 +6,6 @@
   parentless timer whose last reference is dropped is deleted and stopped, which is fine); after the test
   the fixture gives threads a short grace period to finish, then fails the test naming what is
   still alive, and stops it so that later tests start clean.
-* importing ``sweepgui.ui.widgets_qtfix`` works around PySide6 6.12's emit refcount bug.
 * ``_temp_settings`` (autouse): QSettings go to a temporary folder, never to the user's config.
 """
 
@@ -21,10 +20,6 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QSettings, QThread, QTimer  # noqa: E402
-
-# PySide6 6.12 loses a reference to True on every Python-side signal.emit(); without this
-# fix a test session aborts with "bool_dealloc" after a few thousand emits.
-import sweepgui.ui.widgets_qtfix  # noqa: E402,F401
 
 try:  # shiboken tells whether the C++ object behind a wrapper still exists
     from shiboken6 import isValid as _is_valid
