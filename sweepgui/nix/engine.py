@@ -115,35 +115,39 @@ class Engine:
         roots = RootAdder()
         prune_roots(state_dir, {root_link(state_dir, p.index, p.name).name for p in plan.points})
 
-        yield Planned(points=len(plan.points), cached=plan.cached, to_build=len(st.to_build))
-        for p in plan.points:
-            if p.cached:
-                roots.add(root_link(state_dir, p.index, p.name), p.out_path)
-                yield PointCached(p.index, p.out_path)
-        manifest.flush()
-        yield st.progress()
+        try:
+            yield Planned(points=len(plan.points), cached=plan.cached, to_build=len(st.to_build))
+            for p in plan.points:
+                if p.cached:
+                    roots.add(root_link(state_dir, p.index, p.name), p.out_path)
+                    yield PointCached(p.index, p.out_path)
+            manifest.flush()
+            yield st.progress()
 
-        rc: int | None = 0
-        if st.to_build and not cancel.is_set():
-            rc = yield from self._build(plan, st, roots, jobs, machines, cancel)
-            # a builder that dies mid-build takes its running points with it (Nix does not
-            # retry them): build those again on the machines still there (MACHINES stream)
-            for _attempt in range(2):
-                lost = st.take_lost()
-                if not lost or cancel.is_set():
-                    break
-                yield RunMessage("warning", f"{len(lost)} point(s) lost with their builder: "
-                                 "building them again")
-                rc = yield from self._build(plan, st, roots, jobs, machines, cancel, lost)
-        else:
-            st.cancelled = cancel.is_set()
+            rc: int | None = 0
+            if st.to_build and not cancel.is_set():
+                rc = yield from self._build(plan, st, roots, jobs, machines, cancel)
+                # a builder that dies mid-build takes its running points with it (Nix does not
+                # retry them): build those again on the machines still there (MACHINES stream)
+                for _attempt in range(2):
+                    lost = st.take_lost()
+                    if not lost or cancel.is_set():
+                        break
+                    yield RunMessage("warning", f"{len(lost)} point(s) lost with their builder: "
+                                     "building them again")
+                    rc = yield from self._build(plan, st, roots, jobs, machines, cancel, lost)
+            else:
+                st.cancelled = cancel.is_set()
 
-        yield from st.settle(cancelled=st.cancelled, roots=roots)
-        for link, err in roots.wait():
-            yield RunMessage("warning", f"could not add the GC root {link}: {err}")
-        manifest.flush()
-        yield st.progress()
-        yield st.finished(rc, time.monotonic() - t0)
+            yield from st.settle(cancelled=st.cancelled, roots=roots)
+            for link, err in roots.wait():
+                yield RunMessage("warning", f"could not add the GC root {link}: {err}")
+            manifest.flush()
+            yield st.progress()
+            yield st.finished(rc, time.monotonic() - t0)
+        finally:
+            # also when the consumer stops early (generator closed): what is known is kept
+            manifest.flush()
 
     def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
                machines: Path | None, cancel: threading.Event, indices: list[int] | None = None):

@@ -109,3 +109,21 @@ def test_garbage_collection_keeps_every_result(sweep_dir: Path, tmp_path: Path):
         assert read_result(out)["marker"]
     warm = list(engine.run(load_sweep(path)))
     assert [e for e in warm if isinstance(e, Planned)][0].cached == 2
+
+
+def test_a_consumer_that_stops_listening_leaves_no_process(tmp_path: Path):
+    """The GUI closing mid-run closes the event generator: Nix and the model must stop."""
+    model = write_model(tmp_path, marker=uuid.uuid4().hex, name=f"m{uuid.uuid4().hex[:10]}.py")
+    path = write_sweep(tmp_path, {"fluid.density": [990.0], "state.temperature": [1000.0, 300.0]},
+                       model=model.name, jobs=2)
+    sweep = load_sweep(path)
+    engine = Engine()
+    run = engine.run(sweep, jobs=2)
+    for ev in run:
+        if isinstance(ev, PointStarted) and ev.index == 0 and processes_mentioning(model.name):
+            break
+    t0 = time.monotonic()
+    run.close()
+    assert time.monotonic() - t0 < 2.5
+    assert processes_mentioning(model.name) == []
+    assert load_manifest(engine.state_dir(sweep))["points"][0]["status"] != "built"
