@@ -124,6 +124,27 @@ def ssh_options(machines_file: str | os.PathLike) -> str:
     return ssh_options_for(MachinesFile.load(Path(machines_file).expanduser()).all_machines())
 
 
+def _multiplexing() -> str:
+    """ssh options sharing one connection per builder across builds ("" if not possible).
+
+    Nix 2.8 opens a new ssh connection for every remote build; one shared connection halves
+    the time of short builds (24 trivial builds on two hosts: 7.5-9.8 s -> 3.6-4.8 s here).
+    The master checks the host key (Nix's pinned one) when it connects; it ends 30 s after
+    its last use, or when the builder goes away. Placed after the user's own options, which
+    therefore win (ssh keeps the first value of an option).
+    """
+    base = Path(tempfile.gettempdir()) / f"sweepgui-ssh-{os.getuid()}"
+    try:
+        base.mkdir(mode=0o700, exist_ok=True)
+        if base.stat().st_uid != os.getuid() or base.stat().st_mode & 0o077:
+            return ""  # somebody else's folder: no shared sockets there
+    except OSError:
+        return ""
+    if re.search(r"\s", str(base)):
+        return ""
+    return (f"-o ControlMaster=auto -o ControlPath={base}/%C -o ControlPersist=30")
+
+
 def sshopts(extra: str | None = None) -> str:
     """Complete NIX_SSHOPTS: batch mode, a connect timeout, and ``extra``."""
     opts = " ".join(BASE_SSH_OPTIONS)
@@ -172,7 +193,7 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
     path = Path(machines_file).expanduser().resolve()
     machines = MachinesFile.load(path).all_machines()
     user = os.environ.get("NIX_SSHOPTS", "").strip()
-    extra = " ".join(filter(None, [ssh_options_for(machines, v), user]))
+    extra = " ".join(filter(None, [ssh_options_for(machines, v), user, _multiplexing()]))
     env = {"NIX_SSHOPTS": sshopts(extra)}
     skipped: list[tuple[str, str]] = []
     usable = machines
@@ -250,9 +271,16 @@ _LOST = re.compile(r"closed by remote host|connection reset|broken pipe|unexpect
                    re.IGNORECASE)
 
 
-def lost_builder(machine: str, reason: str, log_tail=()) -> bool:
+def lost_builder(machine: str, reason: str, log_tail=(), last_message: str = "") -> bool:
     """Whether a failed remote build failed because its builder went away (so building the
-    point again elsewhere can succeed), rather than because the model failed."""
+    point again elsewhere can succeed), rather than because the model failed.
+
+    ``last_message`` is Nix's message just before the failure: over a shared ssh connection
+    the only trace of a lost builder is a bare "unexpected end-of-file" there. Messages about
+    connecting to a builder ("cannot build on ...") concern other builds and do not count.
+    """
     if not machine:
         return False
+    if last_message and not last_message.startswith("cannot build on"):
+        log_tail = (*log_tail, last_message)
     return any(_LOST.search(text or "") for text in (reason, *log_tail))

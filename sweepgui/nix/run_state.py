@@ -80,7 +80,8 @@ class RunState:
         for i in self.indices(drv):
             if self.status[i] in ("built", "failed"):
                 continue
-            if lost_builder(machine, reason, tail) and self.lost_on.get(i, 0) < 2:
+            last = self.messages[-1] if self.messages else ""
+            if lost_builder(machine, reason, tail, last) and self.lost_on.get(i, 0) < 2:
                 # the builder went away, not the model: queued again (see Engine.run)
                 self.status[i] = "queued"
                 self.lost_on[i] = self.lost_on.get(i, 0) + 1

@@ -52,6 +52,10 @@ def test_builders_that_went_away_are_told_from_model_failures():
     assert lost_builder("ssh://a", "unexpected end-of-file")
     assert not lost_builder("ssh://a", "builder failed with exit code 3", ["model: bad density"])
     assert not lost_builder("", "unexpected end-of-file")  # a local build is not a lost builder
+    # over a shared ssh connection, Nix's message before the failure is the only trace
+    assert lost_builder("ssh://a", "failed with exit code 1", [], "unexpected end-of-file")
+    assert not lost_builder("ssh://a", "failed with exit code 1", [],
+                            "cannot build on 'ssh://b': error: cannot connect to 'b'")
 
 
 def test_no_builder_explained_from_nix_messages():
