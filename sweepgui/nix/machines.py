@@ -223,3 +223,13 @@ def write_atomic(target: Path, text: str, backup: bool = True, mode: int = 0o644
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def __getattr__(name: str):
+    # CONTRACTS names these in sweepgui.nix.machines; they live in machines_sources (which
+    # imports this module), so they are looked up lazily
+    if name in ("nixos_snippet", "system_machines", "write_system_machines", "builders_setting"):
+        from . import machines_sources
+
+        return getattr(machines_sources, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
