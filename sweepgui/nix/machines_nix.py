@@ -284,3 +284,22 @@ def lost_builder(machine: str, reason: str, log_tail=(), last_message: str = "")
     if last_message and not last_message.startswith("cannot build on"):
         log_tail = (*log_tail, last_message)
     return any(_LOST.search(text or "") for text in (reason, *log_tail))
+
+
+def per_machine_from_manifest(manifest: dict) -> dict[str, dict[str, float]]:
+    """Per-machine figures of a finished run from its manifest (e.g. a sweep opened again):
+    {machine: {"built", "failed", "seconds", "mean_seconds"}}, "local" for this computer;
+    the same keys as ``RunFinished.per_machine``. Cached points count for no machine."""
+    out: dict[str, dict[str, float]] = {}
+    for p in manifest.get("points", []):
+        status = p.get("status")
+        if status not in ("built", "failed"):
+            continue
+        m = out.setdefault(p.get("machine") or "local",
+                           {"built": 0, "failed": 0, "seconds": 0.0, "mean_seconds": 0.0})
+        m[status] += 1
+        if status == "built":
+            m["seconds"] += p.get("seconds") or 0.0
+    for m in out.values():
+        m["mean_seconds"] = m["seconds"] / m["built"] if m["built"] else 0.0
+    return out

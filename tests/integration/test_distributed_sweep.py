@@ -13,6 +13,7 @@ import pytest
 
 from sweepgui.model import run_point
 from sweepgui.nix.events import PointFailed, PointFinished, PointStarted, RunFinished
+from sweepgui.nix.machines_nix import per_machine_from_manifest
 from sweepgui.nix.manifest import load_manifest
 from sweepgui.nix.store import read_result
 
@@ -91,6 +92,9 @@ analysis.frequencies = 101
     manifest = load_manifest(tmp_path / ".sweepgui" / "sweep")
     assert sorted(pt["machine"] for pt in manifest["points"]) == \
         sorted(r["machine"] for r in out["results"])
+    # and the figures can be had again from the manifest alone (a sweep opened later)
+    again = per_machine_from_manifest(manifest)
+    assert {u: again[u]["built"] for u in uris} == by_host
     print(f"8 points on 2 hosts in {took:.1f} s: {by_host}")
 
 

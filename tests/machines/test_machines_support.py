@@ -134,3 +134,19 @@ def test_system_and_feature_checks():
     assert check_system(Machine("h", systems=["x86_64-linux"]), system="x86_64-linux")[0].ok
     picky = check_system(Machine("h", mandatory_features=["benchmark"]), system="x")
     assert any(not c.ok and c.name == "features" for c in picky)
+
+
+def test_per_machine_figures_from_a_manifest():
+    from sweepgui.nix.machines_nix import per_machine_from_manifest
+    manifest = {"points": [
+        {"status": "built", "machine": "ssh://a", "seconds": 1.0},
+        {"status": "built", "machine": "ssh://a", "seconds": 3.0},
+        {"status": "failed", "machine": "ssh://b", "seconds": 0.5},
+        {"status": "built", "machine": "local", "seconds": 2.0},
+        {"status": "cached", "machine": ""},
+    ]}
+    assert per_machine_from_manifest(manifest) == {
+        "ssh://a": {"built": 2, "failed": 0, "seconds": 4.0, "mean_seconds": 2.0},
+        "ssh://b": {"built": 0, "failed": 1, "seconds": 0.0, "mean_seconds": 0.0},
+        "local": {"built": 1, "failed": 0, "seconds": 2.0, "mean_seconds": 2.0},
+    }
