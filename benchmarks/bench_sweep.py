@@ -11,7 +11,8 @@ Nix store yet. Variants:
 - process per point: ``python -m sweepgui.model`` for each point, ``jobs`` at a time
   (the start-up cost every Nix build pays as well);
 - joblib ``Parallel(n_jobs=jobs)`` (if joblib is installed);
-- nix sweep: ``Engine.run`` (plan, one nix-build, events, GC roots, manifest).
+- nix sweep: ``Engine.run`` (plan, one nix-build, events, GC roots, manifest), one
+  derivation per point, and with ``--batch`` points per derivation.
 
 Orchestration per point = (nix wall - in-process wall) x jobs / points: what Nix, the
 builders and the engine add beyond computing the point. ``--plan N`` also times planning an N-point
@@ -96,13 +97,14 @@ def with_joblib(points: list[dict], jobs: int) -> float | None:
     return time.perf_counter() - t0
 
 
-def nix_sweep(sweep_file: Path, jobs: int) -> tuple[float, dict]:
+def nix_sweep(sweep_file: Path, jobs: int, batch: int | None = None,
+              state: str = "state") -> tuple[float, dict]:
     from sweepgui.nix import Engine
     from sweepgui.nix.events import RunFinished
     from sweepgui.sweep import load_sweep
 
     t0 = time.perf_counter()
-    engine = Engine(state_dir=sweep_file.parent / "state")
+    engine = Engine(state_dir=sweep_file.parent / state, batch=batch)
     finished = None
     for ev in engine.run(load_sweep(sweep_file), jobs=jobs):
         if isinstance(ev, RunFinished):
@@ -136,6 +138,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--points", type=int, default=128)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--batch", type=int, default=32, help="points per build, batched variant")
     ap.add_argument("--repeat", type=int, default=2,
                     help="rounds (fresh points each); the best time of each variant counts")
     ap.add_argument("--plan", type=int, default=10000, help="points of the plan timing (0: skip)")
@@ -159,6 +162,8 @@ def main() -> None:
                 rows[f"joblib Parallel(n_jobs={args.jobs})"] = jl
             rows["nix sweep (cold)"], counts = nix_sweep(sweep_file, args.jobs)
             rows["nix sweep (warm, all cached)"], warm = nix_sweep(sweep_file, args.jobs)
+            rows[f"nix sweep, batches of {args.batch} (cold)"], _ = nix_sweep(
+                sweep_file, args.jobs, args.batch, "state-batched")
             if per_point is None:
                 # the start-up cost every process pays (on a subset: it is slow)
                 sub = points[: min(len(points), 24)]

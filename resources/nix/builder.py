@@ -82,11 +82,12 @@ def _run_in_process(model: str, params: str, result: str) -> int:
     import runpy
     import site
 
-    site.main()  # started with -S: now the interpreter's packages (numpy, ...) come in
-    # never write __pycache__ into the model's store path: where the builder runs as root,
-    # the store is writable and the path's contents would no longer match its hash
-    sys.dont_write_bytecode = True
-    sys.path.insert(0, model)
+    if model not in sys.path:  # once per process (a batch runs many points)
+        site.main()  # started with -S: now the interpreter's packages (numpy, ...) come in
+        # never write __pycache__ into the model's store path: where the builder runs as
+        # root, the store is writable and the path's contents would no longer match its hash
+        sys.dont_write_bytecode = True
+        sys.path.insert(0, model)
     sys.argv = [os.path.join(model, "sweepgui", "model", "__main__.py"), params, result]
     try:
         runpy.run_module("sweepgui.model", run_name="__main__", alter_sys=True)
@@ -107,12 +108,84 @@ def _run_custom(model: str, params: str, result: str) -> int:
     if env.get("hostMode"):
         # host mode is impure anyway: let a custom executable find the usual tools
         env["PATH"] = env.get("PATH", "") + os.pathsep + os.defpath.lstrip(":")
+    if isinstance(sys.stdout, _Tee):
+        # in a batch: the model's output passes through here, so its last lines are kept
+        proc = subprocess.run(cmd + [params, result], env=env, capture_output=True, text=True)
+        sys.stdout.write(proc.stdout)
+        sys.stderr.write(proc.stderr)
+        return proc.returncode
     return subprocess.call(cmd + [params, result], env=env)
+
+
+class _Tee:
+    """Writes through to a stream and keeps the last lines (for a batch point's error)."""
+
+    def __init__(self, stream):
+        self.stream, self.lines = stream, []
+
+    def write(self, text):
+        self.lines = (self.lines + text.splitlines())[-20:]
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+
+def _batch() -> int:
+    """Several points in one build: output ``p<k>`` holds point k.
+
+    A point the model cannot compute gets ``error.json`` (exit code, last lines of its
+    output) instead of ``result.json``, so that the batch's other points are kept; the
+    engine reports such a point as failed.
+    """
+    import time
+
+    with open(os.environ["paramsPath"], encoding="utf-8") as fh:
+        texts = json.load(fh)
+    model = os.environ["model"]
+    run = _run_builtin if os.environ.get("modelKind") == "builtin" else _run_custom
+    for k, text in enumerate(texts):
+        out = os.environ[f"p{k}"]
+        os.mkdir(out)
+        params = os.path.join(out, "parameters.json")
+        with open(params, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        result = os.path.join(out, "result.json")
+        t0 = time.monotonic()
+        tee_out, tee_err = _Tee(sys.stdout), _Tee(sys.stderr)
+        sys.stdout, sys.stderr = tee_out, tee_err
+        try:
+            code = run(model, params, result)
+        except Exception as exc:  # noqa: BLE001 - one point's trouble, not the batch's
+            print(f"sweepgui: {type(exc).__name__}: {exc}", file=sys.stderr)
+            code = 1
+        finally:
+            sys.stdout, sys.stderr = tee_out.stream, tee_err.stream
+        reason = None
+        if code != 0:
+            reason = f"the model exited with code {code}"
+        else:
+            try:
+                with open(result, encoding="utf-8") as fh:
+                    json.load(fh)
+            except (OSError, ValueError) as exc:
+                reason, code = f"the model exited 0 but wrote no readable result.json: {exc}", 1
+        if reason is not None:
+            if os.path.exists(result):
+                os.unlink(result)
+            with open(os.path.join(out, "error.json"), "w", encoding="utf-8") as fh:
+                json.dump({"exit_code": code, "reason": reason,
+                           "log_tail": (tee_out.lines + tee_err.lines)[-20:]}, fh)
+        print(f"sweepgui: point {k + 1}/{len(texts)} "
+              f"{'failed' if reason else 'done'} in {time.monotonic() - t0:.3f} s", flush=True)
+    return 0
 
 
 def main() -> int:
     if sys.argv[1:] == ["--aggregate"]:
         return _aggregate()
+    if sys.argv[1:] == ["--batch"]:
+        return _batch()
     out = os.environ["out"]
     os.mkdir(out)
     params = os.path.join(out, "parameters.json")

@@ -9,7 +9,8 @@
 # and the interpreter (its path, plus the hash of its identity in host mode, or its store
 # closure in nixpkgs mode). Nothing about the sweep (index, neighbours, file name) enters
 # a point, so equal parameters give equal store paths in every sweep and on every machine.
-{ pointsFile                  # JSON: [ { "name": "<store-name-safe>", "params": "<canonical JSON>" } ]
+{ pointsFile                  # JSON: [ { "name": "<store-name-safe>", "params": "<canonical JSON>" }
+                              #         or { "batch": "<name>", "points": [ { name, params } ... ] } ]
 , modelPath                   # builtin: a directory with sweepgui/{params,model}; custom: the executable
 , modelKind ? "builtin"       # "builtin" | "custom"
 , modelName ? "sweepgui-model"
@@ -37,16 +38,11 @@ let
   # interpreter's folder on PATH it finds itself, hence its environment.
   PATH = dirOf interpreter;
 
-  mkPoint = p: derivation {
-    name = "sweepgui-point-" + p.name;
+  # What every point's build shares (the model, the interpreter, the environment).
+  common = {
     inherit system model modelKind interpreterId PATH;
     hostMode = if interpreterStorePath == "" then "1" else "";
     builder = python;
-    # -S -E: the builder itself needs only the standard library (~20 ms less per point);
-    # it turns the site packages on when it runs the model in its own process
-    args = [ "-S" "-E" builderScript ];
-    params = p.params;
-    passAsFile = [ "params" ];
     # without sandbox, root may write into the store: a __pycache__ left in the model's
     # store path corrupts it (hash mismatch: it can no longer be copied to remote builders)
     PYTHONDONTWRITEBYTECODE = "1";
@@ -56,7 +52,34 @@ let
     MKL_NUM_THREADS = "1";
   };
 
-  drvs = map mkPoint points;
+  # One point: its own derivation, whose only parameter input is its own JSON.
+  mkPoint = p: derivation (common // {
+    name = "sweepgui-point-" + p.name;
+    # -S -E: the builder itself needs only the standard library (~20 ms less per point);
+    # it turns the site packages on when it runs the model in its own process
+    args = [ "-S" "-E" builderScript ];
+    params = p.params;
+    passAsFile = [ "params" ];
+  });
+
+  # A batch (for fast models): one derivation computing several points, one output
+  # (store path) per point. Nix's per-build cost is paid once per batch; each point still
+  # has its own result path, but that path depends on the whole batch.
+  mkBatch = b:
+    let
+      outs = builtins.genList (i: "p${toString i}") (builtins.length b.points);
+      d = derivation (common // {
+        name = "sweepgui-batch-" + b.batch;
+        args = [ "-S" "-E" builderScript "--batch" ];
+        outputs = outs;
+        # a JSON list of the points' JSON strings (toJSON quotes them: data, never code)
+        params = builtins.toJSON (map (p: p.params) b.points);
+        passAsFile = [ "params" ];
+      });
+    in map (o: d.${o}) outs;
+
+  # an entry of the points file is a point { name, params } or a batch { batch, points }
+  drvs = builtins.concatLists (map (e: if e ? batch then mkBatch e else [ (mkPoint e) ]) points);
 
   # Depends on every point given, so that Nix 2.8 reports each point's stop or failure
   # as it happens (it reports top-level derivations only when the whole build ends).

@@ -31,6 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="points built at once on this machine (default: [run] jobs, else cores)")
     r.add_argument("--json", action="store_true", help="one JSON object with every result on stdout")
+    r.add_argument("--batch", type=int, metavar="K",
+                   help="compute K points per Nix build (for fast models: far fewer builds; "
+                   "results are then cached per batch, and a point's store path depends on "
+                   "its batch)")
     r.set_defaults(handler=_run)
 
     p = subparsers.add_parser("plan", help="show which points are cached and which would be built",
@@ -38,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "is built) and ask the Nix store which already exist.")
     p.add_argument("sweep", metavar="SWEEP.toml")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--batch", type=int, metavar="K", help="plan K points per Nix build (as run)")
     p.set_defaults(handler=_plan)
 
 
@@ -71,7 +76,7 @@ def _plan(args: argparse.Namespace) -> int:
     from sweepgui.nix import Engine
 
     sweep = _load(args.sweep)
-    engine = Engine()
+    engine = Engine(batch=args.batch)
     try:
         plan = engine.plan(sweep)
     except _engine_errors() as exc:
@@ -153,7 +158,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.jobs is not None and (args.jobs < 0 or args.jobs == 0 and machines is None
                                   and sweep.machines_path() is None):
         raise UserError(f"--jobs {args.jobs}: give at least 1 (0 only with --machines)")
-    engine = Engine()
+    if args.batch is not None and args.batch < 1:
+        raise UserError(f"--batch {args.batch}: give at least 1")
+    engine = Engine(batch=args.batch)
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     bar = _Bar()

@@ -44,8 +44,12 @@ class Engine:
     """
 
     def __init__(self, state_dir: Path | None = None, nix_options: dict | None = None,
-                 warm_model: bool = True):
+                 warm_model: bool = True, batch: int | None = None):
         self._state_dir = Path(state_dir) if state_dir else None
+        # points per derivation (None: one each). For models that compute a point in
+        # milliseconds, Nix's per-build cost dominates; batches pay it once for several
+        # points, at the price of results cached per batch rather than per point.
+        self._batch = batch if batch and batch > 1 else None
         self._warm_model = warm_model
         self._user_options = dict(nix_options or {})
         self._display = lambda uri: uri  # builder URI as Nix reports it -> as the user wrote it
@@ -84,13 +88,15 @@ class Engine:
         if hasattr(sweep, "content_hash"):
             from .plancache import cache_key
 
-            cache = (self.state_dir(sweep), cache_key(sweep.content_hash(), model, interp, options))
+            key_options = {**options, "sweepgui-batch": str(self._batch or 1)}
+            cache = (self.state_dir(sweep), cache_key(sweep.content_hash(), model, interp,
+                                                      key_options))
 
         def points():
             return [p if isinstance(p, (dict, str)) else p.model_dump(mode="json")
                     for p in sweep.points()]
 
-        return plan_points(points, model, interp, options, cache)
+        return plan_points(points, model, interp, options, cache, self._batch)
 
     # -- run ------------------------------------------------------------------------------
     def run(self, sweep, jobs: int | None = None, machines: Path | None = None,
@@ -120,7 +126,11 @@ class Engine:
             for p in plan.points:
                 if p.cached:
                     roots.add(root_link(state_dir, p.index, p.name), p.out_path)
-                    yield PointCached(p.index, p.out_path)
+                    if plan.units is not None and os.path.exists(f"{p.out_path}/error.json"):
+                        # a batch keeps the model's failure of a point as its output
+                        yield from st.cached_failure(p.index, roots)
+                    else:
+                        yield PointCached(p.index, p.out_path)
             manifest.flush()
             yield st.progress()
 
@@ -186,8 +196,17 @@ class Engine:
                    indices: list[int] | None = None):
         with tempfile.TemporaryDirectory(prefix="sweepgui-build-") as tmp:
             points_file = Path(tmp) / "points.json"
-            write_points_file(points_file, [(plan.points[i].name, plan.points[i].parameters_json)
-                                            for i in (st.to_build if indices is None else indices)])
+            wanted = st.to_build if indices is None else indices
+            if plan.units is None:
+                write_points_file(points_file, [(plan.points[i].name,
+                                                 plan.points[i].parameters_json) for i in wanted])
+            else:  # whole batches: a batch is built (and cached) as one
+                want = set(wanted)
+                units = [u for u in plan.units if want.intersection(u)]
+                flat = [i for u in units for i in u]
+                entries = [(plan.points[i].name, plan.points[i].parameters_json) for i in flat]
+                pos = {i: k for k, i in enumerate(flat)}
+                write_points_file(points_file, entries, [[pos[i] for i in u] for u in units])
             args = [nix_command("nix-build"), str(sweep_nix()), "-A", "aggregate",
                     "--argstr", "pointsFile", str(points_file), *plan.nix_args,
                     "--no-out-link", "--log-format", "internal-json", "--keep-going",

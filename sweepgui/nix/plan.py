@@ -60,6 +60,7 @@ class Plan:
     seconds: float = 0.0
     nix_args: list[str] = field(default_factory=list, repr=False)
     model_store_path: str = ""
+    units: list[list[int]] | None = field(default=None, repr=False)  # batches, if any
 
 
 def sweep_nix() -> Path:
@@ -82,20 +83,44 @@ def expression_args(model: ModelSource, interp: InterpreterInfo) -> list[str]:
     return args
 
 
-def write_points_file(path: Path, entries: list[tuple[str, str]]) -> None:
-    """``[{"name", "params"}]`` for sweep.nix; ``params`` stays a string (never parsed by Nix)."""
+def write_points_file(path: Path, entries: list[tuple[str, str]],
+                      units: list[list[int]] | None = None) -> None:
+    """The points file of sweep.nix; ``params`` stays a string (never parsed by Nix).
+
+    Without ``units`` every entry is a point of its own; with them, each unit of more than
+    one entry index (or any unit, once batching is on) is a batch ``{"batch", "points"}``.
+    """
+    if units is None:
+        data = [{"name": n, "params": p} for n, p in entries]
+    else:
+        data = [{"batch": batch_name([entries[i][0] for i in u]),
+                 "points": [{"name": entries[i][0], "params": entries[i][1]} for i in u]}
+                for u in units]
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump([{"name": n, "params": p} for n, p in entries], fh,
-                  ensure_ascii=True, separators=(",", ":"))
+        json.dump(data, fh, ensure_ascii=True, separators=(",", ":"))
+
+
+def batch_name(names: list[str]) -> str:
+    from .modelsrc import store_safe
+
+    return store_safe(f"{names[0]}-n{len(names)}", 90)
+
+
+def make_units(n: int, batch: int | None) -> list[list[int]] | None:
+    """Consecutive points (C order: the last dimension varies fastest) in groups of ``batch``."""
+    if not batch or batch <= 1:
+        return None
+    return [list(range(i, min(n, i + batch))) for i in range(0, n, batch)]
 
 
 def evaluate_paths(entries: list[tuple[str, str]], expr_args: list[str],
-                   options: dict[str, str]) -> tuple[list[tuple[str, str]], str]:
+                   options: dict[str, str], units: list[list[int]] | None = None
+                   ) -> tuple[list[tuple[str, str]], str]:
     """(drv, out) of every (name, params) entry, in order, and the model's store path:
     one nix-instantiate call."""
     with tempfile.TemporaryDirectory(prefix="sweepgui-plan-") as tmp:
         points_file = Path(tmp) / "points.json"
-        write_points_file(points_file, entries)
+        write_points_file(points_file, entries, units)
         out = run_nix(
             [nix_command("nix-instantiate"), "--eval", "--strict", "--json", str(sweep_nix()),
              "-A", "plan", "--argstr", "pointsFile", str(points_file), *expr_args,
@@ -103,6 +128,10 @@ def evaluate_paths(entries: list[tuple[str, str]], expr_args: list[str],
             env=nix_env(), what="evaluating the sweep's store paths (nix-instantiate)")
     result = json.loads(out)
     pairs = result["paths"]
+    if units is not None:  # the evaluation lists the points unit by unit: back to sweep order
+        order = [i for u in units for i in u]
+        by_index = dict(zip(order, pairs))
+        pairs = [by_index[i] for i in range(len(entries))]
     if len(pairs) != len(entries):
         raise RuntimeError(f"nix-instantiate returned {len(pairs)} paths for {len(entries)} points")
     return [(d, o) for d, o in pairs], result["model"]
@@ -123,7 +152,8 @@ def _canonical(params: dict) -> str:
 
 
 def plan_points(params, model: ModelSource, interp: InterpreterInfo,
-                options: dict[str, str], cache: tuple[Path, str] | None = None) -> Plan:
+                options: dict[str, str], cache: tuple[Path, str] | None = None,
+                batch: int | None = None) -> Plan:
     """Plan a list of points (nested parameter dicts or canonical JSON strings).
 
     ``params`` may be a callable returning that list (called only when needed).
@@ -147,8 +177,9 @@ def plan_points(params, model: ModelSource, interp: InterpreterInfo,
             text = p if isinstance(p, str) else _canonical(p)
             obj = json.loads(text) if isinstance(p, str) else p
             entries.append((point_name(obj), text))
-        pairs, model_store_path = (evaluate_paths(entries, expr_args, options) if entries
-                                   else ([], ""))
+        units = make_units(len(entries), batch)
+        pairs, model_store_path = (evaluate_paths(entries, expr_args, options, units)
+                                   if entries else ([], ""))
         if cache:
             plancache.save(cache[0], cache[1], entries, pairs, model_store_path)
     invalid = invalid_paths(o for _, o in pairs)
@@ -158,7 +189,8 @@ def plan_points(params, model: ModelSource, interp: InterpreterInfo,
     cached = sum(p.cached for p in points)
     return Plan(points=points, cached=cached, to_build=len(points) - cached,
                 interpreter=interp, model=model, seconds=time.perf_counter() - t0,
-                nix_args=expr_args, model_store_path=model_store_path)
+                nix_args=expr_args, model_store_path=model_store_path,
+                units=make_units(len(points), batch))
 
 
 def default_state_dir(sweep) -> Path:

@@ -105,7 +105,8 @@ class RunState:
         try:
             read_result(p.out_path)
         except ResultError as exc:
-            yield from self._fail(i, None, str(exc), tail, machine)
+            self._root_batch_failure(i)
+            yield from self._fail(i, exc.exit_code, str(exc), exc.log_tail or tail, machine)
             return
         self.status[i] = "built"
         if seconds is not None:
@@ -123,6 +124,22 @@ class RunState:
                              log_tail=list(tail), machine=machine or "local", seconds=seconds,
                              finished=now_iso())
         yield PointFailed(i, exit_code, tuple(tail), reason, machine)
+
+    def _root_batch_failure(self, i: int) -> None:
+        # A batch's output recording a failure is rooted like a result: were it collected
+        # alone, its batch would be half valid, which Nix cannot rebuild cleanly.
+        p = self.plan.points[i]
+        if self._roots is not None and os.path.exists(os.path.join(p.out_path, "error.json")):
+            self._roots.add(root_link(self.state_dir, i, p.name), p.out_path)
+
+    def cached_failure(self, i: int, roots: RootAdder | None = None):
+        """A point in the store whose output records the model's failure (see batches)."""
+        if roots is not None:
+            self._roots = roots
+        try:
+            read_result(self.plan.points[i].out_path)
+        except ResultError as exc:
+            yield from self._fail(i, exc.exit_code, str(exc), exc.log_tail, "")
 
     def settle(self, cancelled: bool, roots: RootAdder | None = None):
         """Decide every point still open by asking the store."""

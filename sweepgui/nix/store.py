@@ -17,7 +17,17 @@ CHUNK = 2000
 
 
 class ResultError(Exception):
-    """A point's result is missing or unreadable; ``str(exc)`` says why."""
+    """A point's result is missing or unreadable; ``str(exc)`` says why.
+
+    For a point whose model failed inside a batch, ``exit_code`` and ``log_tail`` come
+    from its ``error.json``.
+    """
+
+    def __init__(self, message: str, exit_code: int | None = None,
+                 log_tail: list[str] | None = None):
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.log_tail = list(log_tail or [])
 
 
 def invalid_paths(paths: Iterable[str]) -> set[str]:
@@ -45,6 +55,9 @@ def read_result(out_path: str | os.PathLike) -> dict:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except FileNotFoundError:
+        error = _batch_error(Path(out_path))
+        if error is not None:
+            raise error from None
         raise ResultError(f"{path} is missing (the point's output holds no result)") from None
     except OSError as exc:
         raise ResultError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -53,3 +66,17 @@ def read_result(out_path: str | os.PathLike) -> dict:
     if not isinstance(data, dict):
         raise ResultError(f"{path} holds a {type(data).__name__}, not a JSON object")
     return data
+
+
+def _batch_error(out: Path) -> ResultError | None:
+    try:
+        with open(out / "error.json", encoding="utf-8") as fh:
+            err = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(err, dict):
+        return None
+    code = err.get("exit_code")
+    return ResultError(str(err.get("reason") or "the model failed"),
+                       exit_code=code if isinstance(code, int) else None,
+                       log_tail=[str(x) for x in err.get("log_tail") or []])
