@@ -147,7 +147,8 @@ class Parameters(_Group):
             # "path: message" lets format_validation_error name the field
             raise ValueError(
                 f"analysis.modes: {self.analysis.modes} modes asked, but a {self.pipe.boundary} "
-                f"tube of {self.analysis.elements} elements has only {available}; "
+                f"tube of {self.analysis.elements} elements has only {available} "
+                "degrees of freedom; "
                 "add elements or ask for fewer modes"
             )
         return self

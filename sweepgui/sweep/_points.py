@@ -91,7 +91,7 @@ def _point_error(sweep: Sweep, r: Resolved, err: ValidationError, index: int) ->
         key = next((p for p in coords if p.startswith(group + ".")), None) or next(
             (p for p in r.fixed if p.startswith(group + ".")), None)
     section = "variable" if key in sweep.variables else "fixed" if key in r.fixed else None
-    reason = f"{path}: {msg}"
+    reason = msg if key == path else f"{path}: {msg}"
     if coords:
         where = ", ".join(f"{p} = {v!r}" for p, v in coords.items())
         reason += f"; first at point {index} of {sweep.size} ({where})"

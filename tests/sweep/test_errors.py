@@ -72,7 +72,7 @@ CASES = [
      "wall_thickness", "pipe.wall_thickness",
      ["outer radius", "point 2 of 6", "fluid.density = 1.0", "pipe.wall_thickness = 0.006"]),
     ("cross-field in fixed values", '[fixed]\nanalysis.elements = 2\nanalysis.modes = 6\n',
-     "elements", "analysis.elements", ["modes (6) must be at most 2 x elements (4)"]),
+     "modes", "analysis.modes", ["6 modes asked", "has only 2"]),
     ("empty list", '[variable]\n"fluid.density" = []\n',
      "density", "fluid.density", ["no values", "no points"]),
     ("arange with no values", '[variable]\n"pipe.length" = { arange = [0.6, 0.3, 0.1] }\n',
