@@ -51,6 +51,10 @@ def _via_server(model: str, params: str, result: str) -> int | None:
                 s.sendall(request)
                 with s.makefile("rb") as rf:
                     reply = json.loads(rf.readline())
+                    size = reply.get("result_bytes", -1)
+                    data = rf.read(size) if size >= 0 else None
+                    if data is not None and len(data) != size:
+                        continue  # the server went away mid-reply
         except (OSError, ValueError):
             continue
         if reply.get("unsupported"):
@@ -59,10 +63,10 @@ def _via_server(model: str, params: str, result: str) -> int | None:
         sys.stdout.flush()
         sys.stderr.write(reply.get("stderr", ""))
         sys.stderr.flush()
-        if reply.get("result") is not None:
+        if data is not None:
             tmp = result + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(reply["result"])
+            with open(tmp, "wb") as fh:
+                fh.write(data)
             os.replace(tmp, result)
         return int(reply.get("code", 1))
     return None

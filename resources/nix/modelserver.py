@@ -57,16 +57,17 @@ def _serve_one(conn: socket.socket, model: str, main, workdir: str) -> None:
 
                 traceback.print_exc()
                 code = 1
-        result = None
+        result = b""
         if code == 0 and os.path.exists(out):
-            with open(out, encoding="utf-8") as fh:
+            with open(out, "rb") as fh:
                 result = fh.read()
-        reply = {"code": int(code or 0), "stdout": stdout.getvalue(),
-                 "stderr": stderr.getvalue(), "result": result}
-        conn.sendall(json.dumps(reply).encode() + b"\n")
+        # a JSON header line, then the result file's bytes as they are (no re-encoding)
+        header = {"code": int(code or 0), "stdout": stdout.getvalue(),
+                  "stderr": stderr.getvalue(), "result_bytes": len(result) if code == 0 else -1}
+        conn.sendall(json.dumps(header).encode() + b"\n" + result)
 
 
-def _worker(listener: socket.socket, model: str) -> None:
+def _worker(listener: socket.socket, model: str, scratch: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # never write __pycache__ into the model's store path (see builder.py)
     sys.dont_write_bytecode = True
@@ -76,7 +77,7 @@ def _worker(listener: socket.socket, model: str) -> None:
     for name in ("numpy", "scipy.linalg", "pydantic"):
         with contextlib.suppress(Exception):
             __import__(name)
-    workdir = tempfile.mkdtemp(prefix="sweepgui-worker-")
+    workdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
     main = None
     while True:
         conn, _ = listener.accept()
@@ -97,11 +98,11 @@ def _worker(listener: socket.socket, model: str) -> None:
                 conn.close()
 
 
-def _spawn(listener: socket.socket, model: str) -> int:
+def _spawn(listener: socket.socket, model: str, scratch: str) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            _worker(listener, model)
+            _worker(listener, model, scratch)
         finally:
             os._exit(0)
     return pid
@@ -121,6 +122,10 @@ def main() -> int:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
+    # the model writes its OUT file durably (fsync): in memory that costs nothing. The
+    # workers' folders live in one folder this process removes when it ends.
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    scratch = tempfile.mkdtemp(prefix="sweepgui-modelserver-", dir=shm)
     children: set[int] = set()
     stop = False
 
@@ -131,13 +136,15 @@ def main() -> int:
 
     def _term(*_):
         nonlocal stop
+        if stop:
+            return  # already stopping: never interrupt the clean-up below
         stop = True
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _term)
     try:
         for _ in range(max(1, args.workers)):
-            children.add(_spawn(listener, args.model))
+            children.add(_spawn(listener, args.model, scratch))
         print("ready", flush=True)
         import threading
 
@@ -151,8 +158,10 @@ def main() -> int:
             respawns += 1
             if stop or respawns > 10 * max(1, args.workers):
                 break
-            children.add(_spawn(listener, args.model))
+            children.add(_spawn(listener, args.model, scratch))
     finally:
+        stop = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         with contextlib.suppress(OSError):
             os.unlink(path)
         for pid in children:
@@ -161,6 +170,9 @@ def main() -> int:
         for pid in children:
             with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -60,17 +60,20 @@ class ModelServer:
     def stop(self) -> None:
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.close()
+                self.proc.stdin.close()  # the server's signal to stop and clean up
             except OSError:
                 pass
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=1.0)
+                self.proc.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
-                pass
+                try:
+                    os.killpg(self.proc.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+                try:
+                    self.proc.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)  # any worker left behind
         except OSError:
