@@ -72,6 +72,14 @@ class Engine:
         opts.update({k: str(v) for k, v in self._user_options.items()})
         return opts
 
+    def batch_size(self, sweep) -> int | None:
+        """Points per derivation: the engine's own setting, else the sweep's ``[run] batch``
+        (read if the sweep file format has it), else one point per derivation."""
+        if self._batch:
+            return self._batch
+        k = getattr(getattr(sweep, "run", None), "batch", None)
+        return k if isinstance(k, int) and k > 1 else None
+
     @staticmethod
     def model_source(sweep) -> ModelSource:
         exe = sweep.model_executable_path() if hasattr(sweep, "model_executable_path") else None
@@ -88,7 +96,7 @@ class Engine:
         if hasattr(sweep, "content_hash"):
             from .plancache import cache_key
 
-            key_options = {**options, "sweepgui-batch": str(self._batch or 1)}
+            key_options = {**options, "sweepgui-batch": str(self.batch_size(sweep) or 1)}
             cache = (self.state_dir(sweep), cache_key(sweep.content_hash(), model, interp,
                                                       key_options))
 
@@ -96,7 +104,7 @@ class Engine:
             return [p if isinstance(p, (dict, str)) else p.model_dump(mode="json")
                     for p in sweep.points()]
 
-        return plan_points(points, model, interp, options, cache, self._batch)
+        return plan_points(points, model, interp, options, cache, self.batch_size(sweep))
 
     # -- run ------------------------------------------------------------------------------
     def run(self, sweep, jobs: int | None = None, machines: Path | None = None,
