@@ -6,7 +6,6 @@ signals. A run is a generator; cancel it with a ``threading.Event``.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
@@ -22,7 +21,7 @@ from .gcroots import RootAdder, prune_roots, root_link
 from .interpreter import InterpreterInfo, detect_interpreter, readable_by_build_users
 from .logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped,
                        LogParser, NixMessage)
-from .manifest import ManifestWriter, load_manifest, now_iso
+from .manifest import ManifestWriter, initial_manifest
 from .modelsrc import ModelSource, builtin_model_source, custom_model_source
 from .plan import Plan, default_state_dir, plan_points, sweep_nix, write_points_file
 from .process import NixProcess
@@ -124,7 +123,7 @@ class Engine:
         if machines is None and hasattr(sweep, "machines_path"):
             machines = sweep.machines_path()
 
-        manifest = ManifestWriter(state_dir, _initial_manifest(sweep, plan, state_dir, only))
+        manifest = ManifestWriter(state_dir, initial_manifest(sweep, plan, state_dir, only))
         st = RunState(plan, manifest, state_dir, only)
         roots = RootAdder()
         prune_roots(state_dir, {root_link(state_dir, p.index, p.name).name for p in plan.points})
@@ -263,50 +262,6 @@ class Engine:
             if ev.level in ("error", "warning") and "sweepgui-sweep.drv" not in ev.text:
                 st.messages.append(ev.text)
                 yield RunMessage(ev.level, ev.text)
-
-
-def _initial_manifest(sweep, plan: Plan, state_dir: Path, only: set[int] | None) -> dict:
-    from ..params import field_info
-
-    try:
-        previous = {p["out"]: p for p in load_manifest(state_dir).get("points", [])}
-        created = load_manifest(state_dir).get("created")
-    except (OSError, ValueError, KeyError, TypeError):
-        previous, created = {}, None
-    dims = []
-    for d in sweep.dimensions():
-        units = {}
-        for path in d.paths:
-            try:
-                units[path] = field_info(path).unit
-            except Exception:  # noqa: BLE001 - a path the params module does not know
-                units[path] = ""
-        dims.append({"name": d.name, "paths": list(d.paths),
-                     "values": {k: list(v) for k, v in d.values.items()}, "units": units})
-    model = plan.model
-    points = []
-    for p in plan.points:
-        prev = previous.get(p.out_path, {})
-        entry = {"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
-                 "parameters": json.loads(p.parameters_json), "drv": p.drv, "out": p.out_path,
-                 "status": "cached" if p.cached else "queued", "machine": prev.get("machine", ""),
-                 "seconds": prev.get("seconds"), "error": None, "exit_code": None,
-                 "log_tail": [], "finished": prev.get("finished")}
-        if not p.cached and only is not None and p.index not in only and prev.get("status") == "failed":
-            for k in ("status", "error", "exit_code", "log_tail"):
-                entry[k] = prev.get(k)
-        points.append(entry)
-    source = getattr(sweep, "source", None)
-    return {
-        "format": 1, "sweep_file": str(source) if source else None,
-        "sweep_hash": sweep.content_hash(), "created": created or now_iso(), "updated": now_iso(),
-        "model": {"name": model.name, "version": model.version, "kind": model.kind,
-                  "source_hash": model.source_hash},
-        "interpreter": {"mode": plan.interpreter.mode, "python": plan.interpreter.python,
-                        "description": plan.interpreter.description,
-                        "identity_hash": plan.interpreter.identity_hash},
-        "dimensions": dims, "points": points,
-    }
 
 
 __all__ = ["Engine", "NixError", "ResultError", "invalid_paths", "read_result"]

@@ -87,3 +87,50 @@ class ManifestWriter:
         self._dirty = False
         self._last = time.monotonic()
         self._cost = self._last - t0
+
+
+def initial_manifest(sweep, plan, state_dir: Path, only: set[int] | None) -> dict:
+    """The manifest at the start of a run: the plan, plus what the last run knew of
+    points that are not rebuilt now (their failures when only a subset runs)."""
+    from ..params import field_info
+
+    try:
+        old = load_manifest(state_dir)
+        previous = {p["out"]: p for p in old.get("points", [])}
+        created = old.get("created")
+    except (OSError, ValueError, KeyError, TypeError):
+        previous, created = {}, None
+    dims = []
+    for d in sweep.dimensions():
+        units = {}
+        for path in d.paths:
+            try:
+                units[path] = field_info(path).unit
+            except Exception:  # noqa: BLE001 - a path the params module does not know
+                units[path] = ""
+        dims.append({"name": d.name, "paths": list(d.paths),
+                     "values": {k: list(v) for k, v in d.values.items()}, "units": units})
+    model = plan.model
+    points = []
+    for p in plan.points:
+        prev = previous.get(p.out_path, {})
+        entry = {"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
+                 "parameters": json.loads(p.parameters_json), "drv": p.drv, "out": p.out_path,
+                 "status": "cached" if p.cached else "queued", "machine": prev.get("machine", ""),
+                 "seconds": prev.get("seconds"), "error": None, "exit_code": None,
+                 "log_tail": [], "finished": prev.get("finished")}
+        if not p.cached and only is not None and p.index not in only and prev.get("status") == "failed":
+            for k in ("status", "error", "exit_code", "log_tail"):
+                entry[k] = prev.get(k)
+        points.append(entry)
+    source = getattr(sweep, "source", None)
+    return {
+        "format": 1, "sweep_file": str(source) if source else None,
+        "sweep_hash": sweep.content_hash(), "created": created or now_iso(), "updated": now_iso(),
+        "model": {"name": model.name, "version": model.version, "kind": model.kind,
+                  "source_hash": model.source_hash},
+        "interpreter": {"mode": plan.interpreter.mode, "python": plan.interpreter.python,
+                        "description": plan.interpreter.description,
+                        "identity_hash": plan.interpreter.identity_hash},
+        "dimensions": dims, "points": points,
+    }
