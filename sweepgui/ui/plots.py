@@ -11,7 +11,7 @@ import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers ImageExporter/SVGExporter
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QSpinBox, QSplitter, QToolButton,
+    QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QSplitter, QToolButton,
     QVBoxLayout, QWidget,
 )
 
@@ -109,6 +109,9 @@ class PlotPanel(QWidget):
                                     "(central difference between its neighbours in the sweep)")
         self.slope_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.modes.slopeChanged.connect(self.slope_label.setText)
+        # a long read-out wraps instead of widening its pane and squeezing the map beside it
+        self.slope_label.setWordWrap(True)
+        self.slope_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         modes_box = QWidget()
         mb = QVBoxLayout(modes_box)
         mb.setContentsMargins(0, 0, 0, 0)
@@ -118,6 +121,9 @@ class PlotPanel(QWidget):
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(modes_box)
         lower.addWidget(self.map)
+        self.map.setMinimumWidth(240)
+        lower.setStretchFactor(0, 1)
+        lower.setStretchFactor(1, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.spectra)
         split.addWidget(lower)
