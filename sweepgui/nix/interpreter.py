@@ -66,13 +66,17 @@ def _store_path_of(path: str) -> str | None:
     return prefix + first if first else None
 
 
+# Not part of the identity: the model's own source is a separate input of every point
+# (editing the GUI, part of the same distribution, must not rebuild anything), and the
+# installers never run inside a model (`pip install --upgrade pip` must not rebuild either).
+_NOT_IDENTITY = frozenset({"sweepgui", "pip", "setuptools", "wheel"})
+
+
 def _host_identity(python: str) -> dict:
     packages = {}
     for dist in metadata.distributions():
         name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
-        # the model's own source is a separate input of every point: editing the GUI
-        # (part of the same distribution) must not rebuild anything
-        if name and name != "sweepgui":
+        if name and name not in _NOT_IDENTITY:
             packages[name] = dist.version
     return {
         "python": platform.python_version(),
