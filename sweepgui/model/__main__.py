@@ -12,6 +12,8 @@ import json
 import os
 import sys
 
+from ..atomic import atomic_write
+
 USAGE = "usage: python -m sweepgui.model PARAMS.json OUT.json"
 
 
@@ -24,25 +26,6 @@ def _read(path: str) -> object:
     with open(path, "rb") as fh:
         raw = fh.read()
     return json.loads(raw.decode("utf-8"))
-
-
-def _write_atomic(path: str, text: str) -> None:
-    """Write ``text`` next to ``path`` under a temporary name, then rename (atomic)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _single_threaded_blas() -> None:
@@ -86,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                         "please report it with this parameters file")
     try:
         text = json.dumps(result, separators=(",", ":"), allow_nan=False)
-        _write_atomic(out, text)
+        atomic_write(out, text, fsync=True)
     except OSError as exc:
         return _fail(2, f"cannot write the result to {out}: {exc.strerror or exc}")
     except ValueError as exc:

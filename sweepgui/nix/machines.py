@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..atomic import atomic_path
 from .machines_line import (COLUMNS, PROTOCOLS, Machine, MachinesError, check_host_key,
                             parse_entry, parse_uri)
 
@@ -199,16 +199,14 @@ class MachinesFile:
         return target
 
 
-def write_atomic(target: Path, text: str, backup: bool = True, mode: int = 0o644) -> None:
+def write_atomic(target: Path, text: str, backup: bool = True, mode: int | None = None) -> None:
     """Write ``text`` to ``target`` via a temp file in the same folder; keep one ``.bak``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with atomic_path(target, mode) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
         if backup and target.exists():
             bak = target.with_name(target.name + ".bak")
             # a hard link keeps the old version in place until the rename is done
@@ -218,11 +216,6 @@ def write_atomic(target: Path, text: str, backup: bool = True, mode: int = 0o644
                 os.link(target, bak)
             except OSError:
                 shutil.copy2(target, bak)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def __getattr__(name: str):

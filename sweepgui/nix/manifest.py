@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from ..atomic import atomic_write
 
 FORMAT = 1
 FILENAME = "manifest.json"
@@ -36,21 +37,9 @@ def load_manifest(state_dir: str | os.PathLike) -> dict:
 
 def write_json_atomic(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # json.dumps (one shot) runs the C encoder; json.dump streams through the Python one,
-        # ~10x slower for a big manifest
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a manifest is as readable as the sweep
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # json.dumps (one shot) runs the C encoder; json.dump streams through the Python one,
+    # ~10x slower for a big manifest
+    atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 class ManifestWriter:

@@ -1,6 +1,6 @@
 """The model's code as a Nix input: exactly the files the model runs with.
 
-Built-in model: ``sweepgui/__init__.py``, ``resources.py``, ``params/**``, ``model/**`` and
+Built-in model: ``sweepgui/__init__.py``, ``resources.py``, ``atomic.py``, ``params/**``, ``model/**`` and
 ``resources/materials.toml`` are copied into a content-addressed staging folder, which
 the Nix expression adds to the store. Editing the model (or the parameter definitions)
 changes that store path and so rebuilds the points; editing the GUI changes nothing.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent          # .../sweepgui
-_SOURCES = ("__init__.py", "resources.py", "params", "model")
+_SOURCES = ("__init__.py", "resources.py", "atomic.py", "params", "model")
 _SKIP_DIRS = {"__pycache__"}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
 

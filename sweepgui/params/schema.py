@@ -24,14 +24,10 @@ def parameters_schema_text() -> str:
 def main(argv: list[str]) -> int:
     text = parameters_schema_text()
     if "--write" in argv:
-        import os
-        import tempfile
+        from ..atomic import atomic_write
 
         target = resources_dir() / SCHEMA_FILE
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".schema-")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
+        atomic_write(target, text)
         print(f"wrote {target}")
     else:
         sys.stdout.write(text)

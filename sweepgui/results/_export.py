@@ -21,14 +21,13 @@ import io
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ._source import FILE_MODE, atomic_write_text
+from ..atomic import atomic_path, atomic_write
 from ._units import parameter_unit
 
 FORMATS = ("csv", "netcdf", "json")
@@ -186,31 +185,21 @@ def export(ds: xr.Dataset, path: str | os.PathLike[str], format: str | None = No
     if fmt not in FORMATS:
         raise ValueError(f"{path}: unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        atomic_write_text(path, to_csv_text(ds))
+        atomic_write(path, to_csv_text(ds))
     elif fmt == "json":
-        atomic_write_text(path, json.dumps(to_json_obj(ds), indent=1, allow_nan=False) + "\n")
+        atomic_write(path, json.dumps(to_json_obj(ds), indent=1, allow_nan=False) + "\n")
     else:
         _write_netcdf(ds, path)
     return path
 
 
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        out = ds.copy()
-        for name in list(out.variables):
-            if out[name].dtype == object:  # variable-length strings, as netCDF-4 expects
-                out[name] = out[name].astype(str)
+    out = ds.copy()
+    for name in list(out.variables):
+        if out[name].dtype == object:  # variable-length strings, as netCDF-4 expects
+            out[name] = out[name].astype(str)
+    with atomic_path(path) as tmp:
         out.to_netcdf(tmp, engine="h5netcdf")
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def read_csv(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

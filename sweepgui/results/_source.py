@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from ..atomic import atomic_write
 
 MANIFEST_NAME = "manifest.json"
 CACHE_NAME = "results-cache.json"
@@ -165,39 +166,10 @@ class SummaryCache:
             return
         entries = {o: _MEMORY[o] for o in outs if o in _MEMORY}
         try:
-            atomic_write_text(self.path, json.dumps({"format": CACHE_FORMAT, "results": entries},
+            atomic_write(self.path, json.dumps({"format": CACHE_FORMAT, "results": entries},
                                                     separators=(",", ":")))
             self._added = 0
         except OSError:
             pass  # read-only state folder: the cache is an optimisation, not data
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to a temp file beside ``path``, then rename it over ``path``."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# mkstemp makes 0600 files; an export is an ordinary file, readable as the umask allows
-FILE_MODE = 0o666 & ~_umask()
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

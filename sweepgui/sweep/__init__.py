@@ -10,7 +10,7 @@ from ._load import load_sweep, loads_sweep
 from ._spec import GENERATORS, VariableSpec, arange, linspace, logspace
 from ._sweep import MAX_POINTS, Dimension, ModelSettings, RunSettings, Sweep
 from ._values import EOS
-from ._write import save_sweep
+from ._write import save_sweep, toml_key, toml_value
 
 __all__ = [
     "EOS",
@@ -28,4 +28,6 @@ __all__ = [
     "loads_sweep",
     "logspace",
     "save_sweep",
+    "toml_key",
+    "toml_value",
 ]

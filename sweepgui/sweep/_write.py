@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import atomic_write
 from ._values import EOS
 
 if TYPE_CHECKING:
@@ -104,27 +104,8 @@ def save_sweep(sweep: Sweep, path: str | Path) -> Sweep:
             "executable": _rebased(sweep.model.executable, sweep.base_dir, folder)}),
     })
     text = saved.to_toml()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        from ._locate import KeyLocator
+    atomic_write(path, text, fsync=True)
+    from ._locate import KeyLocator
 
-        saved._locator = KeyLocator(text)  # later errors point at lines of the saved file
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    saved._locator = KeyLocator(text)  # later errors point at lines of the saved file
     return saved

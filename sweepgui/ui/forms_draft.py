@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -21,10 +20,8 @@ from typing import Any
 
 from sweepgui.params import Parameters, field_info, format_validation_error, parameter_paths
 from sweepgui.params.presets import MATERIAL_FIELDS, material_presets
+from sweepgui.sweep import EOS, GENERATORS, MAX_POINTS, VariableSpec, toml_key, toml_value
 
-GENERATORS = ("linspace", "logspace", "arange")
-# TOML has no null: sweep files write "eos" where fluid.density comes from the equation of state
-EOS = "eos"
 MODES = ("fixed", "list") + GENERATORS
 # How many sweep points the forms still validate one by one (more: the engine's plan does it).
 VALIDATE_POINTS_UP_TO = 4000
@@ -53,40 +50,18 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def generate(spec: Any) -> list:
     """The values of one variable spec (a list, or ``{generator: [a, b, c]}``).
 
+    The loader's own expansion, so that the forms preview exactly what a run computes.
     Raises ValueError with a readable message for a malformed spec.
     """
-    if isinstance(spec, list):
-        if not spec:
-            raise ValueError("the list of values is empty")
-        return list(spec)
-    if not isinstance(spec, dict) or len(spec) != 1:
-        raise ValueError("give a list of values or exactly one of linspace, logspace, arange")
-    (gen, args), = spec.items()
-    if gen not in GENERATORS:
-        raise ValueError(f"unknown generator {gen!r}; use linspace, logspace or arange")
-    if not isinstance(args, list) or len(args) != 3:
-        raise ValueError(f"{gen} takes three numbers: [start, stop, {'step' if gen == 'arange' else 'count'}]")
-    if not all(isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a) for a in args):
-        raise ValueError(f"{gen} takes finite numbers")
-    a, b, c = args
-    if gen == "arange":
-        if c == 0 or (b - a) * c < 0:
-            raise ValueError("arange: the step must be non-zero and point from start to stop")
-        n = math.ceil((b - a) / c - 1e-9)
-        if n > 1_000_000:
-            raise ValueError("arange: more than 1,000,000 values")
-        return [a + i * c for i in range(max(n, 0))] or [a]
-    if not float(c).is_integer() or c < 1:
-        raise ValueError(f"{gen}: the count must be a whole number >= 1")
-    n = int(c)
-    if n > 1_000_000:
-        raise ValueError(f"{gen}: more than 1,000,000 values")
-    if n == 1:
-        vals = [float(a)]
-    else:
-        vals = [a + (b - a) * i / (n - 1) for i in range(n)]
-        vals[-1] = float(b)
-    return [10.0 ** v for v in vals] if gen == "logspace" else vals
+    vs = VariableSpec.from_toml(spec)
+    if vs.generator is None and not vs.values:
+        raise ValueError("the list of values is empty")
+    if vs.count() > MAX_POINTS:
+        raise ValueError(f"{vs.generator}: more than {MAX_POINTS:,} values")
+    values = vs.expand()
+    if not values:
+        raise ValueError(f"{vs.generator} gives no values: check start, stop and step")
+    return values
 
 
 @dataclass
@@ -316,34 +291,10 @@ class SweepDraft:
 
 
 def _key(key: str, dotted: bool = False) -> str:
-    bare = all(part and all(c.isalnum() or c in "_-" for c in part) for part in key.split("."))
-    if dotted and bare:
-        return key
-    if not dotted and bare and "." not in key:
-        return key
-    return _string(key)
-
-
-def _string(text: str) -> str:
-    # JSON's escapes are valid TOML basic-string escapes; TOML also forbids a raw DEL
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if dotted:
+        return ".".join(toml_key(part) for part in key.split("."))
+    return toml_key(key)
 
 
 def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ValueError(f"{v!r} cannot be written to a sweep file")
-        return repr(v)
-    if isinstance(v, str):
-        return _string(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, Path):
-        return _string(str(v))
-    raise TypeError(f"cannot write {type(v).__name__} to a sweep file")
+    return toml_value(str(v) if isinstance(v, Path) else v)

@@ -11,6 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ..atomic import atomic_write
+
 from .forms_draft import (  # noqa: F401  (re-exported: the model's vocabulary)
     EOS,
     GENERATORS,
@@ -141,23 +143,13 @@ class SweepModel(QObject):
 
     def save(self, path: Path | None = None) -> Path:
         """Write the sweep file atomically (temp file + rename); returns the path."""
-        import os
-        import tempfile
-
         target = Path(path or self._draft.source or "")
         if not str(target):
             raise ValueError("no file name: use Save As")
         target = target.resolve()
         self._rebase(target.parent)
         text = self._draft.to_toml()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, text, fsync=True)
         was = self.is_dirty()
         old = self._draft.source
         self._draft.source = target
