@@ -87,16 +87,21 @@ def test_state_outside_the_eos_exits_3_without_output(tmp_path):
 def test_runs_from_a_copy_of_params_and_model_alone_without_scipy_or_coolprop(tmp_path):
     # The engine copies exactly these files into the Nix store; a given density must not
     # import CoolProp (seconds) nor scipy (start-up budget).
+    from sweepgui.nix.modelsrc import _SOURCES  # the engine's own list of the model's files
+
     pkg = tmp_path / "copy" / "sweepgui"
     pkg.mkdir(parents=True)
-    for name in ("__init__.py", "resources.py"):
-        shutil.copy(REPO / "sweepgui" / name, pkg / name)
-    for sub in ("params", "model"):
-        shutil.copytree(REPO / "sweepgui" / sub, pkg / sub,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+    for name in _SOURCES:
+        if (REPO / "sweepgui" / name).is_dir():
+            shutil.copytree(REPO / "sweepgui" / name, pkg / name,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(REPO / "sweepgui" / name, pkg / name)
     (tmp_path / "p.json").write_text(json.dumps(FAST))
     code = (
+        # the editable install's finder would serve any module missing from the copy
         "import runpy, sys; sys.argv = ['m', 'p.json', 'o.json']\n"
+        "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]\n"
         "try:\n    runpy.run_module('sweepgui.model', run_name='__main__')\n"
         "except SystemExit as e:\n    assert e.code == 0, e.code\n"
         "import sweepgui\n"
