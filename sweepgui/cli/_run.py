@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--batch", type=int, metavar="K",
                    help="compute K points per Nix build (for fast models: far fewer builds; "
                    "results are then cached per batch, and a point's store path depends on "
-                   "its batch)")
+                   "its batch; default: [run] batch of the sweep file)")
     r.set_defaults(handler=_run)
 
     p = subparsers.add_parser("plan", help="show which points are cached and which would be built",
@@ -56,7 +56,32 @@ def _load(path: str):
         sweep.points()  # every point checked before anything runs
     except SweepError as exc:
         raise UserError(str(exc)) from None
+    exe = sweep.model_executable_path()
+    if exe is not None:
+        from sweepgui.nix.modelsrc import custom_model_source
+
+        try:
+            custom_model_source(exe)
+        except (FileNotFoundError, PermissionError) as exc:
+            raise UserError(str(sweep.error(str(exc), "model", "executable"))) from None
     return sweep
+
+
+def _check_machines(sweep, machines: Path | None) -> Path | None:
+    """The machines file of this run (--machines, else the sweep's [run] machines), read
+    and checked before anything runs; an error names the option or the sweep file's line."""
+    from sweepgui.nix.machines import MachinesError, MachinesFile
+
+    path = machines if machines is not None else sweep.machines_path()
+    if path is None:
+        return None
+    try:
+        MachinesFile.load(path.expanduser()).all_machines()
+    except MachinesError as exc:
+        if machines is not None:
+            raise UserError(f"--machines {machines}: {exc}") from None
+        raise UserError(str(sweep.error(str(exc), "run", "machines"))) from None
+    return path
 
 
 def _engine_errors():
@@ -76,6 +101,8 @@ def _plan(args: argparse.Namespace) -> int:
     from sweepgui.nix import Engine
 
     sweep = _load(args.sweep)
+    if args.batch is not None and args.batch < 1:
+        raise UserError(f"--batch {args.batch}: give at least 1")
     engine = Engine(batch=args.batch)
     try:
         plan = engine.plan(sweep)
@@ -102,9 +129,9 @@ def _plan(args: argparse.Namespace) -> int:
 class _Bar:
     """Progress on stderr: one rewritten line on a terminal, a line every few s otherwise."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced
+        self.tty = self.stream.isatty()
         self._last = 0.0
         self._shown = ""
 
@@ -152,15 +179,18 @@ def _run(args: argparse.Namespace) -> int:
 
     sweep = _load(args.sweep)
     machines = Path(args.machines) if args.machines else None
-    if machines is not None and not machines.is_file():
-        raise UserError(f"--machines {machines}: no such file")
     # --jobs 0: no local builds, remote builders only (needs machines)
     if args.jobs is not None and (args.jobs < 0 or args.jobs == 0 and machines is None
                                   and sweep.machines_path() is None):
         raise UserError(f"--jobs {args.jobs}: give at least 1 (0 only with --machines)")
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch {args.batch}: give at least 1")
+    _check_machines(sweep, machines)
     engine = Engine(batch=args.batch)
+    try:  # no Nix: said before a state folder or a progress line exists
+        engine.check_inputs(sweep)
+    except _engine_errors() as exc:
+        raise UserError(str(exc)) from None
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     bar = _Bar()

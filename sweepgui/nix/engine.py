@@ -48,7 +48,8 @@ class Engine:
         # points per derivation (None: one each). For models that compute a point in
         # milliseconds, Nix's per-build cost dominates; batches pay it once for several
         # points, at the price of results cached per batch rather than per point.
-        self._batch = batch if batch and batch > 1 else None
+        # batch=1 is kept: it overrides a sweep's [run] batch (one point per derivation)
+        self._batch = batch if batch and batch >= 1 else None
         self._warm_model = warm_model
         self._user_options = dict(nix_options or {})
         self._display = lambda uri: uri  # builder URI as Nix reports it -> as the user wrote it
@@ -73,11 +74,24 @@ class Engine:
 
     def batch_size(self, sweep) -> int | None:
         """Points per derivation: the engine's own setting, else the sweep's ``[run] batch``
-        (read if the sweep file format has it), else one point per derivation."""
+        else one point per derivation."""
         if self._batch:
-            return self._batch
+            return self._batch if self._batch > 1 else None
         k = getattr(getattr(sweep, "run", None), "batch", None)
         return k if isinstance(k, int) and k > 1 else None
+
+    def check_inputs(self, sweep, machines: Path | None = None) -> None:
+        """Raise for what would stop a run of ``sweep`` at once: Nix missing (NixError), the
+        custom model missing or not executable (FileNotFoundError, PermissionError), the
+        machines file missing or malformed (MachinesError). Nothing is written."""
+        require_nix()
+        exe = sweep.model_executable_path() if hasattr(sweep, "model_executable_path") else None
+        if exe:
+            custom_model_source(exe)
+        if machines is not None:
+            from .machines import MachinesFile
+
+            MachinesFile.load(Path(machines).expanduser()).all_machines()
 
     @staticmethod
     def model_source(sweep) -> ModelSource:
@@ -113,15 +127,19 @@ class Engine:
         t0 = time.monotonic()
         cancel = cancel or threading.Event()
         state_dir = self.state_dir(sweep)
-        sweep.points()  # a bad sweep fails here, before its state folder exists
-        state_dir.mkdir(parents=True, exist_ok=True)
-        plan = self.plan(sweep)
         # jobs=0 is meaningful (no local builds: remote builders only), so test for None
         sweep_jobs = getattr(getattr(sweep, "run", None), "jobs", None)
         if jobs is None:
             jobs = sweep_jobs if sweep_jobs is not None else os.cpu_count() or 1
         if machines is None and hasattr(sweep, "machines_path"):
             machines = sweep.machines_path()
+        # Everything the user can get wrong fails here, before the state folder, the
+        # manifest or any progress exists: a bad sweep, no Nix, a missing or non-executable
+        # model, a missing or malformed machines file.
+        sweep.points()
+        self.check_inputs(sweep, machines)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        plan = self.plan(sweep)
 
         manifest = ManifestWriter(state_dir, initial_manifest(sweep, plan, state_dir, only))
         st = RunState(plan, manifest, state_dir, only)

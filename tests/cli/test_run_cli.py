@@ -88,7 +88,8 @@ def test_bad_input_exits_2_with_a_message(tmp_path: Path):
     write_model(tmp_path)
     ok = write_sweep(tmp_path, {"fluid.density": [990.0]}, name="ok.toml")
     no_machines = sweepgui("run", str(ok), "--machines", str(tmp_path / "machines"))
-    assert no_machines.returncode == 2 and "no such file" in no_machines.stderr
+    assert no_machines.returncode == 2 and "no such machines file" in no_machines.stderr
+    assert not (tmp_path / ".sweepgui").exists()  # rejected before the run started
 
 
 def test_without_nix_the_message_says_so(tmp_path: Path):
@@ -98,3 +99,60 @@ def test_without_nix_the_message_says_so(tmp_path: Path):
     proc = sweepgui("run", str(sweep), env=env)
     assert proc.returncode == 2
     assert "Nix is not installed" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / ".sweepgui").exists()  # no state folder, no manifest
+
+
+BAD_RUNS = {
+    # name: (files besides model.py, sweep text, extra args, what the message must say)
+    "machines file missing": (
+        {}, '[run]\nmachines = "builders"\n', [],
+        ["bad.toml, line 2, [run] machines", "no such machines file"]),
+    "machines file malformed": (
+        {"builders": "ssh://b1 x86_64-linux - four\n"}, '[run]\nmachines = "builders"\n', [],
+        ["bad.toml, line 2, [run] machines", "builders:1", "max jobs", "'four'"]),
+    "--machines malformed": (
+        {"builders": "ssh://b1 x86_64-linux - 1 fast\n"}, "", ["--machines", "builders"],
+        ["--machines builders", "speed factor"]),
+    "model missing": (
+        {}, '[model]\nexecutable = "gone.py"\n', [],
+        ["bad.toml, line 2, [model] executable", "gone.py does not exist"]),
+    "model not executable": (
+        {"model.sh": "#!/bin/sh\nexit 0\n"}, '[model]\nexecutable = "model.sh"\n', [],
+        ["bad.toml, line 2, [model] executable", "is not executable", "chmod +x"]),
+    "--jobs -1": ({}, "", ["--jobs", "-1"], ["--jobs -1", "at least 1"]),
+    "--batch 0": ({}, "", ["--batch", "0"], ["--batch 0", "at least 1"]),
+    "[run] batch = 0": (
+        {}, "[run]\nbatch = 0\n", [], ["bad.toml, line 2, [run] batch", "greater than or equal to 1"]),
+    "TOML syntax": (
+        {}, "[fixed]\nfluid.name = Water\n", [],
+        ["bad.toml, line 2, [fixed] fluid.name", "TOML syntax error", 'fluid.name = "Water"']),
+    "unknown [run] key": ({}, "[run]\njbos = 2\n", [], ["line 2, [run] jbos", "did you mean 'jobs'"]),
+    "value out of bounds": (
+        {}, '[variable]\n"pipe.length" = [0.5, -0.5]\n', [],
+        ["bad.toml, line 2, [variable] pipe.length", "-0.5", "> 0"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RUNS))
+def test_bad_input_is_rejected_before_the_run_starts(tmp_path: Path, case: str, capsys):
+    """Exit 2 with a message naming the file, line and key (or the option), no traceback,
+    and nothing written: no state folder, no manifest, no progress line."""
+    from sweepgui.cli import main
+
+    files, text, extra, expected = BAD_RUNS[case]
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    (tmp_path / "bad.toml").write_text('[fixed]\npipe.length = 0.42\n' if not text else text)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # --machines builders: relative to the current folder, as typed
+    try:
+        rc = main(["run", str(tmp_path / "bad.toml"), *extra])
+    finally:
+        os.chdir(cwd)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    for words in expected:
+        assert words in err
+    assert "Traceback" not in err and "done (" not in err
+    assert not (tmp_path / ".sweepgui").exists()
+

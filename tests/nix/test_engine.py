@@ -189,3 +189,17 @@ def test_replanning_a_run_sweep_reuses_its_evaluation(sweep_dir: Path):
     path.write_text(path.read_text().replace("1020.0", "1030.0"))
     changed = engine.plan(load_sweep(path))
     assert changed.to_build == 1 and changed.points[2].out_path != first.points[2].out_path
+
+
+def test_engine_rejects_a_bad_machines_file_before_writing_anything(sweep_dir: Path):
+    """The GUI calls the engine directly: the same check, before the manifest exists."""
+    from sweepgui.nix.machines import MachinesError
+
+    (sweep_dir / "builders").write_text("ssh://b1 x86_64-linux - 2 1 - - not-base64!\n")
+    sweep = load_sweep(write_sweep(sweep_dir, {"fluid.density": [990.0]}))
+    state = sweep_dir / "state"
+    with pytest.raises(MachinesError, match="builders"):
+        next(Engine(state_dir=state).run(sweep, machines=sweep_dir / "builders"))
+    with pytest.raises(MachinesError, match="no such machines file"):
+        next(Engine(state_dir=state).run(sweep, machines=sweep_dir / "nothing"))
+    assert not state.exists()
