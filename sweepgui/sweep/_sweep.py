@@ -29,6 +29,10 @@ class RunSettings(BaseModel):
         description="Points built at once on this computer (nix --max-jobs); 0 = remote only")
     machines: str | None = Field(
         None, min_length=1, description="Nix machines file, relative to the sweep file's folder")
+    batch: int | None = Field(
+        None, ge=1, le=100_000,
+        description="Points computed per Nix build (for fast models: far fewer builds); "
+        "results are then cached per batch, so a point's store path depends on its batch")
 
     @model_validator(mode="after")
     def _remote_only_needs_machines(self) -> RunSettings:

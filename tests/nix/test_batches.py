@@ -68,3 +68,30 @@ def test_batched_builtin_model_gives_the_models_own_results(tmp_path: Path):
     assert len(finished) == 3, events[-1]
     for e in finished:
         assert read_result(e.store_path) == direct(plan.model_store_path, e.store_path, tmp_path)
+
+
+def test_run_batch_in_the_sweep_file_is_what_the_engine_and_cli_use(sweep_dir: Path, capsys):
+    """``[run] batch = K`` does what ``--batch K`` does; ``--batch 1`` overrides it."""
+    from sweepgui.cli import main
+
+    values = {"fluid.density": [990.0, 1000.0, 1020.0]}
+    plain = write_sweep(sweep_dir, values, name="plain.toml")
+    batched = sweep_dir / "batched.toml"
+    batched.write_text(plain.read_text().replace("[run]\n", "[run]\nbatch = 2\n"))
+    assert load_sweep(batched).run.batch == 2 and "batch = 2" in load_sweep(batched).to_toml()
+
+    one_each = Engine().plan(load_sweep(plain))
+    from_file = Engine().plan(load_sweep(batched))
+    assert from_file.units == [[0, 1], [2]] and one_each.units is None
+    assert len({p.drv for p in from_file.points}) == 2
+    # a batch is an input of its points: other store paths than one point per build
+    assert not {p.out_path for p in from_file.points} & {p.out_path for p in one_each.points}
+    overridden = Engine(batch=1).plan(load_sweep(batched))
+    assert [p.out_path for p in overridden.points] == [p.out_path for p in one_each.points]
+
+    assert main(["run", str(batched), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["store_path"] for r in out["results"]] == [p.out_path for p in from_file.points]
+    assert main(["plan", str(batched), "--batch", "1", "--json"]) == 0
+    planned = json.loads(capsys.readouterr().out)
+    assert [p["store_path"] for p in planned["plan"]] == [p.out_path for p in one_each.points]

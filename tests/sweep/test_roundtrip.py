@@ -135,7 +135,8 @@ def specs(draw, path):
             values.append("eos")
         return VariableSpec.from_values(values)
     # generators over a decimal grid inside the bounds, so the values stay in bounds and distinct
-    lo = draw(st.integers(1, 50)) / draw(st.sampled_from([1, 10, 1000]))
+    # (lo <= 49: the linspace's stop lo * 2 + 0.25 stays within pipe.length <= 100 m)
+    lo = draw(st.integers(1, 49)) / draw(st.sampled_from([1, 10, 1000]))
     if kind == "linspace":
         n = draw(st.integers(1, 3))
         return VariableSpec.from_generator("linspace", lo, lo * 2 + 0.25, n)
@@ -165,7 +166,8 @@ def sweeps(draw):
         variables[b] = VariableSpec.from_values(variables[b].values[:n])
         zips[draw(st.sampled_from(["pt", "group 1", "ζ"]))] = [b, a]
     run = {"jobs": draw(st.none() | st.integers(1, 64)),
-           "machines": draw(st.none() | st.text(min_size=1, max_size=10))}
+           "machines": draw(st.none() | st.text(min_size=1, max_size=10)),
+           "batch": draw(st.none() | st.integers(1, 1000))}
     return Sweep(fixed=fixed, variables=variables, zips=zips, run=run)
 
 
