@@ -8,6 +8,7 @@ store about every point Nix said nothing conclusive about: the store is the trut
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -16,6 +17,23 @@ from .gcroots import RootAdder, root_link
 from .manifest import ManifestWriter, now_iso
 from .plan import Plan
 from .store import ResultError, invalid_paths, read_result
+
+
+_GENERIC = re.compile(r"the build failed with exit code -?\d+")
+_WRAPPER = re.compile(r"sweepgui: the model exited with code -?\d+")
+
+
+def with_cause(reason: str, tail) -> str:
+    """Nix's bare "failed with exit code N" plus the model's own last words from the log,
+    so that one line (the CLI's --json ``error``, the GUI's table) tells why."""
+    if not _GENERIC.fullmatch(reason):
+        return reason
+    for line in reversed(list(tail)):
+        text = line.strip()
+        if text and not _WRAPPER.fullmatch(text):
+            text = text.removeprefix("sweepgui: ")
+            return f"{reason}: {text if len(text) <= 300 else text[:299] + '…'}"
+    return reason
 
 
 class RunState:
@@ -89,7 +107,7 @@ class RunState:
                 self._lost.append(i)
                 self.manifest.update(i, status="queued", machine="")
                 continue
-            yield from self._fail(i, exit_code, reason, tail, machine)
+            yield from self._fail(i, exit_code, with_cause(reason, tail), tail, machine)
         yield self.progress()
 
     def take_lost(self) -> list[int]:

@@ -65,6 +65,7 @@ def test_failures_exit_1_with_log_tail(tmp_path: Path):
     bad = [r for r in out["results"] if r["status"] == "failed"]
     assert len(bad) == 1 and bad[0]["parameters"]["fluid"]["density"] == 1010.0
     assert "exit code 3" in bad[0]["error"] and bad[0]["store_path"] is None
+    assert "out of this model's range" in bad[0]["error"]  # the model's own words: why
     # the terminal shows which point failed and the model's own words
     assert "fluid.density=1010.0" in proc.stderr
     assert "out of this model's range" in proc.stderr

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -47,6 +48,12 @@ def test_cold_then_warm_then_nothing_rebuilt(sweep_dir: Path):
     done = cold[-1]
     assert (done.built, done.cached, done.failed, done.cancelled, done.exit_code) == (6, 0, 0, False, 0)
     assert of(cold, Progress)[-1].done == 6
+    # ETA: unknown until a point has finished (its duration is the estimate), then always
+    # known, and 0 at the end
+    first_done = next(k for k, e in enumerate(cold) if isinstance(e, PointFinished))
+    assert all(e.eta_seconds is None for e in cold[:first_done] if isinstance(e, Progress))
+    assert all(e.eta_seconds is not None for e in cold[first_done:] if isinstance(e, Progress))
+    assert of(cold, Progress)[-1].eta_seconds == 0
 
     # every result is the model's output for exactly that point's parameters
     for e in finished:
@@ -108,6 +115,28 @@ def test_failures_let_the_others_finish(sweep_dir: Path):
     assert sorted(e.index for e in of(again, PointFailed)) == [2, 3]
 
 
+BAD_RESULTS = textwrap.dedent('''\
+    import json, sys
+    rho = json.load(open(sys.argv[1]))["fluid"]["density"]
+    if rho == 1001.0:
+        open(sys.argv[2], "w").write("{not json")      # corrupt result
+    elif rho != 1002.0:                                # 1002: exits 0, writes nothing
+        json.dump({"density": rho, "marker": MARKER}, open(sys.argv[2], "w"))
+    ''')
+
+
+def test_a_missing_or_corrupt_result_fails_its_point_with_a_reason(sweep_dir: Path):
+    (sweep_dir / "model.py").write_text(BAD_RESULTS.replace("MARKER", repr(uuid.uuid4().hex)))
+    sweep = load_sweep(write_sweep(sweep_dir, {"fluid.density": [1000.0, 1001.0, 1002.0, 1003.0]}))
+    events = run_all(Engine(), sweep)
+    assert sorted(e.index for e in of(events, PointFinished)) == [0, 3]
+    failed = {e.index: e for e in of(events, PointFailed)}
+    assert sorted(failed) == [1, 2]
+    assert "result.json" in failed[1].reason and "Expecting property name" in failed[1].reason
+    assert "result.json" in failed[2].reason and "No such file" in failed[2].reason
+    assert (events[-1].built, events[-1].failed) == (2, 2)
+
+
 NASTY = [
     'quote " and \' apostrophe',
     "${builtins.abort \"injected\"}",
@@ -142,11 +171,13 @@ print(json.dumps([p.out_path for p in plan.points]))
 
 
 def test_same_parameters_same_store_path_in_separate_processes(sweep_dir: Path):
-    # 0.1 + 0.2 and 0.30000000000000004 are one value; 0.3 is another
+    # 0.1 + 0.2 and 0.30000000000000004 are one value; 0.3 is another. b.toml spells the
+    # same two doubles otherwise (exponent, extra digits), in the other order.
     write_sweep(sweep_dir, {"pipe.length": [0.1 + 0.2, 0.3]}, name="a.toml")
+    a_text = (sweep_dir / "a.toml").read_text()
+    assert "[0.30000000000000004, 0.3]" in a_text
     (sweep_dir / "b.toml").write_text(
-        (sweep_dir / "a.toml").read_text().replace(repr(0.1 + 0.2), "0.30000000000000004")
-        .replace("[0.30000000000000004, 0.3]", "[0.3, 0.30000000000000004]"))
+        a_text.replace("[0.30000000000000004, 0.3]", "[3e-1, 3.00000000000000044e-1]"))
     outs = []
     for name in ("a.toml", "b.toml"):
         proc = subprocess.run([sys.executable, "-c", PLAN_SCRIPT, str(sweep_dir / name)],
