@@ -85,3 +85,26 @@ def test_buckled_tube_is_unstable_and_does_not_crash():
     r = run_point(p)
     assert r["stable"] is False and r["natural_frequencies"][0] == 0.0
     assert all(math.isfinite(x) for x in r["spectrum"]["magnitude"])
+
+
+def test_modulus_falls_with_temperature_as_the_linear_law_says():
+    # E(T) = E_ref (1 + c (T - T_ref)). Free ends: the tube grows by g = 1 + alpha dT in
+    # every direction and keeps its mass, so f_n = (n pi)^2 / (2 pi (gL)^2) sqrt(E(T) I(g) / (m/g)).
+    # Fixed ends: the restrained growth pushes with E(T) A_p alpha dT.
+    c, d_t = -4e-4, 150.0
+    g = 1 + ALPHA * d_t
+    e_t = R.E * (1 + c * d_t)
+    p = R.tube("pinned-pinned", material={"thermal_expansion": ALPHA,
+                                          "modulus_temperature_coefficient": c},
+               state={"temperature": 293.15 + d_t})
+    r = run_point(p)
+    ei = e_t * R.second_moment(R.D * g, R.DI * g)
+    ref = [R.eb_frequency(n * math.pi, length=R.L * g, ei=ei, mass=R.RHO * R.wall_area() / g)
+           for n in (1, 2, 3)]
+    np.testing.assert_allclose(r["natural_frequencies"][:3], ref, rtol=2e-5)
+    assert r["derived"]["youngs_modulus"] == pytest.approx(e_t, rel=1e-12)
+    assert r["derived"]["axial_force"] == 0.0
+
+    p["pipe"]["axial_restraint"] = "fixed"
+    fixed = run_point(p)["derived"]["axial_force"]
+    assert fixed == pytest.approx(-e_t * R.wall_area(R.D * g, R.DI * g) * ALPHA * d_t, rel=1e-9)
