@@ -7,6 +7,21 @@ import re
 
 from .machines import Machine, MachinesError, parse_uri
 
+# The machines of the runs set up in this process, by name (filled by machines_nix's
+# builder_setup): Nix's messages name a builder only by its URI, but the reason for a
+# refused login is often in the other columns (an identity file with a passphrase).
+KNOWN_MACHINES: dict[str, Machine] = {}
+
+
+def _identity_problem(machine: Machine) -> str | None:
+    """What is wrong with the machine's identity file (None: nothing found, or none given)."""
+    if not machine.ssh_key:
+        return None
+    from .machine_checks import check_identity  # a local check: no network
+
+    problems = [c.message for c in check_identity(machine, timeout=3.0) if not c.ok]
+    return problems[0] if problems else None
+
 
 def _explain(machine: Machine, out: str, timeout: float) -> str:
     low = out.lower()
@@ -34,6 +49,9 @@ def _explain(machine: Machine, out: str, timeout: float) -> str:
         return (f"{machine.host} port {port} cannot be reached within {timeout:.0f} s: is the "
                 "machine on and on this network, and is a firewall in the way?")
     if "permission denied" in low:
+        problem = _identity_problem(machine)
+        if problem:  # e.g. a passphrase: ssh in batch mode just says "Permission denied"
+            return f"{machine.name} refused the login: {problem}"
         key = f" {machine.ssh_key}.pub" if machine.ssh_key else " (your public key)"
         return (f"{machine.name} refused the login of {who}: add{key} to ~{who}/.ssh/"
                 "authorized_keys on the builder, and check the user name in the URI")
@@ -63,6 +81,7 @@ def explain_no_builder(messages: list[str]) -> str | None:
             machine = Machine(**parse_uri(uri.split("?", 1)[0]))
         except MachinesError:
             continue
+        machine = KNOWN_MACHINES.get(machine.name, machine)
         why = _explain(machine, m["err"], 5).rstrip(".")
         reasons[machine.name] = why if machine.name in why else f"{machine.name}: {why}"
     if not reasons:

@@ -192,6 +192,9 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
     v = nix_version or local_nix_version()
     path = Path(machines_file).expanduser().resolve()
     machines = MachinesFile.load(path).all_machines()
+    from .machine_errors import KNOWN_MACHINES
+
+    KNOWN_MACHINES.update((m.name, m) for m in machines)
     user = os.environ.get("NIX_SSHOPTS", "").strip()
     extra = " ".join(filter(None, [ssh_options_for(machines, v), user, _multiplexing()]))
     env = {"NIX_SSHOPTS": sshopts(extra)}

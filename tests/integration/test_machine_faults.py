@@ -42,6 +42,14 @@ def _fault(kind, hosts, tmp_path, request):
         os.chmod(bad, 0o644)
         return (f"{h.uri} - {bad} 2 1 - - {h.host_key_b64}", "readable by others",
                 f"chmod 600 {bad}")
+    if kind == "passphrase":  # the builder's own key, locked with a passphrase Nix cannot type
+        locked = tmp_path / "id_locked"
+        shutil.copy(key, locked)
+        os.chmod(locked, 0o600)
+        subprocess.run(["ssh-keygen", "-q", "-p", "-P", "", "-N", "secret", "-f", str(locked)],
+                       check=True, capture_output=True)
+        return (f"{h.uri} - {locked} 2 1 - - {h.host_key_b64}", "has a passphrase",
+                f"ssh-keygen -p -N '' -f {locked}")
     if kind == "silent":  # accepts TCP, never answers: a hung machine
         silent = SilentHost()
         request.addfinalizer(silent.close)
@@ -50,7 +58,8 @@ def _fault(kind, hosts, tmp_path, request):
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["unreachable", "wrong-host-key", "key-permissions", "silent"])
+@pytest.mark.parametrize("kind", ["unreachable", "wrong-host-key", "key-permissions", "passphrase",
+                                  "silent"])
 def test_fault_is_named_by_check_and_fails_a_run_fast(kind, builder_hosts, tmp_path, request):
     builder_hosts.start(1)
     line, words, fix = _fault(kind, builder_hosts, tmp_path, request)
