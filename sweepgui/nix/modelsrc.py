@@ -130,6 +130,8 @@ def store_safe(text: str, limit: int = 60) -> str:
 def custom_model_source(executable: Path) -> ModelSource:
     """Describe a custom model executable (``EXE PARAMS.json OUT`` contract)."""
     exe = Path(executable).resolve()
+    if exe.is_dir():
+        raise FileNotFoundError(f"model executable {exe} is a folder: name the script in it")
     if not exe.is_file():
         raise FileNotFoundError(f"model executable {exe} does not exist")
     data = exe.read_bytes()

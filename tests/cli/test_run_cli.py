@@ -117,6 +117,9 @@ BAD_RUNS = {
     "model missing": (
         {}, '[model]\nexecutable = "gone.py"\n', [],
         ["bad.toml, line 2, [model] executable", "gone.py does not exist"]),
+    "model is a folder": (
+        {"models/x": ""}, '[model]\nexecutable = "models"\n', [],
+        ["bad.toml, line 2, [model] executable", "models is a folder"]),
     "model not executable": (
         {"model.sh": "#!/bin/sh\nexit 0\n"}, '[model]\nexecutable = "model.sh"\n', [],
         ["bad.toml, line 2, [model] executable", "is not executable", "chmod +x"]),
@@ -142,6 +145,7 @@ def test_bad_input_is_rejected_before_the_run_starts(tmp_path: Path, case: str, 
 
     files, text, extra, expected = BAD_RUNS[case]
     for name, content in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(content)
     (tmp_path / "bad.toml").write_text('[fixed]\npipe.length = 0.42\n' if not text else text)
     cwd = os.getcwd()
