@@ -99,3 +99,26 @@ def test_nixpkgs_mode_uses_a_python_from_the_store(tmp_path: Path, monkeypatch):
     refs = subprocess.run(["nix-store", "--query", "--references", drv], capture_output=True,
                           text=True, check=True).stdout.split()
     assert store in refs
+
+
+def test_a_changed_package_version_in_the_host_environment_changes_every_path(tmp_path: Path):
+    """Host mode: upgrading an installed package must rebuild (its version is an input)."""
+    if detect_interpreter().mode != "host":
+        pytest.skip("a Nix-store Python is configured")
+    sweep = tmp_path / "s.toml"
+    sweep.write_text('[variable]\n"fluid.density" = [990.0, 1000.0]\n')
+
+    def plan_with(version: str) -> list[str]:
+        site = tmp_path / f"site-{version}"
+        dist = site / f"sweepgui_test_dep-{version}.dist-info"
+        dist.mkdir(parents=True, exist_ok=True)
+        (dist / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: sweepgui-test-dep\nVersion: {version}\n")
+        env = dict(os.environ, PYTHONPATH=str(site))
+        out = subprocess.run([sys.executable, "-c", PLAN, str(sweep)], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    v1, v1_again, v2 = plan_with("1.0"), plan_with("1.0"), plan_with("2.0")
+    assert v1 == v1_again and len(set(v1)) == 2
+    assert not set(v1) & set(v2)
