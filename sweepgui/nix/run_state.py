@@ -21,6 +21,8 @@ from .store import ResultError, invalid_paths, read_result
 
 _GENERIC = re.compile(r"the build failed with exit code -?\d+")
 _WRAPPER = re.compile(r"sweepgui: the model exited with code -?\d+")
+# the model's prefixes: its name, and the path of the build's temporary parameters file
+_PREFIX = re.compile(r"^(sweepgui(\.model)?: )?(\S*params\.json: )?")
 
 
 def with_cause(reason: str, tail) -> str:
@@ -31,7 +33,7 @@ def with_cause(reason: str, tail) -> str:
     for line in reversed(list(tail)):
         text = line.strip()
         if text and not _WRAPPER.fullmatch(text):
-            text = text.removeprefix("sweepgui: ")
+            text = _PREFIX.sub("", text, count=1) or text
             return f"{reason}: {text if len(text) <= 300 else text[:299] + '…'}"
     return reason
 

@@ -98,3 +98,19 @@ def test_plain_and_unknown_lines():
     assert p.feed('@nix {"action":"result","fields":["x"],"id":99,"type":101}') == []
     assert p.feed("@nix {not json") == [NixMessage("info", "@nix {not json")]
     assert clean("\x1b[31;1merror:\x1b[0m a\x00b") == "error: ab"
+
+
+def test_a_failure_reason_carries_the_models_last_words():
+    from sweepgui.nix.run_state import with_cause
+
+    generic = "the build failed with exit code 2"
+    tail = ["sweepgui.model: bad parameters",
+            "  /dev/shm/sweepgui-modelserver-x/worker-y/params.json: fluid.name: unknown fluid 'X'",
+            "sweepgui: the model exited with code 2"]
+    assert with_cause(generic, tail) == generic + ": fluid.name: unknown fluid 'X'"
+    assert with_cause(generic, ["Traceback ...", "RuntimeError: boom", ""]) == \
+        generic + ": RuntimeError: boom"
+    assert with_cause(generic, []) == generic
+    # a specific reason from Nix (a signal, a remote failure) is kept as it is
+    assert with_cause("killed by signal 9 (SIGKILL)", tail) == "killed by signal 9 (SIGKILL)"
+    assert len(with_cause(generic, ["x" * 1000])) < 400
