@@ -2,8 +2,8 @@
 
 ``run`` draws a progress bar (counts and ETA) on stderr -- plain lines when stderr is not a
 terminal -- prints each failure with its log tail, and a summary; ``--json`` prints one
-object on stdout at the end. Exit codes: 0 every point done, 1 some failed (or the run was
-cancelled), 2 bad input.
+object on stdout at the end. Exit codes: 0 every point done, 1 some failed, 2 bad input,
+130 cancelled with Ctrl-C (points finished before it are kept).
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -
             "store_path": p["out"] if st in ("built", "cached") else None,
             "machine": s.get("machine", "" if st == "cached" else p.get("machine", "")),
             "seconds": s.get("seconds") if st == "built" else None,
-            "error": s.get("error") if st == "failed" else (p.get("error") if st == "failed" else None),
+            "error": (s.get("error") or p.get("error")) if st == "failed" else None,
         })
     json.dump({"points": finished.points, "built": finished.built, "cached": finished.cached,
                "failed": finished.failed, "per_machine": finished.per_machine,
