@@ -82,6 +82,15 @@ def _load(args, missing_ok=False):
     return mf
 
 
+def _all(mf):
+    """The machines of ``mf`` and of the files it includes (a bad include: exit 2)."""
+    from ..nix.machines import MachinesError
+    try:
+        return mf.all_machines()
+    except MachinesError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _save(mf, path) -> None:
     try:
         mf.save(path)
@@ -90,7 +99,7 @@ def _save(mf, path) -> None:
 
 
 def _pick(mf, names):
-    machines = mf.all_machines() if not names else []
+    machines = _all(mf) if not names else []
     for n in names:
         m = mf.find(n)
         if m is None:
@@ -111,7 +120,7 @@ def _list(args) -> int:
         machines, where = system_machines(), "the local Nix"
     else:
         mf = _load(args, missing_ok=True)
-        machines, where = mf.all_machines(), str(_path(args))
+        machines, where = _all(mf), str(_path(args))
     if args.json:
         print(json.dumps([_row(m) for m in machines], indent=2))
         return 0
@@ -231,7 +240,7 @@ def _export_nixos(args) -> int:
 
 def _ssh_config(args) -> int:
     from ..nix.machines_nix import ssh_config_text
-    text = ssh_config_text(_load(args).all_machines(), include_defaults=False)
+    text = ssh_config_text(_all(_load(args)), include_defaults=False)
     print(text or "# no ssh configuration needed: no builder has a port, or Nix reads ports itself",
           end="" if text else "\n")
     return 0
@@ -260,8 +269,9 @@ def _write_system(args) -> int:
     from ..nix.machines_sources import SYSTEM_MACHINES, write_system_machines
     mf = _load(args)
     try:
-        target = write_system_machines(mf.all_machines(), args.target or SYSTEM_MACHINES)
+        machines = _all(mf)
+        target = write_system_machines(machines, args.target or SYSTEM_MACHINES)
     except (MachinesError, PermissionError) as exc:
         raise UserError(str(exc)) from None
-    print(f"wrote {len(mf.all_machines())} machine(s) to {target}")
+    print(f"wrote {len(machines)} machine(s) to {target}")
     return 0

@@ -43,9 +43,13 @@ class Comment:
 
 @dataclass
 class Include:
-    """An ``@FILE`` entry: Nix reads that file's machines too (a missing file adds none)."""
+    """An ``@FILE`` entry: Nix reads that file's machines too (a missing file adds none).
+
+    ``line`` is where it was read (None when added in code), for messages.
+    """
 
     path: str
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -101,7 +105,7 @@ class MachinesFile:
                     path = stripped[1:].strip()
                     if not path:
                         raise MachinesError(src, lineno, col, "'@' must be followed by a file name")
-                    mf.items.append(Include(path))
+                    mf.items.append(Include(path, lineno))
                     continue
                 machine = parse_entry(stripped, src, lineno, col)
                 mf.items.append(Entry(machine, raw=line.rstrip() if single else None,
@@ -129,9 +133,17 @@ class MachinesFile:
     def includes(self) -> list[str]:
         return [it.path for it in self.items if isinstance(it, Include)]
 
-    def all_machines(self, _seen: frozenset[str] = frozenset()) -> list[Machine]:
-        """Machines of this file and, in place of each ``@FILE``, of that file (as Nix does:
-        a missing file adds none; an include loop is an error)."""
+    def all_machines(self, missing_ok: bool = False,
+                     _seen: frozenset[str] = frozenset()) -> list[Machine]:
+        """Machines of this file and, in place of each ``@FILE``, of that file.
+
+        A relative ``@FILE`` is read from this file's folder (Nix itself reads it from its
+        working folder, so runs hand Nix a copy with the includes resolved; see
+        ``machines_nix.builder_setup``). A missing file is an error naming this file and
+        line, since it is almost always a typo; with ``missing_ok`` it adds no machine,
+        as in Nix (whose default ``builders`` names /etc/nix/machines, often absent).
+        An include loop is an error.
+        """
         out: list[Machine] = []
         here = os.path.realpath(self.source) if self.source else None
         seen = _seen | ({here} if here else set())
@@ -142,10 +154,15 @@ class MachinesFile:
                 base = os.path.dirname(self.source) if self.source else "."
                 path = os.path.join(base, os.path.expanduser(it.path))
                 if os.path.realpath(path) in seen:
-                    raise MachinesError(self.source, None, None, f"'@{it.path}' includes itself "
-                                        "(directly or through other files); remove that line")
+                    raise MachinesError(self.source, it.line, None, f"'@{it.path}' includes "
+                                        "itself (directly or through other files); remove that line")
                 if os.path.exists(path):
-                    out.extend(MachinesFile.load(path).all_machines(seen))
+                    out.extend(MachinesFile.load(path).all_machines(missing_ok, seen))
+                elif not missing_ok:
+                    raise MachinesError(self.source, it.line, None, f"'@{it.path}' includes "
+                                        f"{os.path.abspath(path)}, which does not exist: fix the "
+                                        "file name (relative names start at this file's folder) "
+                                        "or remove that line")
         return out
 
     def find(self, name: str) -> Machine | None:

@@ -191,7 +191,8 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
     """
     v = nix_version or local_nix_version()
     path = Path(machines_file).expanduser().resolve()
-    machines = MachinesFile.load(path).all_machines()
+    mf = MachinesFile.load(path)
+    machines = mf.all_machines()
     from .machine_errors import KNOWN_MACHINES
 
     KNOWN_MACHINES.update((m.name, m) for m in machines)
@@ -210,7 +211,9 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
             skipped = [(m.name, verdicts[m.name]) for m in machines if verdicts.get(m.name)]
     fractional = [m for m in usable
                   if m.speed_factor is not None and not float(m.speed_factor).is_integer()]
-    if not skipped and (not fractional or v >= FRACTIONAL_SPEED):
+    # Nix reads a relative '@FILE' from its own working folder, not from the file's: with
+    # includes, Nix gets the machines sweepgui resolved (and checked), one per line
+    if not skipped and not mf.includes and (not fractional or v >= FRACTIONAL_SPEED):
         return BuilderSetup(f"@{path}", env, machines)
     wd = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="sweepgui-builders-"))
     wd.mkdir(parents=True, exist_ok=True)

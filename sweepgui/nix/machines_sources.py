@@ -47,7 +47,7 @@ def system_machines(setting: str | None = None) -> list[Machine]:
     # entries of the setting itself carry no folder: includes there are absolute paths
     mf.source = None
     machines, seen = [], set()
-    for m in mf.all_machines():
+    for m in mf.all_machines(missing_ok=True):  # as Nix: /etc/nix/machines may not exist
         if m.name not in seen:
             seen.add(m.name)
             machines.append(m)

@@ -92,3 +92,12 @@ def test_write_system_refuses_what_this_nix_cannot_read(tmp_path, capsys):
     f.write_text("ssh://b1:2222\n")
     code, _, err = run(capsys, "write-system", "--file", f, "--target", tmp_path / "m")
     assert code == 2 and "cannot read a port" in err and "Port 2222" in err
+
+
+def test_a_missing_include_is_exit_2_naming_file_and_line(tmp_path, capsys):
+    f = tmp_path / "machines"
+    f.write_text("ssh://a\n@/nowhere/machines\n")
+    for action in ("list", "check"):
+        code, _, err = run(capsys, action, "--file", f)
+        assert code == 2 and f"{f}:2: '@/nowhere/machines' includes" in err
+        assert "does not exist" in err and "Traceback" not in err

@@ -95,7 +95,17 @@ def test_includes_are_read_like_nix(tmp_path):
     mf = MachinesFile.load(tmp_path / "main")
     assert [m.host for m in mf.machines] == ["top"]
     assert mf.includes == [str(tmp_path / "more"), str(tmp_path / "missing")]
-    assert nix_reads(tmp_path, text) == as_nix_lists(mf.all_machines(), local_system())
+    # Nix skips a missing include; so does all_machines(missing_ok=True)
+    assert nix_reads(tmp_path, text) == as_nix_lists(mf.all_machines(missing_ok=True),
+                                                     local_system())
+
+
+def test_a_missing_include_is_named_with_its_file_and_line(tmp_path):
+    (tmp_path / "main").write_text("# farm\nssh://top\n@./mroe\n")  # a typo for "more"
+    with pytest.raises(MachinesError) as err:
+        MachinesFile.load(tmp_path / "main").all_machines()
+    assert str(err.value).startswith(f"{tmp_path / 'main'}:3: '@./mroe' includes ")
+    assert str(tmp_path / "mroe") in str(err.value) and "does not exist" in str(err.value)
 
 
 def test_an_include_loop_is_an_error(tmp_path):

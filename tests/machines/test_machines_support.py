@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from sweepgui.nix.machines_nix import (builder_setup, compatibility, lost_builde
                                        ssh_config_text)
 from sweepgui.nix.machines_sources import nixos_snippet, system_machines
 
-from .test_machines_file import KEY, needs_nix, nix_reads
+from .test_machines_file import KEY, local_system, needs_nix, nix_reads
 
 
 def test_ports_reach_ssh_through_a_config_on_nix_before_2_31():
@@ -150,3 +151,16 @@ def test_per_machine_figures_from_a_manifest():
         "ssh://b": {"built": 0, "failed": 1, "seconds": 0.0, "mean_seconds": 0.0},
         "local": {"built": 1, "failed": 0, "seconds": 2.0, "mean_seconds": 2.0},
     }
+
+
+@needs_nix
+def test_relative_includes_reach_nix_as_sweepgui_reads_them(tmp_path, monkeypatch):
+    farm = tmp_path / "farm"
+    farm.mkdir()
+    (farm / "more").write_text("ssh://inc1 x86_64-darwin - 7\n")
+    (farm / "machines").write_text("ssh://top - - 2\n@more\n")  # next to the file, not the cwd
+    monkeypatch.chdir(tmp_path)  # where Nix would look for a relative "more" itself
+    setup = builder_setup(farm / "machines", workdir=tmp_path / "derived", preflight=False)
+    given = Path(setup.builders.lstrip("@")).read_text()
+    assert "@" not in given.replace(f"from {farm / 'machines'}", "")
+    assert nix_reads(tmp_path, given) == [f"{local_system()}, 2, , ", "x86_64-darwin, 7, , "]
