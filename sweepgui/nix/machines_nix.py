@@ -15,6 +15,14 @@ costs ConnectTimeout each time while Nix's scheduler waits, so builders that do 
 left out of that run (``BuilderSetup.skipped``). Then, and for fractional speed factors on Nix
 < 2.20 (rounded), it writes a derived machines file. :func:`lost_builder` tells a build lost
 with its builder (built again elsewhere) from a model failure.
+
+With ``--jobs 0`` (``max-jobs = 0``) Nix 2.8 builds nothing locally, not even a
+``preferLocalBuild`` or ``builtin:`` derivation (derivation-goal.cc: ``buildLocally`` needs
+``maxBuildJobs != 0``; the hook is asked with "not willing" and, declining, leaves Nix with
+"unable to start any build"). So the run's aggregator goes to a builder as well, which then
+receives a copy of every point. Work-arounds that keep it local all bend Nix out of shape:
+a fake local ``system`` setting (``--option system X``) is forwarded to ssh-ng daemons and
+breaks multi-user Nix; an aggregator no machine accepts ends every run with Nix's error.
 """
 
 from __future__ import annotations

@@ -81,6 +81,19 @@ analysis.frequencies = 101
                                                               rel=1e-9)
         assert result["parameters"]["fluid"]["density"] == r["parameters"]["fluid"]["density"]
     assert all(n > 0 for n in by_host.values()), by_host  # both hosts took part
+    # With -j0 the trivial aggregator is built remotely too (Nix 2.8 builds nothing
+    # locally with max-jobs 0, see machines_nix), so one host also receives copies of
+    # every point. The other host's store holds exactly the points reported for it:
+    # the machine names are right, not merely consistent.
+    points_in = {u: {n for n in h.built_here() if "-sweepgui-point-" in n} for u, h in uris.items()}
+    aggregator_on = [u for u, h in uris.items()
+                     if any(n.endswith("-sweepgui-sweep") for n in h.built_here())]
+    assert len(aggregator_on) == 1, aggregator_on
+    for u in uris:
+        if u not in aggregator_on:
+            reported = {os.path.basename(r["store_path"]) for r in out["results"]
+                        if r["machine"] == u}
+            assert points_in[u] == reported
     assert "builder ssh://" in p.stderr and "left out of this run: connection refused" in p.stderr
     # the summary names each machine with its own count
     pm = out["per_machine"]
