@@ -10,6 +10,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -97,6 +98,32 @@ def test_pressure_temperature_example_gives_errors_per_bar_and_per_kelvin(tmp_pa
         s = by[p]
         assert math.isfinite(s["apparent_density_error"])
         assert s["apparent_density_error"] == pytest.approx(s["value"] / rho, rel=1e-12)
+    # Against beam theory: a compressive force P lowers f^2 of a clamped-clamped beam by
+    # f0^2 * P * k, k = int(phi'^2) / (EI int(phi''^2)) over its first mode shape
+    # (Rayleigh; Blevins' beta L = 4.73004); fixed ends turn 1 K into E A_p alpha of
+    # compression and 1 bar into (1 - 2 nu) 1e5 A_f (Poisson), and E(T) adds c/2 per K.
+    fixed = json.loads(load_dataset(tmp_path / ".sweepgui" / "pressure-temperature",
+                                    with_spectra=False).attrs["fixed_parameters"])
+    a_f, m_t = _tube(fixed)
+    e, nu = fixed["material.youngs_modulus"], fixed["material.poisson_ratio"]
+    d_o, length = fixed["pipe.outer_diameter"], fixed["pipe.length"]
+    d_i = d_o - 2 * fixed["pipe.wall_thickness"]
+    ei = e * math.pi / 64 * (d_o**4 - d_i**4)
+    bl = 4.730040745
+    x = np.linspace(0.0, 1.0, 20001)
+    sigma = (math.cosh(bl) - math.cos(bl)) / (math.sinh(bl) - math.sin(bl))
+    phi = np.cosh(bl * x) - np.cos(bl * x) - sigma * (np.sinh(bl * x) - np.sin(bl * x))
+    d1 = np.gradient(phi, x)
+    k = np.trapezoid(d1**2, x) / np.trapezoid(np.gradient(d1, x) ** 2, x) * length**2 / ei
+    per_bar = -0.5 * (1 - 2 * nu) * 1e5 * a_f * k
+    per_kelvin = (-0.5 * e * math.pi / 4 * (d_o**2 - d_i**2) * fixed["material.thermal_expansion"] * k
+                  + fixed["material.modulus_temperature_coefficient"] / 2)
+    assert by["state.pressure"]["relative"] == pytest.approx(per_bar, rel=0.02)
+    assert by["state.temperature"]["relative"] == pytest.approx(per_kelvin, rel=0.02)
+    f = by["state.pressure"]["frequency"]
+    dfdrho = -f * a_f / (2 * (m_t + by["fluid.density"]["at"]["fluid.density"] * a_f))
+    for p, rel in (("state.pressure", per_bar), ("state.temperature", per_kelvin)):
+        assert by[p]["apparent_density_error"] == pytest.approx(rel * f / dfdrho, rel=0.02)
     # fixed ends, heated: the blocked expansion compresses the tube, so the frequency
     # drops, as a heavier fluid would make it do
     assert by["state.temperature"]["value"] < 0 < by["state.temperature"]["apparent_density_error"]
