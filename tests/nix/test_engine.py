@@ -14,7 +14,7 @@ import pytest
 
 from sweepgui.nix import Engine, load_manifest, read_result
 from sweepgui.nix.events import (Planned, PointCached, PointFailed, PointFinished,
-                                 PointStarted, Progress, RunFinished)
+                                 PointLog, PointStarted, Progress, RunFinished)
 from sweepgui.sweep import load_sweep
 
 from .conftest import write_model, write_sweep
@@ -55,9 +55,13 @@ def test_cold_then_warm_then_nothing_rebuilt(sweep_dir: Path):
     assert all(e.eta_seconds is not None for e in cold[first_done:] if isinstance(e, Progress))
     assert of(cold, Progress)[-1].eta_seconds == 0
 
-    # every result is the model's output for exactly that point's parameters
+    # every result is the model's output for exactly that point's parameters, and its log
+    # lines (the model prints "computing RHO T") arrive as that point's PointLog events
+    logs = of(cold, PointLog)
     for e in finished:
         coords = sweep.coordinates(e.index)
+        said = f"computing {coords['fluid.density']} {coords['state.temperature']}"
+        assert [log.index for log in logs if said in log.line] == [e.index]
         result = read_result(e.store_path)
         assert result["density"] == coords["fluid.density"]
         assert result["temperature"] == coords["state.temperature"]
