@@ -137,6 +137,8 @@ def _list(args) -> int:
 
 def _check(args) -> int:
     from ..nix.machine_checks import check_machines
+    if not args.timeout > 0:
+        raise UserError(f"--timeout {args.timeout:g}: give the seconds per machine, e.g. 10")
     mf = _load(args)
     machines = _pick(mf, args.names)
     if not machines:
@@ -172,10 +174,11 @@ def _add(args) -> int:
             m = parse_entry(args.uri, "<command line>")
         else:
             m = Machine(**parse_uri(args.uri, "<command line>"))
-        for attr, val in (("systems", args.systems), ("supported_features", args.features),
-                          ("mandatory_features", args.mandatory)):
-            if val:
-                setattr(m, attr, [v for v in val.split(",") if v])
+        for attr, val, opt in (("systems", args.systems, "--systems"),
+                               ("supported_features", args.features, "--features"),
+                               ("mandatory_features", args.mandatory, "--mandatory")):
+            if val:  # the rules of the file's columns (no spaces: they would split it)
+                setattr(m, attr, _names(val, opt))
         if args.key:
             m.ssh_key = str(Path(args.key).expanduser().absolute())
         if args.jobs is not None:
@@ -200,6 +203,16 @@ def _add(args) -> int:
     _save(mf, path)
     print(f"{m.uri} saved in {path}")
     return 0
+
+
+def _names(text: str, option: str) -> list[str]:
+    from ..nix.machines_line import _NAME_RE
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    bad = [n for n in names if not _NAME_RE.match(n)]
+    if bad or not names:
+        raise UserError(f"{option} {text!r}: give names separated by commas, without spaces "
+                        "(e.g. x86_64-linux,aarch64-linux)")
+    return names
 
 
 def _remove(args) -> int:

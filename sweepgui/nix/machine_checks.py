@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import re
 import stat
 import subprocess
 import time
@@ -141,6 +142,11 @@ def check_system(machine: Machine, system: str | None = None) -> list[Check]:
 # -- host key -----------------------------------------------------------------------------
 def scan_host_keys(machine: Machine, timeout: float = 3.0) -> list[str]:
     """The host's public key lines (``ssh-ed25519 AAAA...``) from ``ssh-keyscan``; [] if none."""
+    return _scan(machine, timeout)[0]
+
+
+def _scan(machine: Machine, timeout: float) -> tuple[list[str], str]:
+    """(key lines, ssh-keyscan's output) for ``machine``."""
     cmd = ["ssh-keyscan", "-T", str(max(1, int(timeout)))]
     if machine.port is not None:
         cmd += ["-p", str(machine.port)]
@@ -148,11 +154,17 @@ def scan_host_keys(machine: Machine, timeout: float = 3.0) -> list[str]:
     rc, out = _run(cmd, timeout + 1)
     keys = []
     for line in out.splitlines():
+        # "HOST TYPE KEY" lines only: ssh-keyscan's own errors ("getaddrinfo b: Name or
+        # service not known") come on the same stream and must never be pinned as a key
         parts = line.split()
-        if len(parts) >= 3 and not line.startswith("#"):
+        if len(parts) >= 3 and not line.startswith("#") and _KEY_TYPE.match(parts[1]):
             keys.append(f"{parts[1]} {parts[2]}")
     order = {"ssh-ed25519": 0, "ecdsa-sha2-nistp256": 1, "ssh-rsa": 2}
-    return sorted(keys, key=lambda k: order.get(k.split()[0], 9))
+    return sorted(keys, key=lambda k: order.get(k.split()[0], 9)), out
+
+
+_KEY_TYPE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|"
+                       r"sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)$")
 
 
 def fetch_host_key(machine: Machine, timeout: float = 5.0) -> str:
@@ -160,8 +172,12 @@ def fetch_host_key(machine: Machine, timeout: float = 5.0) -> str:
 
     Raises ``ConnectionError`` with a plain message when the host gives no key.
     """
-    keys = scan_host_keys(machine, timeout)
+    keys, out = _scan(machine, timeout)
     if not keys:
+        low = out.lower()
+        if "name or service not known" in low or "could not resolve" in low:
+            raise ConnectionError(f"the host name {machine.host} is unknown: check its "
+                                  "spelling or DNS")
         raise ConnectionError(f"{machine.name} sent no host key within {timeout:g} s: check that "
                               "sshd runs there and the host name and port are right")
     return base64.b64encode(keys[0].encode() + b"\n").decode()

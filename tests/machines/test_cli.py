@@ -52,6 +52,9 @@ def test_export_nixos_and_ssh_config(tmp_path, capsys):
     (["add", "ssh://x", "--jobs", "-1"], "--jobs"),
     (["remove", "nobody"], "no machine 'nobody'"),
     (["check", "ghost"], "no machine 'ghost'"),
+    (["check", "--timeout", "0"], "--timeout 0"),
+    (["add", "ssh://y", "--systems", "x86_64-linux,a b"], "without spaces"),
+    (["add", "ssh://y", "--features", ","], "--features"),
 ])
 def test_bad_input_is_exit_2_with_a_message(tmp_path, capsys, args, words):
     f = tmp_path / "machines"
@@ -101,3 +104,13 @@ def test_a_missing_include_is_exit_2_naming_file_and_line(tmp_path, capsys):
         code, _, err = run(capsys, action, "--file", f)
         assert code == 2 and f"{f}:2: '@/nowhere/machines' includes" in err
         assert "does not exist" in err and "Traceback" not in err
+
+
+def test_fetch_host_key_of_an_unknown_host_pins_nothing(tmp_path, capsys):
+    # ssh-keyscan's error ("getaddrinfo no-such-host.invalid: Name or service not known")
+    # shares its output stream with the keys: it must not end up in column 8
+    f = tmp_path / "machines"
+    f.write_text("ssh://a\n")
+    code, _, err = run(capsys, "add", "ssh://no-such-host.invalid", "--fetch-host-key", "--file", f)
+    assert code == 2 and "no-such-host.invalid is unknown" in err
+    assert f.read_text() == "ssh://a\n"
