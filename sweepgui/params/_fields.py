@@ -26,6 +26,7 @@ class FieldInfo:
     gt: float | None = None
     le: float | None = None
     lt: float | None = None
+    label: str = ""           # form label: "Young's modulus" (default: from the name)
 
     @property
     def numeric(self) -> bool:
@@ -68,10 +69,11 @@ def iter_fields() -> Iterator[FieldInfo]:
                     if hasattr(m, key) and getattr(m, key) is not None:
                         bounds[key] = getattr(m, key)
             extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+            label = str(extra.get("label") or name.replace("_", " ").capitalize())
             yield FieldInfo(
                 path=f"{group}.{name}", group=group, name=name, kind=kind,
                 unit=str(extra.get("unit", "")), description=f.description or "",
-                default=f.get_default(call_default_factory=True), choices=choices, **bounds,
+                default=f.get_default(call_default_factory=True), choices=choices, label=label, **bounds,
             )
 
 

@@ -1,7 +1,7 @@
 """Parameter groups of one sweep point (SI units throughout).
 
-Each numeric field carries its unit in ``json_schema_extra["unit"]``, a description
-and its bounds, so that forms, sweep-file errors and the JSON schema can show them.
+Each numeric field carries its unit in ``json_schema_extra["unit"]`` (and, where the field
+name reads badly as a form label, a ``"label"``), a description and its bounds, so that forms, sweep-file errors and the JSON schema can show them.
 Defaults are the demo tube: 316L, OD 10 mm, wall 1 mm, 0.5 m, clamped-clamped, water
 at 20 degC and 1 bar, no flow.
 """
@@ -17,9 +17,10 @@ AxialRestraint = Literal["free", "fixed"]
 Theory = Literal["timoshenko", "euler-bernoulli"]
 
 
-def _q(default: Any, unit: str, description: str, **bounds: Any) -> Any:
-    """A quantity field: default, unit, description and bounds in one place."""
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
+def _q(default: Any, unit: str, description: str, label: str | None = None, **bounds: Any) -> Any:
+    """A quantity field: default, unit, description, form label and bounds in one place."""
+    extra = {"unit": unit} if label is None else {"unit": unit, "label": label}
+    return Field(default, description=description, json_schema_extra=extra, **bounds)
 
 
 class _Group(BaseModel):
@@ -68,13 +69,15 @@ class Material(_Group):
     name: str = Field("316L", description="Material name (a preset or your own label)",
                       min_length=1, max_length=200, json_schema_extra={"unit": ""})
     youngs_modulus: float = _q(193e9, "Pa", "Young's modulus at the reference temperature",
+                               label="Young's modulus",
                                gt=1e6, le=2e12)
     density: float = _q(7990.0, "kg/m3", "Density of the tube material", gt=1.0, le=30000.0)
-    poisson_ratio: float = _q(0.27, "", "Poisson's ratio", gt=-1.0, lt=0.5)
+    poisson_ratio: float = _q(0.27, "", "Poisson's ratio", label="Poisson's ratio", gt=-1.0, lt=0.5)
     thermal_expansion: float = _q(16.0e-6, "1/K", "Linear thermal expansion coefficient",
                                   ge=-1e-4, le=1e-3)
     modulus_temperature_coefficient: float = _q(
         -3.9e-4, "1/K", "Relative change of Young's modulus per kelvin: E(T)=E_ref(1+c(T-T_ref))",
+        label="E temperature coefficient",
         ge=-1e-2, le=1e-2,
     )
     reference_temperature: float = _q(293.15, "K", "Temperature at which E and the dimensions are given",
@@ -110,14 +113,20 @@ class Analysis(_Group):
 
     theory: Theory = Field("timoshenko", description="Beam theory",
                            json_schema_extra={"unit": ""})
-    elements: int = _q(40, "", "Number of finite elements along the tube", ge=2, le=2000)
+    elements: int = _q(40, "", "Number of finite elements along the tube",
+                  label="Finite elements", ge=2, le=2000)
     modes: int = _q(6, "", "Number of natural frequencies reported", ge=1, le=200)
-    f_min: float = _q(0.0, "Hz", "Lowest frequency of the spectrum", ge=0.0, le=1e7)
-    f_max: float = _q(2000.0, "Hz", "Highest frequency of the spectrum", gt=0.0, le=1e7)
-    frequencies: int = _q(4001, "", "Number of frequencies in the spectrum", ge=2, le=1_000_000)
+    f_min: float = _q(0.0, "Hz", "Lowest frequency of the spectrum",
+                  label="Lowest frequency", ge=0.0, le=1e7)
+    f_max: float = _q(2000.0, "Hz", "Highest frequency of the spectrum",
+                  label="Highest frequency", gt=0.0, le=1e7)
+    frequencies: int = _q(4001, "", "Number of frequencies in the spectrum",
+                       label="Frequency points", ge=2, le=1_000_000)
     damping_ratio: float = _q(1e-3, "", "Modal damping ratio of every mode", ge=0.0, lt=1.0)
-    excitation_position: float = _q(0.5, "", "Drive position as a fraction of the length", ge=0.0, le=1.0)
-    response_position: float = _q(0.5, "", "Pick-up position as a fraction of the length", ge=0.0, le=1.0)
+    excitation_position: float = _q(0.5, "", "Drive position as a fraction of the length",
+                                 label="Drive position", ge=0.0, le=1.0)
+    response_position: float = _q(0.5, "", "Pick-up position as a fraction of the length",
+                               label="Pick-up position", ge=0.0, le=1.0)
     ambient_pressure: float = _q(1.0e5, "Pa", "Pressure outside the tube (gauge = pressure - ambient)",
                                  ge=0.0, le=1e9)
 
