@@ -31,7 +31,11 @@ from .widgets import error_label, format_list, format_number, set_invalid, show_
 MODE_LABELS = {"fixed": "fixed", "list": "list", "linspace": "linspace",
                "logspace": "logspace", "arange": "arange"}
 _GEN_LABELS = {"linspace": ("from", "to", "count"), "logspace": ("10^", "to 10^", "count"),
-               "arange": ("from", "to (excl.)", "step")}
+               "arange": ("from", "to", "step")}
+_GEN_TIPS = {"linspace": ("first value", "last value (included)", "number of values"),
+             "logspace": ("exponent of the first value (10^a)", "exponent of the last value (10^b)",
+                          "number of values"),
+             "arange": ("first value", "stop (excluded)", "step between values")}
 
 
 def tooltip_for(info: FieldInfo) -> str:
@@ -141,10 +145,15 @@ class FieldEditor(QWidget):
         gl.setSpacing(3)
         self.gen_labels: list[QLabel] = []
         self.gen_edits: list[QLineEdit] = []
-        for _ in range(3):
+        for i in range(3):
             lab, ed = QLabel(), QLineEdit()
             lab.setProperty("role", "hint")
-            ed.setMinimumWidth(48)
+            # room for the widest label of any generator from the start: the row's minimum width
+            # (and so the forms') never grows when a field switches mode, which clipped the forms
+            widest = max(lab.fontMetrics().horizontalAdvance(t[i]) for t in _GEN_LABELS.values())
+            lab.setMinimumWidth(widest + 2)
+            lab.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            ed.setMinimumWidth(36)
             ed.setToolTip(tip)
             ed.textEdited.connect(self._on_generator)
             gl.addWidget(lab)
@@ -154,7 +163,8 @@ class FieldEditor(QWidget):
         self.stack.addWidget(gen_page)
 
         self.unit = QLabel(info.unit)
-        self.unit.setMinimumWidth(38)
+        # the widest unit ("kg/m3") plus a gap, so that no unit touches the mode box beside it
+        self.unit.setMinimumWidth(self.unit.fontMetrics().horizontalAdvance("kg/m3") + 6)
         self.unit.setToolTip(tip)
         self.mode = QComboBox()
         modes = ["fixed", "list"] + (list(GENERATORS) if info.numeric else [])
@@ -207,8 +217,11 @@ class FieldEditor(QWidget):
             else:
                 self.stack.setCurrentIndex(2)
                 args = draft.variables[path][mode]
-                for lab, text in zip(self.gen_labels, _GEN_LABELS[mode]):
+                for lab, ed, text, tip in zip(self.gen_labels, self.gen_edits, _GEN_LABELS[mode],
+                                              _GEN_TIPS[mode]):
                     lab.setText(text)
+                    ed.setPlaceholderText(text)
+                    ed.setToolTip(f"<b>{mode}</b>: {tip}<br>{self.toolTip()}")
                 for i, ed in enumerate(self.gen_edits):
                     value = args[i] if i < len(args) else None
                     if not self._means(ed, lambda t: float(t), value):

@@ -42,11 +42,6 @@ VALIDATE_DELAY_MS = 120  # validate after typing pauses, not on every key
 SYNC_POINTS = 1000
 
 
-def _label(name: str) -> str:
-    text = name.replace("_", " ")
-    return text[0].upper() + text[1:]
-
-
 def check_draft(draft: SweepDraft, problems: list[tuple[str, str]]) -> tuple[list, Any]:
     """(problems, Sweep or None) of a draft; ``problems`` are the model's own so far.
 
@@ -155,7 +150,7 @@ class ParameterForms(QWidget):
             suggestions, picked = self._extras(info.path)
             editor = FieldEditor(info, self._model, suggestions=suggestions, picked=picked)
             self.editors[info.path] = editor
-            label = QLabel(_label(info.name))
+            label = QLabel(info.label or info.name)
             label.setToolTip(editor.toolTip())
             label.setBuddy(editor.value)
             self._labels.append(label)

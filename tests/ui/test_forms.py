@@ -211,6 +211,31 @@ def test_every_field_shows_unit_description_and_bounds(forms):
     assert f.editors["pipe.boundary"].mode.count() == 2  # choices: fixed or a list
 
 
+def test_labels_read_as_words_not_field_names(forms):
+    f = forms()
+    labels = {lab.buddy().objectName(): lab.text() for lab in f._labels if lab.buddy() is not None}
+    assert labels["value:material.youngs_modulus"] == "Young's modulus"
+    assert labels["value:analysis.f_max"] == "Highest frequency"
+    assert labels["value:pipe.outer_diameter"] == "Outer diameter"  # from the name when no label
+
+
+def test_switching_to_a_range_never_widens_the_forms(forms, qtbot):
+    # the generator row (from/to/count) used to need more room than a value: the forms then
+    # grew past their dock and the mode boxes and counts were cut off at the right
+    from PySide6.QtWidgets import QScrollArea
+
+    f = forms()
+    f.show()
+    qtbot.wait(10)
+    body = f.findChild(QScrollArea).widget()
+    before = body.minimumSizeHint().width()
+    for path, mode in (("pipe.length", "linspace"), ("state.pressure", "logspace"),
+                       ("analysis.f_max", "arange")):
+        set_mode(f.editors[path], mode)
+        qtbot.wait(10)  # the layouts take the new labels into account
+        assert body.minimumSizeHint().width() <= before, mode
+
+
 def test_fluid_picker_offers_every_coolprop_fluid(forms):
     CoolProp = pytest.importorskip("CoolProp.CoolProp")
     f = forms()
