@@ -213,6 +213,8 @@ class RunState:
                 max(0.0, mean - (now - self.start[i]))
                 for i, s in enumerate(self.status) if s == "running" and i in self.start)
             eta = left / max(1, self.max_running)
+            if eta == 0.0 and c["running"]:
+                eta = None  # running longer than the mean: not "0:00", but unknown
         elif c["queued"] == 0 and c["running"] == 0:
             eta = 0.0
         return Progress(cached=c["cached"], built=c["built"], running=c["running"],
