@@ -95,3 +95,8 @@ def test_export_formats(sweep, tmp_path, capsys):
     assert code == 2 and "--format" in err
     code, _, err = _run(capsys, "export", sweep, "-o", tmp_path / "no" / "r.csv")
     assert code == 2 and "does not exist" in err
+    # a path that cannot be written (here a folder; root may write anywhere else)
+    (tmp_path / "taken.csv").mkdir()
+    code, _, err = _run(capsys, "export", sweep, "-o", tmp_path / "taken.csv")
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
+    assert (tmp_path / "taken.csv").is_dir() and not list((tmp_path / "taken.csv").iterdir())
