@@ -77,6 +77,11 @@ class QtMachineEditor(QWidget):
 
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # the selected machine's last test, in full (the status cell has room for one word)
+        self.details = QLabel()
+        self.details.setObjectName("details")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.empty_hint = QLabel()
@@ -126,6 +131,7 @@ class QtMachineEditor(QWidget):
         layout.addWidget(top)
         layout.addWidget(self.empty_hint)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addWidget(self.note)
         layout.addLayout(bottom)
 
@@ -251,6 +257,8 @@ class QtMachineEditor(QWidget):
 
     def _on_checked(self, entry: Entry, level: str, text: str) -> None:
         self.model.set_status(entry, level, text)
+        self.table.resizeColumnToContents(0)
+        self._update_details()
         first = next((line for line in text.splitlines() if line.startswith("✘")), None)
         self._show(f"{entry.machine.name}: {first[2:] if first else level}")
 
@@ -274,6 +282,8 @@ class QtMachineEditor(QWidget):
             return
         if key is None:
             self.model.set_status(entry, "error", error)
+            self.table.resizeColumnToContents(0)
+            self._update_details()
             self._show(error)
             return
         old = entry.machine.host_key
@@ -281,6 +291,7 @@ class QtMachineEditor(QWidget):
         verb = "unchanged" if old == key else "pinned" if old is None else "REPLACED (was different)"
         self.model.set_status(entry, "ok" if old in (None, key) else "warning",
                               f"host key {verb}: {entry.machine.host_key_line()}")
+        self._update_details()
         self._show(f"{entry.machine.name}: host key {verb}; compare its fingerprint with the builder's")
 
     def import_system(self) -> None:
@@ -354,8 +365,21 @@ class QtMachineEditor(QWidget):
                                     "to start from the ones Nix already knows.")
         self.empty_hint.setVisible(self.model.rowCount() == 0)
 
+    def _update_details(self) -> None:
+        rows = self.selected_rows()
+        status = self.model.status(rows[0]) if len(rows) == 1 else None
+        if status is None or status[0] == "running":
+            self.details.setText("")
+            self.details.setVisible(False)
+            return
+        colour = {"error": "#c62828", "warning": "#9a6700"}.get(status[0], "")
+        self.details.setStyleSheet(f"color: {colour};" if colour else "")
+        self.details.setText(f"{self.model.machine(rows[0]).name}:\n{status[1]}")
+        self.details.setVisible(True)
+
     def _update_state(self) -> None:
         self._update_hint()
+        self._update_details()
         has_rows = bool(self.selected_rows())
         for key in ("duplicate", "remove", "test", "fetch"):
             self.buttons[key].setEnabled(has_rows)

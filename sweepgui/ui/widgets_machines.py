@@ -328,6 +328,13 @@ class MachineDelegate(QStyledItemDelegate):
             return IdentityFileEditor(parent)
         return super().createEditor(parent, option, index)
 
+    def updateEditorGeometry(self, editor, option, index):  # noqa: N802
+        # columns are sized to their text; an editor gets at least the room it needs (a spin box
+        # or the protocol box in a narrow column showed only part of its value)
+        rect = option.rect
+        rect.setWidth(max(rect.width(), editor.sizeHint().width()))
+        editor.setGeometry(rect)
+
     def setEditorData(self, editor, index):  # noqa: N802
         value = index.data(Qt.ItemDataRole.EditRole)
         if isinstance(editor, QComboBox):

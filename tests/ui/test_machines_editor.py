@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import pytest
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QSpinBox
 
 from sweepgui.ui.machines_editor import QtMachineEditor
 from sweepgui.ui.widgets_machines import KEYS
@@ -109,6 +110,21 @@ def test_checks_run_off_the_gui_thread_and_report_per_row(editor, qtbot):
     assert level == "error"
     assert "127.0.0.1" in message
     assert editor.model.status(0) is None  # untested rows stay untested
+    # the whole message is on show for the selected row, not only in a tooltip
+    assert editor.details.isVisibleTo(editor) and "connection refused" in editor.details.text()
+    editor.table.selectRow(0)
+    assert not editor.details.isVisibleTo(editor)
+
+
+def test_cell_editors_get_the_room_they_need(editor, qtbot):
+    editor.show()
+    index = cell(editor, 0, "port")
+    editor.table.setColumnWidth(index.column(), 20)
+    editor.table.setCurrentIndex(index)
+    editor.table.edit(index)
+    qtbot.waitUntil(lambda: editor.table.findChild(QSpinBox) is not None)
+    spin = editor.table.findChild(QSpinBox)
+    assert spin.width() >= spin.sizeHint().width() > 20
 
 
 def test_nixos_snippet_can_be_copied(editor, qtbot):
