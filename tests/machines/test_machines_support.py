@@ -98,7 +98,7 @@ def test_machines_of_the_builders_setting(tmp_path):
 def test_machines_of_the_local_nix_config():
     # Nix's own default here: "@/etc/nix/machines" (a missing file means no machines)
     ms = system_machines()
-    expected = MachinesFile.load("/etc/nix/machines").all_machines() \
+    expected = MachinesFile.load("/etc/nix/machines").all_machines(missing_ok=True) \
         if os.path.exists("/etc/nix/machines") else []
     assert ms == expected
 
