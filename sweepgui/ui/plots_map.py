@@ -95,8 +95,11 @@ class MapView(pg.PlotWidget):
     def _axes(self) -> None:
         pi = self.getPlotItem()
         if not self.available():
-            pi.setTitle("colour map: sweep two parameters to see one")
+            pi.setTitle("sweep two parameters for a map", size="9pt")
             return
+        # a hidden title keeps its text's width as the plot's minimum: with the long hint the
+        # plot grew past the view and the colour bar was cut off
+        pi.titleLabel.setText("")
         pi.setTitle(None)
         lay = self.layout_
         for axis, d in (("bottom", self.dims[0]), ("left", self.dims[1])):
@@ -106,8 +109,12 @@ class MapView(pg.PlotWidget):
             values = self._dim_values(d)
             ticks = [(k, _fmt(values[k])) for k in range(0, lay.shape[d], step)]
             pi.getAxis(axis).setTicks([ticks])
+            pi.getAxis(axis).enableAutoSIPrefix(False)  # cell numbers, not values: no "(x0.001)"
             unit = unit_of(paths[0])
             pi.setLabel(axis, f"{paths[0]} ({unit})" if unit else paths[0])
+        # the whole grid from the start, also while no cell is finished (no stray ticks)
+        na, nb = lay.shape[self.dims[0]], lay.shape[self.dims[1]]
+        pi.vb.setRange(xRange=(-0.5, na - 0.5), yRange=(-0.5, nb - 0.5), padding=0)
 
     def _dim_values(self, d: int) -> list:
         lay = self.layout_

@@ -163,3 +163,21 @@ def test_export_png_and_svg(qtbot, tmp_path):
         assert any(el.tag.endswith(("path", "polyline", "image")) for el in root.iter())
     assert not list(tmp_path.glob(".*tmp*"))      # written atomically, no leftovers
     assert pg.exporters  # the exporters module is loaded by the panel
+
+
+def test_the_colour_map_fits_its_view_and_shows_its_grid_before_any_result(qtbot):
+    from sweepgui.ui.plots_map import MapView
+
+    view = MapView()
+    qtbot.addWidget(view)
+    view.resize(240, 260)
+    view.show()
+    view.set_layout(None)  # the hint title first, as when the app starts without a sweep
+    sweep = loads_sweep('[variable]\n"fluid.density" = [700.0, 850.0, 1000.0, 1150.0]\n'
+                        '"state.temperature" = [293.15, 333.15]\n')
+    view.set_layout(SweepLayout.from_sweep(sweep))
+    qtbot.wait(20)
+    # the plot (axes, image and colour bar) fits the view: a hidden long title once widened it
+    assert view.getPlotItem().sceneBoundingRect().width() <= view.width()
+    (x0, x1), (y0, y1) = view.getPlotItem().vb.viewRange()
+    assert (x0, x1, y0, y1) == (-0.5, 3.5, -0.5, 1.5)  # the 4 x 2 cells, not pyqtgraph's 0..1
