@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -67,12 +69,22 @@ def _signal_all(pids: list[int], sig: int) -> None:
             pass
 
 
+def _pdeathsig_prefix() -> list[str]:
+    """util-linux's ``setpriv --pdeathsig``: Nix gets SIGTERM (and then stops its builders)
+    when the thread that started it dies, even by SIGKILL, where no clean-up of ours runs.
+    (A preexec_fn would do the same, but is unsafe in a process with threads: the GUI.)"""
+    if not sys.platform.startswith("linux"):
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
 class NixProcess:
     """Run ``args`` in a new session; read stderr lines with ``lines()``."""
 
     def __init__(self, args: list[str], env: dict[str, str]):
         self.proc = subprocess.Popen(
-            args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            [*_pdeathsig_prefix(), *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True)
         self._queue: queue.Queue = queue.Queue()
         self.stdout_lines: list[str] = []

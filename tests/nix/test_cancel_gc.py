@@ -127,3 +127,29 @@ def test_a_consumer_that_stops_listening_leaves_no_process(tmp_path: Path):
     assert time.monotonic() - t0 < 2.5
     assert processes_mentioning(model.name) == []
     assert load_manifest(engine.state_dir(sweep))["points"][0]["status"] != "built"
+
+
+def test_a_killed_app_leaves_no_build_running(tmp_path: Path):
+    """SIGKILL (a crash, the OOM killer) runs no clean-up of ours: Nix must still go, and
+    take the model with it, instead of building on as an orphan."""
+    import signal
+    import sys
+
+    model = write_model(tmp_path, marker=uuid.uuid4().hex, name=f"m{uuid.uuid4().hex[:10]}.py")
+    path = write_sweep(tmp_path, {"fluid.density": [990.0], "state.temperature": [1000.0]},
+                       model=model.name, jobs=1)
+    app = subprocess.Popen([sys.executable, "-m", "sweepgui", "run", str(path)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    running_model = f"-sweepgui-model-{model.name} /nix/store/"  # its command line only
+    try:
+        deadline = time.monotonic() + 30
+        while not processes_mentioning(running_model) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert processes_mentioning(running_model), "the model never started"
+    finally:
+        app.send_signal(signal.SIGKILL)
+        app.wait()
+    deadline = time.monotonic() + 3
+    while processes_mentioning(model.name) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(model.name) == []
