@@ -277,8 +277,9 @@ def check_machine(machine: Machine, system: str | None = None, nix_version=None,
         checks += pin
     login = ("refused the login", "ignores the identity")
     if not ident[0].ok and conn and not conn[0].ok and any(w in conn[0].message for w in login):
-        conn = [_err("connection", f"cannot log in to {machine.name}: fix the identity file first "
-                     f"({conn[0].message})")]
+        # the identity check above says why and how to fix it: no second copy of that here
+        conn = [_err("connection", f"cannot log in to {machine.name} with this identity file: "
+                     "fix it first (see the identity check)")]
     return checks + conn
 
 
