@@ -31,7 +31,7 @@ from sweepgui.params.presets import material_presets
 from .binder import FieldEditor
 from .forms_run import RunSettingsBox
 from .forms_zips import DimensionsBox
-from .sweep_model import SweepDraft, SweepModel
+from .sweep_model import EOS, SweepDraft, SweepModel
 from .widgets import INVALID_STYLE, error_label, show_error
 from .widgets_fluids import FLUIDS
 
@@ -191,7 +191,8 @@ class ParameterForms(QWidget):
         for editor in self.editors.values():
             editor.refresh()
         draft = self._model.draft
-        given = "fluid.density" in draft.variables or draft.fixed.get("fluid.density") is not None
+        # a file's fluid.density = "eos" means the same as no value: not given
+        given = "fluid.density" in draft.variables or draft.fixed.get("fluid.density") not in (None, EOS)
         self.density_given.blockSignals(True)
         self.density_given.setChecked(given)
         self.density_given.blockSignals(False)

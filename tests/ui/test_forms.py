@@ -201,6 +201,13 @@ def test_density_given_switches_between_eos_and_a_number(forms, qtbot):
     assert f.sweep.points()[0].fluid.density is None
 
 
+def test_a_file_asking_for_the_equation_of_state_leaves_density_given_off(forms):
+    f = forms('[fixed]\nfluid.name = "CO2"\nfluid.density = "eos"\n')
+    assert not f.density_given.isChecked()
+    assert not f.editors["fluid.density"].isEnabled()
+    assert f.sweep.points()[0].fluid.density is None
+
+
 def test_every_field_shows_unit_description_and_bounds(forms):
     f = forms()
     length = f.editors["pipe.length"]
