@@ -128,7 +128,8 @@ class RunPanel(QWidget):
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(2000)
         self.log_view.setPlaceholderText("Select a point to see its build log")
-        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # wrapped: an error message is one long line, and the pane is narrow
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
 
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -342,9 +343,11 @@ class RunPanel(QWidget):
         self.progress.setUpdatesEnabled(True)
         self.progress.update()
         eta = self._progress.eta_seconds if self._progress is not None and self.is_running() else None
+        # before a run nothing is queued yet: planned points are "to build"
+        waiting = f"{c['queued']} queued" + (f", {c['planned']} to build" if c["planned"] else "")
         self.progress.setFormat(
             f"%p% — {c['cached']} cached, {c['built']} built, {c['running']} running, {failed} failed, "
-            f"{c['queued'] + c['planned']} queued{_eta_text(eta)}")
+            f"{waiting}{_eta_text(eta)}")
 
     def _on_current_row(self, current, _previous) -> None:
         i = current.data(IndexRole) if current.isValid() else None
