@@ -344,7 +344,10 @@ class RunPanel(QWidget):
         self.progress.update()
         eta = self._progress.eta_seconds if self._progress is not None and self.is_running() else None
         # before a run nothing is queued yet: planned points are "to build"
-        waiting = f"{c['queued']} queued" + (f", {c['planned']} to build" if c["planned"] else "")
+        if self.is_running() or not c["planned"]:
+            waiting = f"{c['queued'] + c['planned']} queued"
+        else:
+            waiting = f"{c['queued']} queued, {c['planned']} to build"
         self.progress.setFormat(
             f"%p% — {c['cached']} cached, {c['built']} built, {c['running']} running, {failed} failed, "
             f"{waiting}{_eta_text(eta)}")
