@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _load(path: str):
     from sweepgui.sweep import SweepError, load_sweep
 
+    if Path(path).is_dir():
+        raise UserError(f"{path} is a folder: give a sweep file (.toml), e.g. "
+                        "resources/examples/quickstart.toml")
     if not Path(path).is_file():
         raise UserError(f"{path}: no such sweep file")
     try:

@@ -84,7 +84,9 @@ def test_bad_input_exits_2_with_a_message(tmp_path: Path):
     assert "Traceback" not in proc.stderr
 
     missing = sweepgui("plan", str(tmp_path / "nope.toml"))
-    assert missing.returncode == 2 and "nope.toml" in missing.stderr
+    assert missing.returncode == 2 and "nope.toml: no such sweep file" in missing.stderr
+    folder = sweepgui("run", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder: give a sweep file" in folder.stderr
 
     write_model(tmp_path)
     ok = write_sweep(tmp_path, {"fluid.density": [990.0]}, name="ok.toml")
