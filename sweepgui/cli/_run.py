@@ -87,10 +87,19 @@ def _check_machines(sweep, machines: Path | None) -> Path | None:
     return path
 
 
+def _say(exc: BaseException) -> str:
+    """One line for an engine error; an OSError as 'file: what went wrong'."""
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
 def _engine_errors():
     from sweepgui.nix import NixError
 
-    errors: tuple[type[BaseException], ...] = (NixError, FileNotFoundError, PermissionError)
+    # OSError: the state folder cannot be made or written (a file in its way, a read-only
+    # disk, no space left), the model file cannot be read, ...
+    errors: tuple[type[BaseException], ...] = (NixError, OSError)
     try:
         from sweepgui.nix.machines import MachinesError
 
@@ -110,7 +119,7 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         plan = engine.plan(sweep)
     except _engine_errors() as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(_say(exc)) from None
     state = engine.state_dir(sweep)
     if args.json:
         json.dump({
@@ -193,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
     try:  # no Nix: said before a state folder or a progress line exists
         engine.check_inputs(sweep)
     except _engine_errors() as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(_say(exc)) from None
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     bar = _Bar()
@@ -218,7 +227,7 @@ def _run(args: argparse.Namespace) -> int:
                 finished = ev
     except _engine_errors() as exc:
         bar.close()
-        raise UserError(str(exc)) from None
+        raise UserError(_say(exc)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
     bar.close()

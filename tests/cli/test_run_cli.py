@@ -139,6 +139,16 @@ BAD_RUNS = {
 }
 
 
+def test_a_state_folder_that_cannot_be_made_is_a_message(tmp_path: Path, capsys):
+    from sweepgui.cli import main
+
+    (tmp_path / ".sweepgui").write_text("a file where the state folder goes")
+    (tmp_path / "s.toml").write_text("[fixed]\npipe.length = 0.42\n")
+    assert main(["run", str(tmp_path / "s.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / '.sweepgui' / 's'}: Not a directory" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("case", list(BAD_RUNS))
 def test_bad_input_is_rejected_before_the_run_starts(tmp_path: Path, case: str, capsys):
     """Exit 2 with a message naming the file, line and key (or the option), no traceback,
