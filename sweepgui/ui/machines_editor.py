@@ -56,6 +56,7 @@ class QtMachineEditor(QWidget):
         super().__init__(parent)
         self.path = Path(path) if path else default_machines_path()
         self._saved_text = ""
+        self._saved_machines = False
         self._pool: ThreadPoolExecutor | None = None
         self.model = MachinesTableModel(parent=self)
         self.model.problem.connect(self._show)
@@ -153,6 +154,7 @@ class QtMachineEditor(QWidget):
         self.path = path
         self.model.set_file(mf)
         self._saved_text = mf.dumps() if path.exists() else ""
+        self._saved_machines = bool(mf.machines) and path.exists()
         self.use_for_runs.setChecked(bool(mf.machines))
         warnings = [f"line {line}: {msg}" for line, msg in mf.warnings]
         kept = len(mf.items) - len(mf.machines)
@@ -186,7 +188,13 @@ class QtMachineEditor(QWidget):
         except OSError as exc:
             QMessageBox.warning(self, "Machines file", f"Cannot save {self.path}: {exc.strerror or exc}")
             return False
+        had_machines = self._saved_machines
         self._saved_text = self.model.machines_file.dumps()
+        self._saved_machines = bool(self.model.machines_file.machines)
+        if self._saved_machines and not had_machines:
+            # as when the app starts with this file: the first machines saved are used for runs
+            # (the box stayed unchecked, and a user who just added a builder saw it unused)
+            self.use_for_runs.setChecked(True)
         self._update_state()
         self._show(f"Saved {target} (previous version: {target.name}.bak)")
         return True

@@ -148,3 +148,17 @@ def test_default_file_is_the_users_own_in_the_temp_config(qtbot, tmp_path):
 
     assert str(widget.path).startswith(os.environ["XDG_CONFIG_HOME"])
     assert widget.model.rowCount() == 0 and widget.machines_for_runs() is None
+
+
+def test_the_first_machines_saved_are_used_for_runs(qtbot, tmp_path):
+    path = tmp_path / "machines"
+    widget = QtMachineEditor(path)
+    qtbot.addWidget(widget)
+    assert widget.machines_for_runs() is None and not widget.use_for_runs.isChecked()
+    widget.add_machine()
+    assert widget.save()
+    assert widget.machines_for_runs() == path  # as the next start of the app would have it
+    widget.use_for_runs.setChecked(False)  # the user's choice stays once machines were saved
+    widget.duplicate_selected()
+    assert widget.save() and widget.machines_for_runs() is None
+    widget.shutdown(wait=True)
