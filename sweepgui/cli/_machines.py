@@ -116,8 +116,12 @@ def _row(m) -> dict:
 
 def _list(args) -> int:
     if args.system:
+        from ..nix.machines import MachinesError
         from ..nix.machines_sources import system_machines
-        machines, where = system_machines(), "the local Nix"
+        try:
+            machines, where = system_machines(), "the local Nix"
+        except MachinesError as exc:
+            raise UserError(f"Nix's machines cannot be read: {exc}") from None
     else:
         mf = _load(args, missing_ok=True)
         machines, where = _all(mf), str(_path(args))

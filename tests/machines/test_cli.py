@@ -8,7 +8,7 @@ import pytest
 
 from sweepgui.cli import main
 
-from .test_machines_file import KEY
+from .test_machines_file import KEY, needs_nix
 
 
 def run(capsys, *args):
@@ -114,3 +114,14 @@ def test_fetch_host_key_of_an_unknown_host_pins_nothing(tmp_path, capsys):
     code, _, err = run(capsys, "add", "ssh://no-such-host.invalid", "--fetch-host-key", "--file", f)
     assert code == 2 and "no-such-host.invalid is unknown" in err
     assert f.read_text() == "ssh://a\n"
+
+
+@needs_nix
+def test_a_malformed_system_machines_file_is_named_not_a_traceback(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "etc-machines"
+    bad.write_text("ssh://a - - lots\n")
+    monkeypatch.setenv("NIX_CONFIG", f"builders = @{bad}")
+    for argv in (["list", "--system"], ["import", "--file", tmp_path / "mine"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and f"{bad}:1:13: max jobs (column 4)" in err and "Traceback" not in err
+    assert not (tmp_path / "mine").exists()
