@@ -106,7 +106,8 @@ def _variable_values(sweep: Sweep, path: str, spec: Any, coerce: Any) -> list[An
     try:
         n = spec.count()
         if n > MAX_POINTS:
-            raise ValueError(f"{spec.generator or 'the list'} gives {n:,} values, more than the "
+            many = f"{n:,}" if n < 10**15 else f"about 10^{len(str(n)) - 1}"
+            raise ValueError(f"{spec.generator or 'the list'} gives {many} values, more than the "
                              f"limit of {MAX_POINTS:,} points")
         raw = spec.expand()
     except ValueError as e:

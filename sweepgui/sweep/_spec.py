@@ -119,7 +119,7 @@ class VariableSpec(BaseModel):
         a, b, c = self.args or (0, 0, 0)
         if self.generator in ("linspace", "logspace"):
             return _count(self.generator, c)
-        return len(_arange_range(a, b, c))
+        return _arange_range(a, b, c).stop  # not len(): a tiny step overflows it
 
     def expand(self) -> list[Any]:
         """The values, in order. Raises ValueError for a generator that makes no sense."""

@@ -93,6 +93,8 @@ CASES = [
      '[variable]\n"state.pressure" = [1e5, 2e5]\n"state.temperature" = [1.0, 2.0]\n'
      '[zip]\na = ["state.pressure"]\nb = ["state.temperature", "state.pressure"]\n',
      "b =", "b", ["two zip groups"]),
+    ("absurd arange step", '[variable]\n"pipe.length" = { arange = [0.1, 0.5, 1e-300] }\n',
+     "arange", "pipe.length", ["gives about 10^299 values", "limit"]),
     ("absurd generator", '[variable]\n"fluid.density" = { linspace = [1, 2, 1e12] }\n',
      "linspace", "fluid.density", ["limit"]),
     ("repeated value", '[variable]\n"analysis.elements" = [10, 20, 10.0]\n',
