@@ -20,7 +20,8 @@ from .plots_modes import expanded, unit_of
 
 
 def _fmt(v) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+    # the value as the user wrote it (293.15 K, not 293.1), still short for long floats
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 class MapView(pg.PlotWidget):
@@ -107,8 +108,11 @@ class MapView(pg.PlotWidget):
             # label the dimension by its first path, ticks by that path's values
             step = max(1, lay.shape[d] // 8)
             values = self._dim_values(d)
+            # every other label on a second tick level: pyqtgraph draws that level's text
+            # only where it has room, so labels never run into each other in a narrow pane
             ticks = [(k, _fmt(values[k])) for k in range(0, lay.shape[d], step)]
-            pi.getAxis(axis).setTicks([ticks])
+            pi.getAxis(axis).setTicks([ticks[::2], ticks[1::2]])
+            pi.getAxis(axis).setStyle(textFillLimits=[(0, 0.95), (2, 0.8)])
             pi.getAxis(axis).enableAutoSIPrefix(False)  # cell numbers, not values: no "(x0.001)"
             unit = unit_of(paths[0])
             pi.setLabel(axis, f"{paths[0]} ({unit})" if unit else paths[0])

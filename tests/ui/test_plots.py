@@ -181,3 +181,5 @@ def test_the_colour_map_fits_its_view_and_shows_its_grid_before_any_result(qtbot
     assert view.getPlotItem().sceneBoundingRect().width() <= view.width()
     (x0, x1), (y0, y1) = view.getPlotItem().vb.viewRange()
     assert (x0, x1, y0, y1) == (-0.5, 3.5, -0.5, 1.5)  # the 4 x 2 cells, not pyqtgraph's 0..1
+    labels = [text for level in view.getPlotItem().getAxis("left")._tickLevels for _, text in level]
+    assert labels == ["293.15", "333.15"]  # the values as written, not rounded to 293.1
