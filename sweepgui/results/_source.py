@@ -48,15 +48,43 @@ def read_manifest(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
         raise ResultsError(f"{path}: no manifest (this sweep has not been run yet)") from None
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read the manifest: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: the manifest is not UTF-8 text; run the sweep again "
+                           "to rewrite it") from None
     try:
         manifest = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{path}: line {exc.lineno}: the manifest is not valid JSON ({exc.msg}); "
                            "run the sweep again to rewrite it") from None
     if not isinstance(manifest, dict) or manifest.get("format") != 1:
-        raise ResultsError(f"{path}: unknown manifest format {manifest.get('format')!r} "
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise ResultsError(f"{path}: unknown manifest format {found!r} "
                            "(expected 1); run the sweep again with this version of sweepgui")
+    problem = manifest_problem(manifest)
+    if problem:
+        raise ResultsError(f"{path}: damaged manifest ({problem}); run the sweep again to "
+                           "rewrite it")
     return manifest
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What makes a format-1 manifest unusable for merging (None: nothing found)."""
+    dims = manifest.get("dimensions", [])
+    if not isinstance(dims, list):
+        return "'dimensions' is not a list"
+    for k, d in enumerate(dims):
+        if not isinstance(d, dict) or "name" not in d:
+            return f"dimension {k} has no name"
+        paths, values = d.get("paths"), d.get("values")
+        if not isinstance(paths, list) or not paths or not isinstance(values, dict):
+            return f"dimension {d['name']!r} has no paths or values"
+        lengths = {len(values[p]) if isinstance(values.get(p), list) else -1 for p in paths}
+        if len(lengths) != 1 or -1 in lengths:
+            return f"dimension {d['name']!r}: every path needs a list of values, all of one length"
+    points = manifest.get("points", [])
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        return "'points' is not a list of objects"
+    return None
 
 
 def summarize(result: dict[str, Any]) -> dict[str, Any]:

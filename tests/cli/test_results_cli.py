@@ -100,3 +100,18 @@ def test_export_formats(sweep, tmp_path, capsys):
     code, _, err = _run(capsys, "export", sweep, "-o", tmp_path / "taken.csv")
     assert code == 2 and "cannot write" in err and "Traceback" not in err
     assert (tmp_path / "taken.csv").is_dir() and not list((tmp_path / "taken.csv").iterdir())
+
+
+@pytest.mark.parametrize("text, words", [
+    (b"\xff\xfe{", "not UTF-8"),
+    (b"[1, 2]", "unknown manifest format None"),
+    (b'{"format": 1, "dimensions": [{"name": "x"}], "points": []}', "damaged manifest"),
+    (b'{"format": 1, "dimensions": [{"name": "x", "paths": ["a", "b"], '
+     b'"values": {"a": [1, 2], "b": [1]}}]}', "all of one length"),
+    (b'{"format": 1, "dimensions": [], "points": 5}', "'points' is not a list"),
+])
+def test_a_damaged_manifest_is_named_not_a_traceback(sweep, capsys, text, words):
+    (sweep.parent / ".sweepgui" / "density" / "manifest.json").write_bytes(text)
+    for argv in (["sensitivity", sweep], ["export", sweep, "-o", sweep.parent / "x.csv"]):
+        code, _, err = _run(capsys, *argv)
+        assert code == 2 and "manifest.json" in err and words in err and "Traceback" not in err
