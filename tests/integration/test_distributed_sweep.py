@@ -88,7 +88,7 @@ analysis.frequencies = 101
     points_in = {u: {n for n in h.built_here() if "-sweepgui-point-" in n} for u, h in uris.items()}
     aggregator_on = [u for u, h in uris.items()
                      if any(n.endswith("-sweepgui-sweep") for n in h.built_here())]
-    assert len(aggregator_on) == 1, aggregator_on
+    assert len(aggregator_on) <= 1, aggregator_on  # none once a Nix keeps it local
     for u in uris:
         if u not in aggregator_on:
             reported = {os.path.basename(r["store_path"]) for r in out["results"]
