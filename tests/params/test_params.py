@@ -32,6 +32,10 @@ def test_demo_defaults():
     assert p.analysis.theory == "timoshenko" and p.analysis.elements == 40
     assert p.analysis.modes == 6 and p.analysis.frequencies == 4001
     assert (p.analysis.f_min, p.analysis.f_max) == (0.0, 2000.0)
+    # the demo: no flow, damping 1e-3, mid-span drive and response, 316L's values
+    assert p.state.flow_velocity == 0.0 and p.analysis.damping_ratio == 1e-3
+    assert p.analysis.excitation_position == p.analysis.response_position == 0.5
+    assert p.material.youngs_modulus == 193e9 and p.material.density == 7990.0
 
 
 def test_every_numeric_field_has_unit_description_and_bounds():
