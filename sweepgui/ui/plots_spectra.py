@@ -23,6 +23,7 @@ from PySide6.QtCore import QTimer, Signal
 from .colormaps import ColourScale
 from .plots_data import PointResult, SpectraStore, decimate
 from .plots_layer import RasterCurvesLayer, cache_axes, curves_path, plot_axes
+from .plots_modes import unit_of
 
 N_BUCKETS = 16
 SEAL_AT = 96  # live curves (vector items) before they move into the raster layer
@@ -105,7 +106,8 @@ class SpectraView(pg.PlotWidget):
         self._scale = ColourScale(list(all_values), self.store.n_buckets) if label else None
         if self._scale is not None and self._scale.categories is None:
             self._bar.setLevels((self._scale.lo, self._scale.hi))
-            self._bar.axis.setLabel(label)
+            unit = unit_of(label)  # as on the other plots' axes: "fluid.density (kg/m3)"
+            self._bar.axis.setLabel(f"{label} ({unit})" if unit else label)
             self._bar.show()
         else:
             self._bar.hide()

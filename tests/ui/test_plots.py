@@ -149,6 +149,8 @@ def test_click_on_a_curve_selects_its_row_and_a_row_highlights_its_curve(qtbot):
     assert panel.plot_panel.modes.selected == 3 and panel.plot_panel.map.selected == 3
     # hover names the point's parameters
     assert "fluid.density = 850" in panel.plot_panel.describe(3)
+    # the colour bar names its parameter with the unit, like the axes
+    assert spectra._bar.axis.labelText == "fluid.density (kg/m3)"
 
 
 def test_export_png_and_svg(qtbot, tmp_path):
