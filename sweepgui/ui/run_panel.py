@@ -268,8 +268,10 @@ class RunPanel(QWidget):
             self.rows.apply_plan(outcome.plan)
             self.table_model.rows_changed(range(len(self.rows.rows)))
             if not self._ran:  # after a run its summary stays on the message line
+                # the plots fill on a run; with nothing to build a run only reads the results
+                hint = "; Run shows them (nothing to build)" if not outcome.plan.to_build else ""
                 self._say(f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
-                          f"{outcome.plan.to_build} to build")
+                          f"{outcome.plan.to_build} to build{hint}")
             self.planReady.emit(outcome.plan)
         self._update_progress()
 
