@@ -70,7 +70,7 @@ def _load(path: str):
     return sweep
 
 
-def _check_machines(sweep, machines: Path | None) -> Path | None:
+def _check_machines(sweep, machines: Path | None, jobs: int | None) -> Path | None:
     """The machines file of this run (--machines, else the sweep's [run] machines), read
     and checked before anything runs; an error names the option or the sweep file's line."""
     from sweepgui.nix.machines import MachinesError, MachinesFile
@@ -78,12 +78,19 @@ def _check_machines(sweep, machines: Path | None) -> Path | None:
     path = machines if machines is not None else sweep.machines_path()
     if path is None:
         return None
-    try:
-        MachinesFile.load(path.expanduser()).all_machines()
-    except MachinesError as exc:
+
+    def fail(reason: str) -> UserError:
         if machines is not None:
-            raise UserError(f"--machines {machines}: {exc}") from None
-        raise UserError(str(sweep.error(str(exc), "run", "machines"))) from None
+            return UserError(f"--machines {machines}: {reason}")
+        return UserError(str(sweep.error(reason, "run", "machines")))
+
+    try:
+        found = MachinesFile.load(path.expanduser()).all_machines()
+    except MachinesError as exc:
+        raise fail(str(exc)) from None
+    if not found and (jobs if jobs is not None else sweep.run.jobs) == 0:
+        raise fail(f"{path} lists no machine, and 0 local jobs build nothing: add a machine "
+                   "(`sweepgui machines add`) or allow local jobs")
     return path
 
 
@@ -197,7 +204,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(f"--jobs {args.jobs}: give at least 1 (0 only with --machines)")
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch {args.batch}: give at least 1")
-    _check_machines(sweep, machines)
+    _check_machines(sweep, machines, args.jobs)
     engine = Engine(batch=args.batch)
     try:  # no Nix: said before a state folder or a progress line exists
         engine.check_inputs(sweep)

@@ -116,6 +116,9 @@ BAD_RUNS = {
     "--machines malformed": (
         {"builders": "ssh://b1 x86_64-linux - 1 fast\n"}, "", ["--machines", "builders"],
         ["--machines builders", "speed factor"]),
+    "no machine and no local jobs": (
+        {"builders": "# nothing yet\n"}, "", ["--machines", "builders", "--jobs", "0"],
+        ["--machines builders", "lists no machine", "0 local jobs"]),
     "model missing": (
         {}, '[model]\nexecutable = "gone.py"\n', [],
         ["bad.toml, line 2, [model] executable", "gone.py does not exist"]),
