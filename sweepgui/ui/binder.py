@@ -38,6 +38,22 @@ _GEN_TIPS = {"linspace": ("first value", "last value (included)", "number of val
              "arange": ("first value", "stop (excluded)", "step between values")}
 
 
+_MODE_BOX_WIDTH: dict[str, int] = {}
+
+
+def _mode_box_width(like: QComboBox) -> int:
+    """Width of a combo box that shows every mode name in full (computed once per font)."""
+    key = like.font().key()
+    if key not in _MODE_BOX_WIDTH:
+        probe = QComboBox()
+        probe.setFont(like.font())
+        probe.addItems(list(MODE_LABELS.values()))
+        probe.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        _MODE_BOX_WIDTH[key] = probe.sizeHint().width()
+        probe.deleteLater()
+    return _MODE_BOX_WIDTH[key]
+
+
 def tooltip_for(info: FieldInfo) -> str:
     parts = [f"<b>{info.path}</b>", info.description or ""]
     if info.unit:
@@ -172,9 +188,9 @@ class FieldEditor(QWidget):
             self.mode.addItem(MODE_LABELS[m], m)
         self.mode.setToolTip("Fixed value, or sweep this parameter over a list or a range")
         self.mode.setObjectName(f"mode:{info.path}")
-        # the same width on every row, so that editors and units line up
-        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.mode.setMinimumContentsLength(8)
+        # the same width on every row, so that editors and units line up: the width of the
+        # widest mode name (a minimum contents length of 8 made it 30 px wider than that)
+        self.mode.setFixedWidth(_mode_box_width(self.mode))
         self.mode.currentIndexChanged.connect(self._on_mode)
         self.count = QLabel()
         self.count.setProperty("role", "hint")
