@@ -194,7 +194,7 @@ class FieldEditor(QWidget):
         self.mode.currentIndexChanged.connect(self._on_mode)
         self.count = QLabel()
         self.count.setProperty("role", "hint")
-        self.count.setMinimumWidth(64)
+        self.count.setMinimumWidth(self.count.fontMetrics().horizontalAdvance("99 values") + 2)
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.error = error_label()
 
