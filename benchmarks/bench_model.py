@@ -57,7 +57,10 @@ def main() -> None:
     n = ap.parse_args().repeat
 
     from sweepgui.model import run_point
-    from sweepgui.model.__main__ import _write_atomic
+    from sweepgui.atomic import atomic_write
+
+    def _write_atomic(path: str, text: str) -> None:  # as the model writes OUT
+        atomic_write(path, text, fsync=True)
 
     tmp = tempfile.mkdtemp(prefix="bench-model-")
     src_given, src_eos = os.path.join(tmp, "given.json"), os.path.join(tmp, "eos.json")
