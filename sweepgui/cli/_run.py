@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -129,15 +130,14 @@ def _plan(args: argparse.Namespace) -> int:
         raise UserError(_say(exc)) from None
     state = engine.state_dir(sweep)
     if args.json:
-        json.dump({
+        _emit_json({
             "points": len(plan.points), "cached": plan.cached, "to_build": plan.to_build,
             "interpreter": {"mode": plan.interpreter.mode, "python": plan.interpreter.python,
                             "description": plan.interpreter.description},
             "state_dir": str(state),
             "plan": [{"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
                       "store_path": p.out_path, "cached": p.cached} for p in plan.points],
-        }, sys.stdout, indent=1)
-        print()
+        }, indent=1)
         return 0
     print(f"{len(plan.points)} points: {plan.cached} cached, {plan.to_build} to build")
     print(f"interpreter: {plan.interpreter.description}")
@@ -279,7 +279,18 @@ def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -
             "seconds": s.get("seconds") if st == "built" else None,
             "error": (s.get("error") or p.get("error")) if st == "failed" else None,
         })
-    json.dump({"points": finished.points, "built": finished.built, "cached": finished.cached,
-               "failed": finished.failed, "per_machine": finished.per_machine,
-               "results": results}, sys.stdout)
-    print()
+    _emit_json({"points": finished.points, "built": finished.built, "cached": finished.cached,
+                "failed": finished.failed, "per_machine": finished.per_machine,
+                "results": results})
+
+
+def _emit_json(obj: dict, indent: int | None = None) -> None:
+    """One JSON document on stdout; a reader that stops early (``| head``) is no error."""
+    try:
+        json.dump(obj, sys.stdout, indent=indent)
+        print()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # nobody reads any more; point stdout at /dev/null so that Python's own flush at
+        # exit does not fail a second time
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -176,3 +176,16 @@ def test_bad_input_is_rejected_before_the_run_starts(tmp_path: Path, case: str, 
     assert "Traceback" not in err and "done (" not in err
     assert not (tmp_path / ".sweepgui").exists()
 
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path):
+    """``sweepgui plan --json | head``: more output than a pipe holds, reader gone."""
+    sweep = tmp_path / "big.toml"
+    sweep.write_text('[variable]\n"fluid.density" = { linspace = [900.0, 1100.0, 400] }\n')
+    proc = subprocess.Popen([sys.executable, "-m", "sweepgui", "plan", str(sweep), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "Broken pipe" not in err
