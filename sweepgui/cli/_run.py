@@ -123,6 +123,10 @@ def _plan(args: argparse.Namespace) -> int:
     sweep = _load(args.sweep)
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch {args.batch}: give at least 1")
+    try:  # a plan needs no builders, but should say that `run` would stop at them
+        _check_machines(sweep, None, None)
+    except UserError as exc:
+        print(f"sweepgui: warning: {exc} (`sweepgui run` stops here)", file=sys.stderr)
     engine = Engine(batch=args.batch)
     try:
         plan = engine.plan(sweep)

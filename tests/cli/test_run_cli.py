@@ -175,6 +175,10 @@ def test_bad_input_is_rejected_before_the_run_starts(tmp_path: Path, case: str, 
         assert words in err
     assert "Traceback" not in err and "done (" not in err
     assert not (tmp_path / ".sweepgui").exists()
+    if "machines file" in case:  # plan builds nothing, but warns that run would stop
+        assert main(["plan", str(tmp_path / "bad.toml")]) == 0
+        err = capsys.readouterr().err
+        assert "warning" in err and expected[0] in err and "sweepgui run` stops here" in err
 
 
 
