@@ -65,6 +65,7 @@ class ModesView(pg.PlotWidget):
         self._cache_key = None
         self._labels: dict[str, tuple] = {}
         self._y_range: tuple[float, float] | None = None
+        self._categories: list[str] | None = None  # the values of a text parameter on the x axis
         pi = self.getPlotItem()
         pi.vb.disableAutoRange()
         pi.showGrid(x=True, y=True, alpha=0.2)
@@ -134,6 +135,18 @@ class ModesView(pg.PlotWidget):
             self._cache_key = (id(lay), path)
             self._x_all = lay.numeric_column(path)
             self._gid_all = lay.group_ids(lay.dim_of(path))
+            self._categories = None
+            bottom = pi.getAxis("bottom")
+            if len(self._x_all) and not np.isfinite(self._x_all).any():
+                # a text parameter (boundary, fluid, theory): one column per value, named on
+                # the axis (the plot stayed empty, its axis 0..1, with nothing to say why)
+                values = [str(lay.value(i, path)) for i in range(len(lay))]
+                self._categories = list(dict.fromkeys(values))
+                place = {c: float(k) for k, c in enumerate(self._categories)}
+                self._x_all = np.array([place[v] for v in values])
+                bottom.setTicks([list(enumerate(self._categories))])
+            else:
+                bottom.setTicks(None)
             self._y_range = None
             finite = self._x_all[np.isfinite(self._x_all)]
             if finite.size:  # the swept range, known before any point finishes
@@ -141,6 +154,8 @@ class ModesView(pg.PlotWidget):
                 pi.vb.setXRange(x0, x1, padding=0)
         unit = unit_of(path)
         self._label("bottom", f"{path} ({unit})" if unit else path)
+        if self._categories is not None and self._cache_key == (id(lay), path):
+            pi.vb.setXRange(-0.5, len(self._categories) - 0.5, padding=0)
         fn = self._fn()
         idx = np.fromiter(fn.keys(), dtype=int, count=len(fn))
         ys = np.fromiter(fn.values(), dtype=float, count=len(fn))
@@ -173,9 +188,14 @@ class ModesView(pg.PlotWidget):
     def _update_selection(self) -> None:
         lay, path, i = self.layout_, self.path, self.selected
         fn = self._fn()
+        categorical = self._categories is not None and self._cache_key == (id(lay), path)
+        if categorical and i is not None and i in fn:
+            self._sel.setData([self._x_all[i]], [fn[i]])
+            self._set_slope("")  # no slope along a text parameter
+            return
         if lay is None or path is None or i is None or i not in fn or _number(lay.value(i, path)) is None:
             self._sel.setData([])
-            self._set_slope("" if path is None else slope_text(self.mode, path, None))
+            self._set_slope("" if path is None or categorical else slope_text(self.mode, path, None))
             return
         self._sel.setData([float(lay.value(i, path))], [fn[i]])
         self._set_slope(slope_text(self.mode, path, local_slope(lay, fn, i, path)))

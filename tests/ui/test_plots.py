@@ -185,3 +185,25 @@ def test_the_colour_map_fits_its_view_and_shows_its_grid_before_any_result(qtbot
     assert (x0, x1, y0, y1) == (-0.5, 3.5, -0.5, 1.5)  # the 4 x 2 cells, not pyqtgraph's 0..1
     labels = [text for level in view.getPlotItem().getAxis("left")._tickLevels for _, text in level]
     assert labels == ["293.15", "333.15"]  # the values as written, not rounded to 293.1
+
+
+def test_frequency_versus_a_text_parameter_has_one_column_per_value(qtbot):
+    sweep = loads_sweep(textwrap.dedent("""\
+        [variable]
+        "pipe.boundary" = ["clamped-clamped", "pinned-pinned", "clamped-free"]
+        """))
+    panel = RunPanel(engine_factory=lambda s: FlatLinesEngine())
+    panel.controller.result_loader = lambda i, path: flat(i, float(i))
+    qtbot.addWidget(panel, before_close_func=lambda w: w.shutdown(5.0))
+    with qtbot.waitSignal(panel.runningChanged, timeout=10_000, check_params_cb=lambda r: r is False):
+        panel.start(sweep)
+    modes = panel.plot_panel.modes
+    qtbot.waitUntil(lambda: len(modes._points.data) == 3)
+    # flat() gives point i the first natural frequency 100 + i, at the column of its value
+    xs, ys = modes._points.getData()
+    assert list(xs) == [0.0, 1.0, 2.0] and list(ys) == [100.0, 101.0, 102.0]
+    ticks = modes.getPlotItem().getAxis("bottom")._tickLevels
+    assert [t for _, t in ticks[0]] == ["clamped-clamped", "pinned-pinned", "clamped-free"]
+    panel.select_point(1)
+    assert list(modes._sel.getData()[0]) == [1.0]
+    assert panel.plot_panel.slope_label.text() == ""  # no slope along a text parameter
