@@ -197,6 +197,9 @@ class MainWindow(QMainWindow):
             return False
         self._add_recent(self.model.source)
         self.forms.validate_now()
+        if self.forms.sweep is None and self.run_panel is not None and not self.is_running():
+            # the table and plots of the file open before must not pass for this one's
+            self.run_panel.clear()
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 

@@ -165,6 +165,22 @@ class RunPanel(QWidget):
             self.controller.request_plan(sweep)
         self._update_buttons()
 
+    def clear(self) -> None:
+        """Show no sweep (e.g. a file that does not load into a valid sweep was opened)."""
+        if self.is_running():
+            return
+        self._sweep = self._layout_sweep = None
+        self._ran = False
+        self.rows.reset([], [])
+        self.table_model.reset()
+        self._selected = None
+        self.log_view.clear()
+        self.plot_panel.set_layout(None)
+        self._say("")
+        self._update_progress()
+        self.progress.setFormat("no sweep")
+        self._update_buttons()
+
     def set_run_blocked(self, reason: str | None) -> None:
         """Disable Run with ``reason`` as its tooltip (e.g. invalid input in the forms); None enables."""
         self._blocked = reason

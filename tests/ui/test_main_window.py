@@ -133,6 +133,21 @@ def test_invalid_input_disables_run_and_says_why(window, tmp_path, qtbot):
     assert "pipe.length" in w.statusBar().currentMessage()
 
 
+def test_opening_an_invalid_file_clears_the_previous_files_points(window, tmp_path, qtbot):
+    w = window([str(sweep_file(tmp_path))])
+    if w.run_panel is None:
+        pytest.skip("no run panel in this installation")
+    qtbot.waitUntil(lambda: len(w.run_panel.rows.rows) == 2)
+    bad = sweep_file(tmp_path, "bad.toml", "[fixed]\npipe.length = -3\n")
+    assert w.open_file(bad, ask=False)
+    assert "pipe.length" in w.forms.reason
+    assert w.run_panel.rows.rows == [] and w.run_panel.table_model.rowCount() == 0
+    assert not w.run_panel.run_button.isEnabled()
+    w.open_file(sweep_file(tmp_path), ask=False)  # a valid file shows its points again
+    qtbot.waitUntil(lambda: len(w.run_panel.rows.rows) == 2)
+    qtbot.waitUntil(lambda: not w.run_panel.controller.is_planning())
+
+
 def test_closing_with_unsaved_changes_asks(window, tmp_path, qtbot, answers):
     w = window([str(sweep_file(tmp_path))])
     qtbot.keyClicks(w.forms.editors["pipe.length"].value, "1")
