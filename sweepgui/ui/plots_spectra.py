@@ -60,6 +60,9 @@ class SpectraView(pg.PlotWidget):
         left.setLogMode(True)  # data are log10 values; the axis labels them as powers of ten
         left.enableAutoSIPrefix(False)
         pi.vb.disableAutoRange()
+        # until the first spectrum: a typical receptance range (not 0..1, which the log axis
+        # labelled 1 to 9 as if the unit were decades of nothing)
+        pi.vb.setRange(xRange=(0.0, 2000.0), yRange=(-9.0, -2.0), padding=0)
         pi.setMenuEnabled(True)
         self._layer = RasterCurvesLayer()
         self.addItem(self._layer)
