@@ -378,6 +378,12 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def about(self) -> None:
+        import platform
+
+        import pyqtgraph
+        from PySide6 import __version__ as pyside
+        from PySide6.QtCore import qVersion
+
         from sweepgui import __version__ as version
 
         QMessageBox.about(
@@ -385,7 +391,10 @@ class MainWindow(QMainWindow):
             f"<h3>sweepgui {version}</h3>"
             "<p>Parameter sweeps of a vibrating-tube (pipe) model, each point built as a Nix "
             "derivation: cached, reproducible, and spread over remote builders.</p>"
-            f"<p>{self.nix_label.text()}<br>{self.interpreter_label.text()}</p>")
+            f"<p>{self.nix_label.text()}<br>{self.interpreter_label.text()}</p>"
+            # what a bug report needs
+            f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 {pyside} · "
+            f"pyqtgraph {pyqtgraph.__version__}</p>")
 
 
 def _placeholder(why: str) -> QLabel:

@@ -216,6 +216,7 @@ def test_about_box_names_the_app_and_version(window):
     QTimer.singleShot(300, read_and_close)
     w.about_action.trigger()
     assert seen and "sweepgui" in seen[0] and __version__ in seen[0]
+    assert "Python 3." in seen[0] and "Qt 6." in seen[0]  # what a bug report needs
 
 
 def test_file_menu_has_the_standard_shortcuts(window):
