@@ -195,6 +195,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication([])
+    from sweepgui.ui.gc_guard import MainThreadGarbageCollector
+
+    MainThreadGarbageCollector(app)  # as the app runs: its collections count as stalls too
     print(f"{args.prefill} spectra x {N_SAMPLES} samples on screen, then {args.rate:g} points/s "
           f"for {args.stream_seconds:g} s; heartbeat 2 ms (gap = event-loop stall)")
     rows = [("sweepgui RunPanel", run_once(app, False, args.prefill, args.stream_seconds, args.rate))]

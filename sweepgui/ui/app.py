@@ -50,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     from .icons import app_icon
 
     app.setWindowIcon(app_icon())
+    from .gc_guard import MainThreadGarbageCollector
+
+    collector = MainThreadGarbageCollector(app)  # Qt objects are freed on this thread only
     window = create_window(args)
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        collector.stop()

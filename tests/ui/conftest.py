@@ -6,11 +6,14 @@
   parentless timer whose last reference is dropped is deleted and stopped, which is fine); after the test
   the fixture gives threads a short grace period to finish, then fails the test naming what is
   still alive, and stops it so that later tests start clean.
+* garbage is collected on the GUI thread between tests, never automatically (see
+  ``sweepgui.ui.gc_guard``: a collection in a worker thread can deadlock against Qt).
 * ``_temp_settings`` (autouse): QSettings go to a temporary folder, never to the user's config.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import weakref
@@ -72,6 +75,21 @@ def _describe(obj) -> str:
         pass
     owner = f" (parent {type(parent).__name__})" if parent is not None else ""
     return f"{type(obj).__name__}{' ' + repr(name) if name else ''}{owner}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _garbage_collected_on_the_gui_thread():
+    """As the app does (sweepgui.ui.gc_guard): no automatic collection, which could free a
+    Qt object from an earlier test in a worker thread and deadlock; collect between tests."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test():
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
