@@ -165,12 +165,16 @@ class MainWindow(QMainWindow):
         """Ask about unsaved changes; False if the user cancels."""
         if not self.model.is_dirty():
             return True
+        return self._ask_save("The sweep has unsaved changes. Save them first?", self.save)
+
+    def _ask_save(self, question: str, save) -> bool:
+        """Save / Discard / Cancel; True when it is fine to go on (saved or discarded)."""
         answer = QMessageBox.question(
-            self, APP_NAME, "The sweep has unsaved changes. Save them first?",
+            self, APP_NAME, question,
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
-            return self.save()
+            return save()
         return answer == QMessageBox.StandardButton.Discard
 
     def new_sweep(self) -> None:
@@ -369,13 +373,8 @@ class MainWindow(QMainWindow):
         editor = self.machines_editor
         if editor is None or not editor.is_dirty():
             return True
-        answer = QMessageBox.question(
-            self, APP_NAME, "The build machines have unsaved changes. Save them first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
-        if answer == QMessageBox.StandardButton.Save:
-            return editor.save()
-        return answer == QMessageBox.StandardButton.Discard
+        return self._ask_save("The build machines have unsaved changes. Save them first?",
+                              editor.save)
 
     def about(self) -> None:
         import platform

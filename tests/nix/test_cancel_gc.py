@@ -15,25 +15,11 @@ from sweepgui.nix import Engine, load_manifest, read_result
 from sweepgui.nix.events import Planned, PointFinished, PointStarted, RunFinished
 from sweepgui.sweep import load_sweep
 
+from tests.procs import processes_mentioning
+
 from .conftest import write_model, write_sweep
 
 pytestmark = pytest.mark.nix
-
-
-def processes_mentioning(text: str) -> list[tuple[int, str]]:
-    """Live processes whose command line contains ``text`` (zombies excluded)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-            state = open(f"/proc/{pid}/stat", "rb").read().rsplit(b")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if text in cmd and state not in (b"Z", b"X"):
-            found.append((int(pid), cmd))
-    return found
 
 
 def test_cancel_stops_everything_and_keeps_finished_points(tmp_path: Path):

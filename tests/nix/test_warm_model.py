@@ -20,7 +20,7 @@ from sweepgui.nix.events import PointFinished
 from sweepgui.nix.process import descendants
 from sweepgui.sweep import load_sweep
 
-from .test_cancel_gc import processes_mentioning
+from tests.procs import processes_mentioning
 
 pytestmark = pytest.mark.nix
 

@@ -18,6 +18,7 @@ from sweepgui.nix import Engine, load_manifest, read_result
 from sweepgui.nix import events as ev
 from sweepgui.sweep import load_sweep
 from sweepgui.ui.run_panel import RunPanel
+from tests.procs import processes_mentioning
 
 pytestmark = [pytest.mark.nix, pytest.mark.skipif(shutil.which("nix-build") is None,
                                                   reason="Nix is not installed")]
@@ -34,22 +35,6 @@ SLOW_MODEL = textwrap.dedent('''\
         time.sleep(60)
     json.dump({"density": rho, "marker": MARKER}, open(sys.argv[2], "w"))
     ''')
-
-
-def processes_mentioning(text: str) -> list[tuple[int, str]]:
-    """Live processes whose command line contains ``text`` (zombies excluded)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-            state = open(f"/proc/{pid}/stat", "rb").read().rsplit(b")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if text in cmd and state not in (b"Z", b"X"):
-            found.append((int(pid), cmd))
-    return found
 
 
 def children_of_this_process() -> list[str]:
