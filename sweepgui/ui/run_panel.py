@@ -21,6 +21,7 @@ from sweepgui.nix import events as ev
 from .plots import PlotPanel
 from .plots_layout import SweepLayout
 from .points_model import STATUSES, IndexRole, PointRows, PointsFilterProxy, PointsTableModel
+from .preload import CachedResultsLoader
 from .worker import PlanOutcome, ResultLoaded, ResultMissing, RunController, RunCrashed
 
 
@@ -57,7 +58,10 @@ class RunPanel(QWidget):
         self._selected: int | None = None
         self._layout_sweep = None
         self._ran = False  # a run of the sweep on show has happened (its summary is on show)
+        self._shown: dict[int, str] = {}  # points whose result is in the plots -> its store path
         self.controller = RunController(engine_factory, parent=self)
+        # an opened sweep's cached points are shown at once, read off the GUI thread
+        self.cached_loader = CachedResultsLoader(parent=self)
         self.rows = PointRows()
         self.table_model = PointsTableModel(self.rows, self)
         self.proxy = PointsFilterProxy(self)
@@ -65,6 +69,7 @@ class RunPanel(QWidget):
         self.plot_panel = PlotPanel()
         self._build()
         self.controller.eventsReady.connect(self._on_events)
+        self.cached_loader.eventsReady.connect(self._on_events)
         self.controller.runningChanged.connect(self._on_running)
         self.controller.planReady.connect(self._on_plan)
         self.plot_panel.pointClicked.connect(self.select_point)
@@ -161,6 +166,8 @@ class RunPanel(QWidget):
     def set_sweep(self, sweep) -> None:
         """Show ``sweep``'s points as planned; the engine's plan (cached or not) follows off-thread."""
         self._sweep = sweep
+        if not self._same_sweep(sweep, self._layout_sweep):
+            self.cached_loader.cancel()  # the sweep on show is being replaced: stop reading its results
         if sweep is not None and not self.is_running():
             self.controller.request_plan(sweep)
         self._update_buttons()
@@ -169,8 +176,10 @@ class RunPanel(QWidget):
         """Show no sweep (e.g. a file that does not load into a valid sweep was opened)."""
         if self.is_running():
             return
+        self.cached_loader.cancel()
         self._sweep = self._layout_sweep = None
         self._ran = False
+        self._shown.clear()
         self.rows.reset([], [])
         self.table_model.reset()
         self._selected = None
@@ -197,13 +206,14 @@ class RunPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - a sweep the user can fix: say why, no traceback
             self._say(f"cannot run: {exc}", error=True)
             return
-        # the same sweep keeps its rows (names from the plan); the plots restart either way
+        self.cached_loader.cancel()  # the run reports (and loads) the cached points not shown yet
+        # the same sweep keeps its rows (names from the plan) and the results on show
         self._set_layout(sweep, layout, keep_rows=self._same_sweep(sweep, self._layout_sweep))
         self.rows.mark_queued(None)
         self.table_model.rows_changed(range(len(self.rows.rows)))
         self._progress = None
         self._say(f"running {len(layout)} points…")
-        self.controller.start(sweep, machines=machines, jobs=jobs)
+        self.controller.start(sweep, machines=machines, jobs=jobs, shown=self._shown)
         self._update_progress()
 
     def cancel(self) -> None:
@@ -224,12 +234,15 @@ class RunPanel(QWidget):
         self.rows.mark_queued(only)
         self.table_model.rows_changed(only)
         self._say(f"rerunning {len(only)} failed point(s)…")
-        self.controller.start(self._sweep, machines=self._machines, jobs=self._jobs, only=set(only))
+        self.cached_loader.cancel()
+        self.controller.start(self._sweep, machines=self._machines, jobs=self._jobs, only=set(only),
+                              shown=self._shown)
         self._update_progress()
 
     def shutdown(self, timeout_s: float = 15.0) -> bool:
         """Cancel and wait for the worker threads (for closing the window)."""
-        return self.controller.shutdown(timeout_s)
+        loaded = self.cached_loader.shutdown(timeout_s)
+        return self.controller.shutdown(timeout_s) and loaded
 
     def select_point(self, index: int) -> None:
         """Select the table row of sweep point ``index`` (e.g. after a click on its curve)."""
@@ -258,7 +271,7 @@ class RunPanel(QWidget):
             return False
 
     def _set_layout(self, sweep, layout: SweepLayout, keep_rows: bool = False) -> None:
-        """Show ``layout``'s points; plots restart. ``keep_rows``: same sweep, keep names/statuses."""
+        """Show ``layout``'s points. ``keep_rows``: the same sweep, keep names, statuses and plots."""
         same = keep_rows and len(self.rows.rows) == len(layout)
         self._layout_sweep = sweep
         self._ran = same and self._ran
@@ -268,7 +281,11 @@ class RunPanel(QWidget):
             self.table.resizeColumnsToContents()
             self._selected = None
             self.log_view.clear()
+            self._reset_plots(layout)
+
+    def _reset_plots(self, layout: SweepLayout | None) -> None:
         self.plot_panel.set_layout(layout)
+        self._shown.clear()
 
     def _on_plan(self, outcome: PlanOutcome) -> None:
         if self.is_running() or outcome.sweep is not self._sweep:
@@ -283,13 +300,28 @@ class RunPanel(QWidget):
         if outcome.plan is not None:
             self.rows.apply_plan(outcome.plan)
             self.table_model.rows_changed(range(len(self.rows.rows)))
+            loading = self._show_cached(outcome.plan, outcome.layout)
             if not self._ran:  # after a run its summary stays on the message line
-                # the plots fill on a run; with nothing to build a run only reads the results
-                hint = "; Run shows them (nothing to build)" if not outcome.plan.to_build else ""
+                hint = "; reading the cached results…" if loading else ""
                 self._say(f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
                           f"{outcome.plan.to_build} to build{hint}")
             self.planReady.emit(outcome.plan)
         self._update_progress()
+
+    def _show_cached(self, plan, layout: SweepLayout) -> int:
+        """Load the results of the plan's cached points that the plots lack; returns how many.
+
+        The plan's out paths are the truth: a result on show from another path (e.g. the custom
+        model changed) or of a point no longer cached makes the plots start again."""
+        cached = {p.index: str(p.out_path) for p in plan.points if p.cached}
+        if any(cached.get(i) != path for i, path in self._shown.items()):
+            self._reset_plots(layout)
+        todo = [(i, path) for i, path in cached.items()
+                if self._shown.get(i) != path and 0 <= i < len(self.rows.rows)
+                and self.rows.rows[i].status == "cached"]
+        self.cached_loader.result_loader = self.controller.result_loader
+        self.cached_loader.load(todo)  # replaces a load under way; an empty list just drops it
+        return len(todo)
 
     def _on_events(self, batch: list) -> None:
         changed: set[int] = set()
@@ -297,6 +329,8 @@ class RunPanel(QWidget):
         for item in batch:
             if isinstance(item, ResultLoaded):
                 results.append(item.result)
+                if 0 <= item.index < len(self.rows.rows):
+                    self._shown[item.index] = self.rows.rows[item.index].store_path
             elif isinstance(item, ResultMissing):
                 self.rows.rows[item.index].error = item.message
                 changed.add(item.index)

@@ -117,10 +117,14 @@ class RunWorker(QObject):
     done = Signal()
 
     def __init__(self, engine, sweep, machines, jobs, only, cancel: threading.Event, buffer: _Buffer,
-                 loader: Callable[[int, str], PointResult] = load_point_result):
+                 loader: Callable[[int, str], PointResult] = load_point_result,
+                 shown: dict[int, str] | None = None):
         super().__init__()  # no parent: it is moved to its thread
         self._engine, self._sweep, self._machines, self._jobs = engine, sweep, machines, jobs
         self._only, self._cancel, self._buffer, self._loader = only, cancel, buffer, loader
+        # results already on show (index -> store path, e.g. cached points shown on open):
+        # not read again, so Run on a cached sweep does not redraw what is there
+        self._shown = dict(shown or {})
 
     def _put(self, item) -> None:
         if self._buffer.put(item):
@@ -151,7 +155,8 @@ class RunWorker(QObject):
                                       cancel=self._cancel, only=self._only)
             for e in events:
                 self._put(e)
-                if isinstance(e, (ev.PointFinished, ev.PointCached)):
+                if isinstance(e, (ev.PointFinished, ev.PointCached)) \
+                        and self._shown.get(e.index) != e.store_path:
                     todo.put((e.index, e.store_path))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a traceback dialog
             self._put(RunCrashed(_user_message(exc), traceback.format_exc()))
@@ -227,7 +232,8 @@ class RunController(QObject):
         return self._thread is not None
 
     def start(self, sweep, machines: Path | None = None, jobs: int | None = None,
-              only: set[int] | None = None) -> None:
+              only: set[int] | None = None, shown: dict[int, str] | None = None) -> None:
+        """Run ``sweep``; ``shown`` (index -> store path) are results on show, not read again."""
         if self._thread is not None:
             raise RuntimeError("a run is already going")
         self._cancel = threading.Event()
@@ -236,7 +242,7 @@ class RunController(QObject):
         self._thread = QThread()
         self._thread.setObjectName("sweepgui-run")
         self._worker = RunWorker(engine, sweep, machines, jobs, only, self._cancel, self._buffer,
-                                 self.result_loader)
+                                 self.result_loader, shown)
         self._worker.moveToThread(self._thread)
         _KEEP_ALIVE.add((self._thread, self._worker))
         self._worker.wake.connect(self._on_wake)
