@@ -128,6 +128,7 @@ class SpectraStore:
         self.bucket_of: dict[int, int] = {}
         self.x_range: tuple[float, float] | None = None
         self.level = vertices_per_curve(0, budget)
+        self.expected = 0  # curves known to be on their way (see ``expect``)
         self._pieces: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in range(n_buckets)]
         self._agg: tuple[float, float, float, float] | None = None
 
@@ -139,7 +140,23 @@ class SpectraStore:
         self.bucket_of.clear()
         self._agg = None
         self._pieces = [{} for _ in range(self.n_buckets)]
+        self.expected = 0
         self.level = vertices_per_curve(0, self.budget)
+
+    def expect(self, n_curves: int) -> bool:
+        """``n_curves`` curves will be on show (e.g. a sweep's cached points being loaded): take
+        their decimation level now, so that no re-decimation of every curve stalls a later
+        batch (~80 ms at 1,600 curves). True when the curves on show were re-decimated."""
+        self.expected = n_curves
+        return self._set_level()
+
+    def _set_level(self) -> bool:
+        level = vertices_per_curve(max(len(self.curves), self.expected), self.budget)
+        if level == self.level:
+            return False
+        self.level = level
+        self.relevel()
+        return True
 
     def _pieces_of(self, results) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Decimated polylines of some curves, each ending in NaN (the separator in an item);
@@ -172,10 +189,7 @@ class SpectraStore:
                 self._update_bounds(self._curve_bounds(r))
         if replaced:
             self._recompute_bounds()
-        level = vertices_per_curve(len(self.curves), self.budget)
-        if level != self.level:
-            self.level = level
-            self.relevel()
+        if self._set_level():
             return True
         for i, piece in self._pieces_of([r for r, _ in items]).items():
             b = self.bucket_of[i]

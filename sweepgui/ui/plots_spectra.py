@@ -154,6 +154,11 @@ class SpectraView(pg.PlotWidget):
         if self._selected is not None and any(r.index == self._selected for r in results):
             self.set_selected(self._selected)
 
+    def expect(self, n_curves: int) -> None:
+        """About ``n_curves`` curves are coming: decimate for that many from the start."""
+        if self.store.expect(n_curves):
+            self._rebuild()
+
     def _clear_live(self) -> None:
         for b, item in enumerate(self._items):
             if self._live[b]:

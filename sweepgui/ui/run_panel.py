@@ -59,6 +59,7 @@ class RunPanel(QWidget):
         self._layout_sweep = None
         self._ran = False  # a run of the sweep on show has happened (its summary is on show)
         self._shown: dict[int, str] = {}  # points whose result is in the plots -> its store path
+        self._plan_text = ""
         self.controller = RunController(engine_factory, parent=self)
         # an opened sweep's cached points are shown at once, read off the GUI thread
         self.cached_loader = CachedResultsLoader(parent=self)
@@ -70,6 +71,7 @@ class RunPanel(QWidget):
         self._build()
         self.controller.eventsReady.connect(self._on_events)
         self.cached_loader.eventsReady.connect(self._on_events)
+        self.cached_loader.loadingChanged.connect(self._on_loading)
         self.controller.runningChanged.connect(self._on_running)
         self.controller.planReady.connect(self._on_plan)
         self.plot_panel.pointClicked.connect(self.select_point)
@@ -302,9 +304,9 @@ class RunPanel(QWidget):
             self.table_model.rows_changed(range(len(self.rows.rows)))
             loading = self._show_cached(outcome.plan, outcome.layout)
             if not self._ran:  # after a run its summary stays on the message line
-                hint = "; reading the cached results…" if loading else ""
-                self._say(f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
-                          f"{outcome.plan.to_build} to build{hint}")
+                self._plan_text = (f"{len(self.rows.rows)} points: {outcome.plan.cached} cached, "
+                                   f"{outcome.plan.to_build} to build")
+                self._say(self._plan_text + ("; reading the cached results…" if loading else ""))
             self.planReady.emit(outcome.plan)
         self._update_progress()
 
@@ -320,8 +322,16 @@ class RunPanel(QWidget):
                 if self._shown.get(i) != path and 0 <= i < len(self.rows.rows)
                 and self.rows.rows[i].status == "cached"]
         self.cached_loader.result_loader = self.controller.result_loader
+        if todo:
+            self.plot_panel.spectra.expect(len(self._shown) + len(todo))
         self.cached_loader.load(todo)  # replaces a load under way; an empty list just drops it
         return len(todo)
+
+    def _on_loading(self, loading: bool) -> None:
+        # the cached results are all on show: the plan's counts alone, unless a newer message
+        # (an error, a run) took the line meanwhile
+        if not loading and self.message_label.text() == self._plan_text + "; reading the cached results…":
+            self._say(self._plan_text)
 
     def _on_events(self, batch: list) -> None:
         changed: set[int] = set()

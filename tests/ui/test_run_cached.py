@@ -10,11 +10,13 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sweepgui.nix import Engine, read_result
 from sweepgui.nix import events as ev
 from sweepgui.sweep import load_sweep
+from sweepgui.ui.plots_data import PointResult, SpectraStore, vertices_per_curve
 from sweepgui.ui.run_panel import RunPanel
 from sweepgui.ui.worker import load_point_result
 from tests.procs import processes_mentioning
@@ -120,7 +122,7 @@ def test_an_opened_cached_sweep_shows_its_results_without_run_or_build(qtbot, tm
     assert sorted(freqs) == [0, 1, 2]
     assert [freqs[i] for i in range(3)] == [pytest.approx((f, 4 * f)) for f in (20.0, 30.0, 40.0)]
     assert panel.plot_panel.modes.freqs[1] == tuple(read_result(paths[1])["natural_frequencies"])
-    assert "3 cached, 0 to build" in panel.message_label.text()
+    assert panel.message_label.text() == "3 points: 3 cached, 0 to build"  # no "reading…" left
     assert panel.progress.text().startswith("100%")
     assert sorted(watch.loaded) == [0, 1, 2]
 
@@ -181,3 +183,17 @@ def test_opening_another_sweep_while_results_load_replaces_them_cleanly(qtbot, t
     panel.set_sweep(first)
     wait_shown(qtbot, panel, watch, 4)
     assert [r.status for r in panel.rows.rows] == ["cached"] * 4
+
+
+def test_curves_announced_up_front_are_decimated_once():
+    # loading a big cached sweep: no batch re-decimates every curve on show (an 80 ms stall)
+    store = SpectraStore()
+    store.expect(5000)
+    f = np.linspace(1.0, 2000.0, 4000)
+    y = np.log10(1.0 / (1.0 + f)).astype(np.float32)
+    relevelled = [store.add_many([(PointResult(i, f, y, (1.0,)), 0) for i in range(k, k + 250)])
+                  for k in range(0, 5000, 250)]
+    assert relevelled == [False] * 20
+    assert store.level == vertices_per_curve(5000) < vertices_per_curve(250)
+    x, _ = store.arrays_for([0])
+    assert len(x) <= store.level + 1  # decimated for 5,000 curves from the first one
