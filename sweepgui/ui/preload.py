@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 from sweepgui.nix import events as ev
 
@@ -97,6 +97,10 @@ class CachedResultsLoader(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._drain)
+        app = QCoreApplication.instance()
+        if app is not None:
+            # a QThread destroyed while running aborts the process: stop ours before Qt goes
+            app.aboutToQuit.connect(self.shutdown)
 
     def is_loading(self) -> bool:
         return self._current is not None
