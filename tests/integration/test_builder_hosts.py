@@ -14,22 +14,25 @@ from sweepgui.nix.machines_nix import builder_setup
 
 pytestmark = [pytest.mark.sshd, pytest.mark.nix]
 
-# each leaf sleeps a little so that Nix has several builds in flight and uses both hosts
+# each leaf sleeps 1 s and each host takes one build at a time, so that Nix has builds in
+# flight on both hosts even when a busy machine makes it dispatch slowly (with 0.3 s and two
+# slots per host, a loaded CI machine once ran all eight on one host)
 TRIVIAL = r"""
 { tag, n }:
 builtins.genList (i: derivation {
   name = "leaf-${toString i}-${tag}";
   system = builtins.currentSystem;
   builder = "/bin/sh";
-  args = [ "-c" "sleep 0.3; echo ${toString i} > $out" ];
+  args = [ "-c" "sleep 1; echo ${toString i} > $out" ];
 }) n
 """
 
 
 def test_nix_build_spreads_over_two_real_hosts(two_hosts, tmp_path):
     h1, h2 = two_hosts.hosts
-    machines = two_hosts.machines_file(jobs=2)
+    machines = two_hosts.machines_file(jobs=1)
     setup = builder_setup(machines, workdir=tmp_path / "builders")
+    assert setup.skipped == [], setup.skipped  # both hosts answered the reachability probe
     expr = tmp_path / "t.nix"
     expr.write_text(TRIVIAL)
     tag = uuid.uuid4().hex[:10]  # new derivations every run: nothing is cached
@@ -47,7 +50,7 @@ def test_nix_build_spreads_over_two_real_hosts(two_hosts, tmp_path):
         assert os.path.exists(leaf)
     on1 = [leaf for leaf in leaves if h1.has_path(leaf)]
     on2 = [leaf for leaf in leaves if h2.has_path(leaf)]
-    assert on1 and on2, (on1, on2)
+    assert on1 and on2, (on1, on2, [ln for ln in p.stderr.splitlines() if "machine" in ln][:20])
     assert sorted(on1 + on2) == sorted(leaves)  # each built on exactly one host
     # Nix names the machine of each remote build by the URI of the file, port included
     machines_seen = set()
