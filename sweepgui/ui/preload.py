@@ -24,7 +24,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, S
 from sweepgui.nix import events as ev
 
 from .plots_data import PointResult
-from .worker import _KEEP_ALIVE, ResultLoaded, ResultMissing, _Buffer, load_point_result
+from .worker import _KEEP_ALIVE, _Buffer, load_point_result, load_result_item
 
 
 class _LoadWorker(QObject):
@@ -50,10 +50,7 @@ class _LoadWorker(QObject):
                 if self._cancel.is_set():
                     break
                 self._put(ev.PointCached(index, path))
-                try:
-                    self._put(ResultLoaded(index, self._loader(index, path)))
-                except Exception as exc:  # noqa: BLE001 - one broken result must not stop the rest
-                    self._put(ResultMissing(index, f"point {index}: cannot read the result in {path}: {exc}"))
+                self._put(load_result_item(self._loader, index, path))
         finally:
             self.done.emit(self._id)
 

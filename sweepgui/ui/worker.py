@@ -81,6 +81,16 @@ def _user_message(exc: BaseException) -> str:
     return text if isinstance(exc, (ValueError, OSError, RuntimeError)) else f"{type(exc).__name__}: {text}"
 
 
+def load_result_item(loader: Callable[[int, str], PointResult], index: int,
+                     store_path: str) -> ResultLoaded | ResultMissing:
+    """A point's loaded result, or why it cannot be read: a broken result never ends a run
+    or a load of cached results."""
+    try:
+        return ResultLoaded(index, loader(index, store_path))
+    except Exception as exc:  # noqa: BLE001
+        return ResultMissing(index, f"point {index}: cannot read the result in {store_path}: {exc}")
+
+
 # Threads and their workers stay referenced here until they have been waited for: if the panel
 # (and with it the controller) is deleted mid-plan, Python must not destroy a running QThread,
 # which would abort the process.
@@ -131,10 +141,7 @@ class RunWorker(QObject):
             self.wake.emit()
 
     def _load(self, index: int, store_path: str) -> None:
-        try:
-            self._put(ResultLoaded(index, self._loader(index, store_path)))
-        except Exception as exc:  # noqa: BLE001 - a broken result must not end the run
-            self._put(ResultMissing(index, f"point {index}: cannot read the result in {store_path}: {exc}"))
+        self._put(load_result_item(self._loader, index, store_path))
 
     def _load_loop(self, todo: queue.SimpleQueue) -> None:
         while (item := todo.get()) is not None:

@@ -128,19 +128,25 @@ def test_small_sweep_from_the_gui_fills_table_and_plots_as_points_finish(qtbot, 
     assert not any(isinstance(x, ev.PointFailed) for b in batches for x in b)
 
 
-def test_cancel_from_the_gui_leaves_no_process_behind(qtbot, tmp_path):
-    name = f"slow{uuid.uuid4().hex[:10]}.py"
+def slow_model_sweep(tmp_path, stem: str, variable: str):
+    """A uniquely named copy of SLOW_MODEL (so its processes can be found in /proc) and a
+    two-job sweep of it over ``variable``; returns (script name, Sweep)."""
+    name = f"{stem}{uuid.uuid4().hex[:10]}.py"
     (tmp_path / name).write_text(SLOW_MODEL.replace("MARKER", repr(uuid.uuid4().hex)), encoding="utf-8")
-    path = tmp_path / "slow.toml"
+    path = tmp_path / f"{stem}.toml"
     path.write_text(textwrap.dedent(f"""\
         [variable]
-        "state.temperature" = [1000.0, 1001.0]
+        {variable}
         [run]
         jobs = 2
         [model]
         executable = "{name}"
         """), encoding="utf-8")
-    sweep = load_sweep(path)
+    return name, load_sweep(path)
+
+
+def test_cancel_from_the_gui_leaves_no_process_behind(qtbot, tmp_path):
+    name, sweep = slow_model_sweep(tmp_path, "slow", '"state.temperature" = [1000.0, 1001.0]')
     panel = make_panel(qtbot, tmp_path)
     panel.start(sweep)
     qtbot.waitUntil(lambda: any(r.status == "running" for r in panel.rows.rows)
@@ -156,18 +162,7 @@ def test_cancel_from_the_gui_leaves_no_process_behind(qtbot, tmp_path):
 
 
 def test_a_failed_point_is_shown_where_it_happens_and_rerun_alone(qtbot, tmp_path):
-    name = f"m{uuid.uuid4().hex[:10]}.py"
-    (tmp_path / name).write_text(SLOW_MODEL.replace("MARKER", repr(uuid.uuid4().hex)), encoding="utf-8")
-    path = tmp_path / "fail.toml"
-    path.write_text(textwrap.dedent(f"""\
-        [variable]
-        "fluid.density" = [990.0, 1010.0]
-        [run]
-        jobs = 2
-        [model]
-        executable = "{name}"
-        """), encoding="utf-8")
-    sweep = load_sweep(path)
+    _, sweep = slow_model_sweep(tmp_path, "m", '"fluid.density" = [990.0, 1010.0]')
     panel = make_panel(qtbot, tmp_path)
     run(qtbot, panel, sweep)
     m = panel.table_model
