@@ -31,7 +31,8 @@ def register(subparsers) -> None:
     c = cmd("list", _list, "show the machines of the file (or of Nix with --system)")
     c.add_argument("--system", action="store_true", help="the machines the local Nix uses")
     c.add_argument("--json", action="store_true")
-    c = cmd("check", _check, "check each machine: connection, host key, identity file, system")
+    c = cmd("check", _check, "check each machine: connection, host key, identity file, system, "
+            "and whether Nix will use it")
     c.add_argument("names", nargs="*", help="machines to check (default: all)")
     c.add_argument("--for-system", default=None, help="system the sweep needs (default: local)")
     c.add_argument("--timeout", type=float, default=10.0, help="seconds per machine (default 10)")
@@ -57,6 +58,12 @@ def register(subparsers) -> None:
             "(for Nix before 2.31 used without sweepgui: paste into ~/.ssh/config)")
     c = cmd("import", _import, "copy the machines the local Nix uses into the file")
     c = cmd("write-system", _write_system, "write the file's machines to /etc/nix/machines")
+    c.add_argument("--target", type=Path, default=None, help=argparse.SUPPRESS)
+    c = cmd("install-system", _install_system,
+            "add the file's machines to /etc/nix/machines (the nix-daemon's builders, for every "
+            "user): shows the change, then writes it with sudo or pkexec")
+    c.add_argument("names", nargs="*", help="machines to install (default: all)")
+    c.add_argument("--dry-run", action="store_true", help="only show the change and the commands")
     c.add_argument("--target", type=Path, default=None, help=argparse.SUPPRESS)
 
 
@@ -147,7 +154,13 @@ def _check(args) -> int:
     machines = _pick(mf, args.names)
     if not machines:
         raise UserError(f"no machines in {mf.source} to check")
-    results = check_machines(machines, system=args.for_system, timeout=args.timeout)
+    from ..nix.setup import detect_setup
+    setup = detect_setup()
+    ignored = setup.ignored_machines_message(mf.source) if not setup.own_builders_used else ""
+    if ignored and not args.json:
+        print(f"WARNING {ignored}\n")
+    results = check_machines(machines, system=args.for_system, timeout=args.timeout,
+                             via_daemon=setup.daemon)
     bad = 0
     out = []
     for m, checks in results:
@@ -162,10 +175,14 @@ def _check(args) -> int:
                 mark = {"ok": "  ok     ", "warning": "  warning", "error": "  ERROR  "}[c.level]
                 print(f"{mark} {c.name}: {c.message}")
     if args.json:
+        for row in out:
+            row["used_by_nix"] = not ignored
         print(json.dumps(out, indent=2))
     elif bad:
         print(f"{bad} of {len(results)} machine(s) cannot build: fix the errors above", file=sys.stderr)
-    return 1 if bad else 0
+    if ignored:
+        print(f"sweepgui: {ignored}", file=sys.stderr)
+    return 1 if bad or ignored else 0
 
 
 def _add(args) -> int:
@@ -291,4 +308,42 @@ def _write_system(args) -> int:
     except (MachinesError, PermissionError) as exc:
         raise UserError(str(exc)) from None
     print(f"wrote {len(machines)} machine(s) to {target}")
+    return 0
+
+
+def _install_system(args) -> int:
+    from ..nix.machines import MachinesError
+    from ..nix.machines_sources import (SYSTEM_MACHINES, escalation_tool, install_system,
+                                        nixos_snippet, system_install)
+    mf = _load(args)
+    machines = _pick(mf, args.names)
+    if not machines:
+        raise UserError(f"no machines in {mf.source} to install")
+    if Path("/etc/NIXOS").exists() and args.target is None:
+        print("NixOS manages /etc/nix/machines: add this to configuration.nix, then run "
+              "`sudo nixos-rebuild switch`:\n")
+        print(nixos_snippet(machines), end="")
+        return 0
+    try:
+        change = system_install(machines, args.target or SYSTEM_MACHINES)
+    except MachinesError as exc:
+        raise UserError(str(exc)) from None
+    if not change.changed:
+        print(f"{change.target} already lists these machines: nothing to change")
+        return 0
+    print(change.diff(), end="")
+    if args.dry_run:
+        print("\nas root, this runs:")
+        for c in change.commands(Path("NEW-FILE")):
+            print("  " + " ".join(c))
+        return 0
+    via = escalation_tool()
+    if via:
+        print(f"writing {change.target} with {Path(via[0]).name} (it may ask for your password)")
+    try:
+        print(install_system(change, via))
+    except PermissionError as exc:
+        raise UserError(str(exc)) from None
+    print("the nix-daemon uses them from its next build, for every user "
+          "(`sweepgui doctor` shows them)")
     return 0

@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("sweep", metavar="SWEEP.toml")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--batch", type=int, metavar="K", help="plan K points per Nix build (as run)")
+    p.add_argument("--machines", metavar="FILE", help="plan with this machines file (as run)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="local jobs (as run)")
     p.set_defaults(handler=_plan)
 
 
@@ -123,28 +125,46 @@ def _plan(args: argparse.Namespace) -> int:
     sweep = _load(args.sweep)
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch {args.batch}: give at least 1")
+    machines = Path(args.machines) if args.machines else None
+    engine = Engine(batch=args.batch)
+    route = None
     try:  # a plan needs no builders, but should say that `run` would stop at them
-        _check_machines(sweep, None, None)
+        _check_machines(sweep, machines, args.jobs)
+        route = engine.route(sweep, args.jobs, machines)
+        if route.error:
+            raise UserError(route.error)
     except UserError as exc:
         print(f"sweepgui: warning: {exc} (`sweepgui run` stops here)", file=sys.stderr)
-    engine = Engine(batch=args.batch)
+    except _engine_errors() as exc:
+        print(f"sweepgui: warning: {_say(exc)} (`sweepgui run` stops here)", file=sys.stderr)
+    for text in route.warnings if route else ():
+        print(f"sweepgui: warning: {text}", file=sys.stderr)
     try:
         plan = engine.plan(sweep)
     except _engine_errors() as exc:
         raise UserError(_say(exc)) from None
     state = engine.state_dir(sweep)
+    setup = engine.setup()
     if args.json:
         _emit_json({
             "points": len(plan.points), "cached": plan.cached, "to_build": plan.to_build,
             "interpreter": {"mode": plan.interpreter.mode, "python": plan.interpreter.python,
                             "description": plan.interpreter.description},
             "state_dir": str(state),
+            "nix": {"version": setup.version, "mode": setup.mode, "trusted": setup.trusted},
+            "builders": {"source": route.source if route else "",
+                         "machines": [m.name for m in route.machines] if route else []},
             "plan": [{"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
                       "store_path": p.out_path, "cached": p.cached} for p in plan.points],
         }, indent=1)
         return 0
     print(f"{len(plan.points)} points: {plan.cached} cached, {plan.to_build} to build")
     print(f"interpreter: {plan.interpreter.description}")
+    print(f"nix: {setup.summary()}")
+    if route and route.machines:
+        print(f"builders: {', '.join(m.name for m in route.machines)} -- {route.source}")
+    elif route:
+        print("builders: none (every point builds on this computer)")
     print(f"state: {state}")
     return 0
 
@@ -202,18 +222,21 @@ def _run(args: argparse.Namespace) -> int:
 
     sweep = _load(args.sweep)
     machines = Path(args.machines) if args.machines else None
-    # --jobs 0: no local builds, remote builders only (needs machines)
-    if args.jobs is not None and (args.jobs < 0 or args.jobs == 0 and machines is None
-                                  and sweep.machines_path() is None):
-        raise UserError(f"--jobs {args.jobs}: give at least 1 (0 only with --machines)")
+    # --jobs 0: no local builds, remote builders only (the engine checks that some builder
+    # will take the points: yours, or the nix-daemon's)
+    if args.jobs is not None and args.jobs < 0:
+        raise UserError(f"--jobs {args.jobs}: give at least 1, or 0 for remote builders only")
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch {args.batch}: give at least 1")
     _check_machines(sweep, machines, args.jobs)
     engine = Engine(batch=args.batch)
-    try:  # no Nix: said before a state folder or a progress line exists
+    try:  # no Nix, no builder: said before a state folder or a progress line exists
         engine.check_inputs(sweep)
+        route = engine.route(sweep, args.jobs, machines)
     except _engine_errors() as exc:
         raise UserError(_say(exc)) from None
+    if route.error:
+        raise UserError(route.error)
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     bar = _Bar()

@@ -15,6 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 MIN_VERSION = (2, 8)
+# Version gates of the `nix` command used by sweepgui (one table, read with `nix_cli`)
+CONFIG_SHOW = (2, 20)   # `nix show-config` became `nix config show`
+STORE_INFO = (2, 19)    # `nix store ping` became `nix store info`
+STORE_TRUST = (2, 15)   # `nix store ping --json` says whether the daemon trusts the client
 
 # Where single-user and multi-user installs put the commands when PATH lacks them.
 _FALLBACK_DIRS = (
@@ -85,6 +89,23 @@ def require_nix() -> NixInfo:
     if not info.ok:
         raise NixError(info.message)
     return info
+
+
+def nix_version() -> tuple[int, ...]:
+    """The local Nix version as a tuple, e.g. (2, 8, 0); (0,) when Nix is missing or broken."""
+    return detect_nix().version_tuple or (0,)
+
+
+def nix_cli(what: str, version: tuple[int, ...] | None = None) -> list[str]:
+    """The ``nix`` command line for ``what`` on this Nix version: "show-config" or
+    "store-info" (``nix`` subcommands are experimental on Nix 2.8 and renamed later)."""
+    v = version or nix_version()
+    base = [nix_command("nix"), "--extra-experimental-features", "nix-command"]
+    if what == "show-config":
+        return base + (["config", "show"] if v >= CONFIG_SHOW else ["show-config"])
+    if what == "store-info":
+        return base + ["store", "info" if v >= STORE_INFO else "ping"]
+    raise ValueError(what)
 
 
 def user_configured(setting: str) -> bool:

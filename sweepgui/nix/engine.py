@@ -15,10 +15,12 @@ from pathlib import Path
 
 from ._nixcmd import (NixError, nix_command, nix_env, option_args, require_nix,
                       user_configured)
+from .setup import (SINGLE_USER, BuilderRoute, NixSetup, detect_setup, route_builders,
+                    unreadable_for_build_users)
 from .events import (BuildEvent, Planned, PointCached, PointFailed, PointFinished,
                      PointLog, PointStarted, Progress, RunFinished, RunMessage)
 from .gcroots import RootAdder, prune_roots, root_link
-from .interpreter import InterpreterInfo, detect_interpreter, readable_by_build_users
+from .interpreter import InterpreterInfo, build_user_paths, detect_interpreter
 from .logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped,
                        LogParser, NixMessage)
 from .manifest import ManifestWriter, initial_manifest
@@ -27,6 +29,11 @@ from .plan import Plan, default_state_dir, plan_points, sweep_nix, write_points_
 from .process import NixProcess
 from .run_state import RunState
 from .store import ResultError, invalid_paths, read_result
+
+
+class NixSetupError(NixError):
+    """The Nix set-up cannot run this sweep as asked (e.g. remote builders only, and none
+    that Nix would use); the message says why and how to fix it."""
 
 
 class Engine:
@@ -66,11 +73,34 @@ class Engine:
         if (interp.mode == "host" and os.geteuid() == 0
                 and "build-users-group" not in self._user_options
                 and not user_configured("build-users-group")
-                and not readable_by_build_users(interp.python)):
-            # root with build users (nixbld*): they cannot run a Python under /root
+                and detect_setup().mode == SINGLE_USER
+                and unreadable_for_build_users(build_user_paths(interp))):
+            # root owning the store, with build users (nixbld*) who cannot run a Python
+            # under /root: build as root instead
             opts["build-users-group"] = ""
         opts.update({k: str(v) for k, v in self._user_options.items()})
         return opts
+
+    @staticmethod
+    def setup() -> NixSetup:
+        """The Nix set-up of this user (single-user or daemon, trust, the daemon's builders)."""
+        return detect_setup()
+
+    def route(self, sweep, jobs: int | None = None, machines: Path | None = None) -> BuilderRoute:
+        """The remote builders a run of ``sweep`` would use, with the warnings to give first
+        (``error``: nothing could build it). Raises MachinesError for a malformed file."""
+        jobs, machines = self._jobs_and_machines(sweep, jobs, machines)
+        return route_builders(self.setup(), machines, jobs)
+
+    @staticmethod
+    def _jobs_and_machines(sweep, jobs, machines):
+        # jobs=0 is meaningful (no local builds: remote builders only), so test for None
+        sweep_jobs = getattr(getattr(sweep, "run", None), "jobs", None)
+        if jobs is None:
+            jobs = sweep_jobs if sweep_jobs is not None else os.cpu_count() or 1
+        if machines is None and hasattr(sweep, "machines_path"):
+            machines = sweep.machines_path()
+        return jobs, machines
 
     def batch_size(self, sweep) -> int | None:
         """Points per derivation: the engine's own setting, else the sweep's ``[run] batch``
@@ -81,10 +111,19 @@ class Engine:
         return k if isinstance(k, int) and k > 1 else None
 
     def check_inputs(self, sweep, machines: Path | None = None) -> None:
-        """Raise for what would stop a run of ``sweep`` at once: Nix missing (NixError), the
-        custom model missing or not executable (FileNotFoundError, PermissionError), the
-        machines file missing or malformed (MachinesError). Nothing is written."""
+        """Raise for what would stop a run of ``sweep`` at once: Nix missing or its store
+        out of reach, or an interpreter the build users cannot run (NixError), the custom
+        model missing or not executable (FileNotFoundError, PermissionError), the machines
+        file missing or malformed (MachinesError). Nothing is written."""
         require_nix()
+        setup = self.setup()
+        if not setup.usable:
+            raise NixError(setup.store_error)
+        interp = detect_interpreter()
+        if setup.daemon and interp.mode == "host":
+            problem = unreadable_for_build_users(build_user_paths(interp))
+            if problem:
+                raise NixError(problem)
         exe = sweep.model_executable_path() if hasattr(sweep, "model_executable_path") else None
         if exe:
             custom_model_source(exe)
@@ -127,17 +166,16 @@ class Engine:
         t0 = time.monotonic()
         cancel = cancel or threading.Event()
         state_dir = self.state_dir(sweep)
-        # jobs=0 is meaningful (no local builds: remote builders only), so test for None
-        sweep_jobs = getattr(getattr(sweep, "run", None), "jobs", None)
-        if jobs is None:
-            jobs = sweep_jobs if sweep_jobs is not None else os.cpu_count() or 1
-        if machines is None and hasattr(sweep, "machines_path"):
-            machines = sweep.machines_path()
+        jobs, machines = self._jobs_and_machines(sweep, jobs, machines)
         # Everything the user can get wrong fails here, before the state folder, the
         # manifest or any progress exists: a bad sweep, no Nix, a missing or non-executable
-        # model, a missing or malformed machines file.
+        # model, a missing or malformed machines file, builders the daemon will not use
+        # while nothing else could build.
         sweep.points()
         self.check_inputs(sweep, machines)
+        route = route_builders(self.setup(), machines, jobs)
+        if route.error:
+            raise NixSetupError(route.error)
         state_dir.mkdir(parents=True, exist_ok=True)
         plan = self.plan(sweep)
 
@@ -148,6 +186,8 @@ class Engine:
 
         try:
             yield Planned(points=len(plan.points), cached=plan.cached, to_build=len(st.to_build))
+            for text in route.warnings:
+                yield RunMessage("warning", text)
             for p in plan.points:
                 if p.cached:
                     roots.add(root_link(state_dir, p.index, p.name), p.out_path)
@@ -161,7 +201,7 @@ class Engine:
 
             rc: int | None = 0
             if st.to_build and not cancel.is_set():
-                rc = yield from self._build(plan, st, roots, jobs, machines, cancel)
+                rc = yield from self._build(plan, st, roots, jobs, route, cancel)
                 # a builder that dies mid-build takes its running points with it (Nix does not
                 # retry them): build those again on the machines still there (MACHINES stream)
                 for _attempt in range(2):
@@ -170,7 +210,7 @@ class Engine:
                         break
                     yield RunMessage("warning", f"{len(lost)} point(s) lost with their builder: "
                                      "building them again")
-                    rc = yield from self._build(plan, st, roots, jobs, machines, cancel, lost)
+                    rc = yield from self._build(plan, st, roots, jobs, route, cancel, lost)
             else:
                 st.cancelled = cancel.is_set()
 
@@ -185,23 +225,31 @@ class Engine:
             manifest.flush()
 
     def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
-               machines: Path | None, cancel: threading.Event, indices: list[int] | None = None):
+               route: BuilderRoute, cancel: threading.Event, indices: list[int] | None = None):
+        nix_setup = self.setup()
         opts = self.options(plan.interpreter)
         env = nix_env()
         builder_args: list[str] = []
-        self._display = lambda uri: uri
-        if machines:
-            from .machines_nix import builder_setup
+        from .machines_nix import BuilderSetup, builder_setup
 
-            setup = builder_setup(machines, workdir=st.state_dir / "builders")
+        if route.machines_file:
+            setup = builder_setup(route.machines_file, workdir=st.state_dir / "builders")
             for name, why in setup.skipped:  # MACHINES: dead builders are left out
                 yield RunMessage("warning", f"builder {name} left out of this run: {why}")
             builder_args = list(setup.args)
             env.update(setup.env)
-            self._display = setup.display_name
+        else:  # the builders Nix (or the daemon) has configured itself, if any
+            setup = BuilderSetup("", {}, route.machines)
+            if route.machines:
+                opts.setdefault("build-poll-interval", "1")
+        self._display = setup.display_name
+        opts = nix_setup.accepted_options(opts)
         server = None
+        # Builds running as Nix build users (a daemon's, or root's nixbld*) cannot reach
+        # this user's warm model processes (their socket folder is this user's alone):
+        # they compute each point themselves, so none are started.
         if (self._warm_model and plan.model is not None and plan.model.kind == "builtin"
-                and plan.model_store_path and jobs > 0):
+                and plan.model_store_path and jobs > 0 and not self._build_users(opts)):
             from .server import ModelServer
 
             server = ModelServer(plan.interpreter, plan.model_store_path, workers=jobs)
@@ -215,6 +263,9 @@ class Engine:
             if server is not None:
                 server.stop()
         return rc
+
+    def _build_users(self, opts: dict[str, str]) -> bool:
+        return self.setup().build_users and opts.get("build-users-group", None) != ""
 
     def _nix_build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int, opts: dict,
                    env: dict, builder_args: list[str], cancel: threading.Event,
@@ -282,4 +333,4 @@ class Engine:
                 yield RunMessage(ev.level, ev.text)
 
 
-__all__ = ["Engine", "NixError", "ResultError", "invalid_paths", "read_result"]
+__all__ = ["Engine", "NixError", "NixSetupError", "ResultError", "invalid_paths", "read_result"]

@@ -117,10 +117,17 @@ def detect_interpreter() -> InterpreterInfo:
 
 
 def readable_by_build_users(path: str) -> bool:
-    """Whether a Nix build user (not root, not the owner) can run ``path``.
+    """Whether a Nix build user (not root, not the owner) can run ``path`` (see
+    :func:`blocking_folder`). A venv under /root (mode 700) fails this."""
+    return blocking_folder(path) is None
 
-    Every folder on the way needs o+x and the file o+rx; symlinks are followed. A venv
-    under /root (mode 700) fails this, and so builds as ``nixbld`` users cannot run it.
+
+def blocking_folder(path: str) -> tuple[str, int] | None:
+    """What keeps a Nix build user (not root, not the owner) from ``path``: (the file or
+    folder, its mode), or None when nothing does.
+
+    Every folder on the way needs o+x, the file itself o+r (and o+x if executable, and a
+    folder o+rx so that Python can list it); symlinks are followed.
     """
     seen = set()
     todo = [os.path.abspath(path)]
@@ -135,16 +142,38 @@ def readable_by_build_users(path: str) -> bool:
             try:
                 st = os.lstat(prefix)
             except OSError:
-                return False
+                return prefix, 0
             if stat.S_ISLNK(st.st_mode):
                 target = os.path.join(os.path.dirname(prefix), os.readlink(prefix))
                 rest = "/".join(parts[i:])
                 todo.append(os.path.normpath(os.path.join(target, rest)) if rest else
                             os.path.normpath(target))
                 break
-            need = stat.S_IXOTH if i < len(parts) else (stat.S_IXOTH | stat.S_IROTH)
-            if stat.S_ISDIR(st.st_mode) and i == len(parts):
+            last = i == len(parts)
+            if not last:
                 need = stat.S_IXOTH
-            if not (st.st_mode & need) == need:
-                return False
-    return True
+            elif stat.S_ISDIR(st.st_mode):
+                need = stat.S_IXOTH | stat.S_IROTH
+            elif st.st_mode & stat.S_IXUSR:
+                need = stat.S_IXOTH | stat.S_IROTH
+            else:
+                need = stat.S_IROTH
+            if (st.st_mode & need) != need:
+                return prefix, stat.S_IMODE(st.st_mode)
+    return None
+
+
+def build_user_paths(info: InterpreterInfo) -> list[str]:
+    """What a build user must read to run points with ``info`` in host mode: the
+    interpreter and the folders its packages are imported from (nothing in nixpkgs mode:
+    the store is readable by all)."""
+    if info.mode != "host":
+        return []
+    import sysconfig
+
+    paths = [info.python]
+    for key in ("purelib", "platlib", "stdlib"):
+        p = sysconfig.get_paths().get(key)
+        if p and os.path.isdir(p) and p not in paths:
+            paths.append(p)
+    return paths

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from .machine_errors import _explain, explain_no_builder  # noqa: F401 - re-exported
 from .machines import Machine
-from .machines_nix import STORE_INFO, compatibility, local_nix_version, ssh_options_for, sshopts
+from ._nixcmd import NixError, nix_cli, nix_command
+from .machines_nix import PORT_IN_URI, compatibility, local_nix_version, ssh_options_for, sshopts
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -64,10 +65,10 @@ def _err(name, msg):
 def local_system() -> str:
     """The system this Nix builds for (``builtins.currentSystem``), e.g. x86_64-linux."""
     try:
-        out = subprocess.run(["nix-instantiate", "--eval", "-E", "builtins.currentSystem"],
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run([nix_command("nix-instantiate"), "--eval", "-E",
+                              "builtins.currentSystem"], capture_output=True, text=True, timeout=10)
         return out.stdout.strip().strip('"') or "unknown"
-    except (OSError, subprocess.TimeoutExpired):
+    except (OSError, subprocess.TimeoutExpired, NixError):
         return "unknown"
 
 
@@ -215,9 +216,10 @@ def store_uri_for_check(machine: Machine, nix_version) -> str:
 def check_connection(machine: Machine, timeout: float = 8.0, nix_version=None) -> list[Check]:
     """Open the builder's store through Nix (``nix store ping`` / ``nix store info``)."""
     v = nix_version or local_nix_version()
-    sub = ["info"] if v >= STORE_INFO else ["ping"]
-    cmd = ["nix", "--extra-experimental-features", "nix-command", "store", *sub,
-           "--store", store_uri_for_check(machine, v)]
+    try:
+        cmd = [*nix_cli("store-info", v), "--store", store_uri_for_check(machine, v)]
+    except NixError as exc:
+        return [_err("connection", str(exc))]
     # exactly the ssh options of a run (ports through a generated ssh config on older Nix)
     extra = " ".join(filter(None, [ssh_options_for([machine], v),
                                    os.environ.get("NIX_SSHOPTS", "").strip()]))
@@ -251,13 +253,71 @@ def check_host_key_pin(machine: Machine, timeout: float = 3.0) -> list[Check]:
                   f"{fingerprint(key)})")]
 
 
+# -- what the nix-daemon's ssh will do --------------------------------------------------------
+_SSH_KEYS = ("hostname", "port", "user", "proxyjump", "proxycommand", "identityfile")
+
+
+def _ssh_g(host: str, config: str | None) -> dict[str, str]:
+    cmd = ["ssh", "-G", *(["-F", config] if config else []), host]
+    rc, out = _run(cmd, 5)
+    if rc != 0:
+        return {}
+    conf: dict[str, str] = {}
+    for line in out.splitlines():
+        k, _, v = line.partition(" ")
+        conf.setdefault(k, v)  # identityfile repeats: the first is the one that counts
+    return conf
+
+
+def daemon_ssh_checks(machine: Machine, nix_version=None) -> list[Check]:
+    """What differs when the nix-daemon, not this user, connects to ``machine``.
+
+    Under a daemon, ssh runs as root inside the daemon: this user's ~/.ssh/config, agent,
+    default keys and NIX_SSHOPTS do not apply, and a host key not pinned in column 8 is
+    looked up in root's known_hosts. These checks read only local files (no connection).
+    """
+    v = nix_version or local_nix_version()
+    out: list[Check] = []
+    if machine.protocol not in ("ssh", "ssh-ng"):
+        return out
+    if machine.port is not None and v < PORT_IN_URI:
+        out.append(_err("daemon-ssh", f"Nix {'.'.join(map(str, v))} cannot read the port in "
+                        f"{machine.uri}, and under the nix-daemon sweepgui cannot give it to ssh "
+                        "(the daemon's ssh runs as root): write the URI without the port and add "
+                        f"'Host {machine.host.strip('[]')}' with 'Port {machine.port}' to "
+                        "/etc/ssh/ssh_config (or root's ~/.ssh/config)"))
+    if not machine.ssh_key:
+        out.append(_err("daemon-ssh", "no identity file in column 3: the nix-daemon's ssh runs "
+                        "as root and cannot use your ssh agent or your ~/.ssh keys; name a key "
+                        "file (absolute path, no passphrase) in column 3"))
+    if not machine.host_key:
+        out.append(_warn("daemon-ssh", "no host key pinned in column 8: the nix-daemon's ssh "
+                         "checks the host in root's known_hosts, which this check cannot see; "
+                         f"pin it with `sweepgui machines fetch-host-key {machine.name}`"))
+    if machine.port is None or v >= PORT_IN_URI:
+        mine = _ssh_g(machine.address, None)
+        system = _ssh_g(machine.address, "/etc/ssh/ssh_config") if mine else {}
+        differ = [k for k in _SSH_KEYS if k != "identityfile" and mine.get(k) != system.get(k)]
+        if mine and system and differ:
+            what = ", ".join(f"{k} {mine.get(k)}" for k in differ)
+            out.append(_err("daemon-ssh", f"your ~/.ssh/config sets {what} for {machine.host}, "
+                            "but the nix-daemon's ssh (root) does not read it: write the real "
+                            "host name, user and port in the machines file, or put the same "
+                            "'Host' block in /etc/ssh/ssh_config"))
+    return out
+
+
 def check_machine(machine: Machine, system: str | None = None, nix_version=None,
-                  timeout: float = DEFAULT_TIMEOUT) -> list[Check]:
-    """All checks of one machine within ``timeout`` seconds (default 10)."""
+                  timeout: float = DEFAULT_TIMEOUT, via_daemon: bool = False) -> list[Check]:
+    """All checks of one machine within ``timeout`` seconds (default 10). ``via_daemon``:
+    a nix-daemon will connect to it (see :func:`daemon_ssh_checks`)."""
     deadline = time.monotonic() + timeout
     v = nix_version or local_nix_version()
     # a port is handled by sweepgui (information); a rounded speed factor changes the meaning
-    checks = [(_ok if "port" in n else _warn)("nix-version", n) for n in compatibility(machine, v)]
+    checks = [(_ok if "port" in n else _warn)("nix-version", n) for n in compatibility(machine, v)
+              if not (via_daemon and "port" in n)]
+    if via_daemon:
+        checks += daemon_ssh_checks(machine, v)
     if machine.protocol not in ("ssh", "ssh-ng"):
         return checks + [_err("uri", f"{machine.name}: only ssh:// and ssh-ng:// builders are supported")]
     checks += check_system(machine, system)
@@ -280,16 +340,21 @@ def check_machine(machine: Machine, system: str | None = None, nix_version=None,
         # the identity check above says why and how to fix it: no second copy of that here
         conn = [_err("connection", f"cannot log in to {machine.name} with this identity file: "
                      "fix it first (see the identity check)")]
+    if via_daemon and conn and conn[0].ok:
+        conn = [_ok("connection", conn[0].message + " from your account (the nix-daemon "
+                    "connects as root: see the daemon-ssh items)")]
     return checks + conn
 
 
 def check_machines(machines: list[Machine], system: str | None = None,
-                   timeout: float = DEFAULT_TIMEOUT) -> list[tuple[Machine, list[Check]]]:
+                   timeout: float = DEFAULT_TIMEOUT,
+                   via_daemon: bool = False) -> list[tuple[Machine, list[Check]]]:
     """Check several machines at once (in parallel), in their order."""
     if not machines:
         return []
     v = local_nix_version()
     local_system()  # once, before the threads
     with ThreadPoolExecutor(max_workers=min(8, len(machines))) as pool:
-        results = list(pool.map(lambda m: check_machine(m, system, v, timeout), machines))
+        results = list(pool.map(lambda m: check_machine(m, system, v, timeout, via_daemon),
+                                machines))
     return list(zip(machines, results))

@@ -38,25 +38,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._nixcmd import STORE_INFO, nix_version  # noqa: F401 - STORE_INFO re-exported
 from .machines import Machine, MachinesFile, write_atomic
 
 # never prompt (a password or an unknown host key), never wait long for a dead host
 BASE_SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=5")
 PORT_IN_URI = (2, 31)
 FRACTIONAL_SPEED = (2, 20)
-STORE_INFO = (2, 19)  # `nix store info`; before: `nix store ping`
 
 
-@functools.lru_cache(maxsize=1)
 def local_nix_version() -> tuple[int, ...]:
     """The local Nix version as a tuple, e.g. (2, 8, 0); (0,) when Nix is missing."""
-    try:
-        out = subprocess.run(["nix-store", "--version"], capture_output=True, text=True,
-                             timeout=10).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return (0,)
-    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
-    return tuple(int(g) for g in m.groups() if g is not None) if m else (0,)
+    return nix_version()
 
 
 def compatibility(machine: Machine, nix_version: tuple[int, ...] | None = None) -> list[str]:

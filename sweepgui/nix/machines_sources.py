@@ -8,12 +8,15 @@
 
 from __future__ import annotations
 
-import json
 import os
+import shlex
+import shutil
 import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from .machines import Machine, MachinesError, MachinesFile
+from .machines import Machine, MachinesError, MachinesFile, write_atomic
 from .machines_nix import FRACTIONAL_SPEED, PORT_IN_URI, local_nix_version
 
 SYSTEM_MACHINES = Path("/etc/nix/machines")
@@ -21,18 +24,9 @@ SYSTEM_MACHINES = Path("/etc/nix/machines")
 
 def builders_setting(timeout: float = 10.0) -> str | None:
     """The effective ``builders`` setting of the local Nix (None when Nix cannot tell)."""
-    v = local_nix_version()
-    # `nix show-config` became `nix config show` in 2.20
-    sub = ["config", "show"] if v >= (2, 20) else ["show-config"]
-    cmd = ["nix", "--extra-experimental-features", "nix-command", *sub, "--json"]
-    env = dict(os.environ)
-    env["NIX_CONFIG"] = "substituters =\n" + env.get("NIX_CONFIG", "")
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                           stdin=subprocess.DEVNULL)
-        value = json.loads(p.stdout)["builders"]["value"]
-    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
-        return None
+    from .setup import nix_settings
+
+    value = nix_settings(timeout=timeout).get("builders")
     return value if isinstance(value, str) else None
 
 
@@ -54,6 +48,20 @@ def system_machines(setting: str | None = None) -> list[Machine]:
     return machines
 
 
+def _refuse_unreadable(machines: list[Machine], path: Path, v: tuple[int, ...]) -> None:
+    """Nix reads the system's file without sweepgui's help: refuse what it cannot read."""
+    for m in machines:
+        if m.port is not None and v < PORT_IN_URI:
+            raise MachinesError(str(path), None, None, f"{m.name}: Nix {'.'.join(map(str, v))} "
+                                "cannot read a port in this file; remove it and add "
+                                f"'Host {m.host}' / 'Port {m.port}' to /etc/ssh/ssh_config "
+                                "(the nix-daemon's ssh runs as root)")
+        if m.speed_factor is not None and not float(m.speed_factor).is_integer() \
+                and v < FRACTIONAL_SPEED:
+            raise MachinesError(str(path), None, None, f"{m.name}: this Nix needs a whole "
+                                "speed factor")
+
+
 def write_system_machines(machines: list[Machine], path: Path = SYSTEM_MACHINES,
                           nix_version: tuple[int, ...] | None = None) -> Path:
     """Write ``machines`` as the system's machines file (atomic, one ``.bak``).
@@ -61,24 +69,125 @@ def write_system_machines(machines: list[Machine], path: Path = SYSTEM_MACHINES,
     Nix reads this file without sweepgui's help, so ports and fractional speed factors are
     refused when the local Nix cannot read them.
     """
-    v = nix_version or local_nix_version()
-    for m in machines:
-        if m.port is not None and v < PORT_IN_URI:
-            raise MachinesError(str(path), None, None, f"{m.name}: Nix {'.'.join(map(str, v))} "
-                                "cannot read a port in this file; remove it and add "
-                                f"'Host {m.host}' / 'Port {m.port}' to root's ~/.ssh/config")
-        if m.speed_factor is not None and not float(m.speed_factor).is_integer() \
-                and v < FRACTIONAL_SPEED:
-            raise MachinesError(str(path), None, None, f"{m.name}: this Nix needs a whole "
-                                "speed factor")
+    change = system_install(machines, path, nix_version)
     if not os.access(path.parent if path.parent.exists() else path.parent.parent, os.W_OK) or \
             (path.exists() and not os.access(path, os.W_OK)):
-        raise PermissionError(f"{path} can only be written by root: run the command with sudo, "
-                              "or use your own file (--file) and `sweepgui run --machines FILE`")
-    mf = MachinesFile.load(path) if path.exists() else MachinesFile(source=str(path))
+        raise PermissionError(f"{path} can only be written by root: run "
+                              "`sweepgui machines install-system`, which asks for sudo, or use "
+                              "your own file (--file) and `sweepgui run --machines FILE`")
+    write_atomic(path, change.new_text, backup=True)
+    return path
+
+
+@dataclass
+class SystemInstall:
+    """Adding machines to the system's machines file: the exact change, and how to make it.
+
+    ``new_text`` is the whole new file (its existing lines kept, the machines added or
+    replaced); :meth:`diff` shows the change; :meth:`commands` the commands a root shell
+    runs to make it from a copy of ``new_text`` (atomic: a temporary file renamed, one .bak).
+    """
+
+    target: Path
+    old_text: str
+    new_text: str
+    machines: list[Machine]
+
+    @property
+    def changed(self) -> bool:
+        return self.old_text != self.new_text
+
+    def diff(self) -> str:
+        import difflib
+
+        return "".join(difflib.unified_diff(
+            self.old_text.splitlines(keepends=True), self.new_text.splitlines(keepends=True),
+            fromfile=f"{self.target} (now)", tofile=f"{self.target} (new)"))
+
+    def commands(self, source: Path) -> list[list[str]]:
+        """Argument lists (never a shell line with names in it) that install ``source``."""
+        t = str(self.target)
+        cmds = [["mkdir", "-p", str(self.target.parent)]]
+        if self.target.exists():
+            cmds.append(["cp", "-p", t, t + ".bak"])
+        cmds += [["install", "-m", "0644", str(source), t + ".sweepgui-new"],
+                 ["mv", "-f", t + ".sweepgui-new", t]]
+        return cmds
+
+
+def system_install(machines: list[Machine], path: Path = SYSTEM_MACHINES,
+                   nix_version: tuple[int, ...] | None = None) -> SystemInstall:
+    """The change that adds ``machines`` to the system's machines file ``path``.
+
+    Raises MachinesError for machines the local Nix could not read there (a port before
+    Nix 2.31, a fractional speed factor before 2.20), or for a malformed existing file.
+    """
+    v = nix_version or local_nix_version()
+    _refuse_unreadable(machines, path, v)
+    try:
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+    except OSError as exc:
+        raise MachinesError(str(path), None, None, f"cannot read it: {exc}") from None
+    mf = MachinesFile.parse(old, path) if old else MachinesFile(source=str(path))
     for m in machines:
         mf.add(m)
-    mf.save(path)
+    return SystemInstall(path, old, mf.dumps(), list(machines))
+
+
+def escalation_tool(graphical: bool = False) -> list[str] | None:
+    """How this user can run a command as root: [] when already root, ["sudo"] or
+    ["pkexec"] (preferred with ``graphical``: it asks for the password in a window),
+    None when neither exists."""
+    if os.geteuid() == 0:
+        return []
+    order = ("pkexec", "sudo") if graphical else ("sudo", "pkexec")
+    for tool in order:
+        path = shutil.which(tool)
+        if path:
+            return [path]
+    return None
+
+
+def install_system(change: SystemInstall, via: list[str] | None, timeout: float = 300) -> str:
+    """Make ``change`` (see :class:`SystemInstall`) as root through ``via`` (from
+    :func:`escalation_tool`). Returns what was done; raises PermissionError with the exact
+    commands to run as root when it cannot (no sudo/pkexec, or the password was refused)."""
+    folder = Path(tempfile.mkdtemp(prefix="sweepgui-system-machines-"))  # mode 0700: ours
+    source = folder / "machines"
+    try:
+        write_atomic(source, change.new_text, backup=False, mode=0o644)
+        os.chmod(folder, 0o711)  # root (even with root_squash-like limits) reaches the file
+        if via is None:
+            raise PermissionError("run as root")
+        for cmd in change.commands(source):
+            full = [*via, *cmd]
+            try:
+                p = subprocess.run(full, capture_output=True, text=True, timeout=timeout,
+                                   stdin=subprocess.DEVNULL if via and "sudo" in via[0] else None)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise PermissionError(f"{' '.join(full)}: {exc}") from None
+            if p.returncode != 0:
+                raise PermissionError(f"{' '.join(full)} failed: "
+                                      f"{(p.stderr or p.stdout).strip()[-300:]}")
+    except PermissionError as exc:
+        keep = _keep_copy(change.new_text)
+        steps = "\n".join("  " + " ".join(shlex.quote(a) for a in c)
+                          for c in change.commands(keep))
+        raise PermissionError(f"could not write {change.target} as root ({exc}). Run these "
+                              f"commands as root (e.g. in `su -`):\n{steps}") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return f"wrote {len(change.machines)} machine(s) to {change.target} (backup: " \
+           f"{change.target}.bak)" if change.old_text else \
+           f"wrote {len(change.machines)} machine(s) to {change.target}"
+
+
+def _keep_copy(text: str) -> Path:
+    """A copy of the new file that stays for the user to install by hand."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sweepgui"
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / "machines.system"
+    write_atomic(path, text, backup=False, mode=0o644)
     return path
 
 
