@@ -158,7 +158,7 @@ def install_system(change: SystemInstall, via: list[str] | None, timeout: float 
         write_atomic(source, change.new_text, backup=False, mode=0o644)
         os.chmod(folder, 0o711)  # root (even with root_squash-like limits) reaches the file
         if via is None:
-            raise PermissionError("run as root")
+            raise PermissionError("neither sudo nor pkexec is installed")
         for cmd in change.commands(source):
             full = [*via, *cmd]
             try:

@@ -3,11 +3,16 @@
 Add, duplicate and remove machines, import the system's, save to the user's file (atomic,
 one ``.bak``), test machines and fetch host keys without blocking the window (the checks run
 on worker threads and come back through a queued signal), and copy the NixOS snippet.
+
+Given the Nix set-up (:meth:`QtMachineEditor.set_setup`), it also shows the builders Nix or
+the nix-daemon uses by itself, marks which set runs really use, and, when the daemon ignores
+the user's machines, says so with the two fixes (``machines_system``, ``machines_install``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPlainTextEdit,
+    QSplitter,
     QTableView,
     QToolBar,
     QToolButton,
@@ -33,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from sweepgui.nix.machines import Entry, Machine, MachinesError, MachinesFile, default_machines_path
 
+from .machines_system import IgnoredMachinesBanner, SystemMachinesView, own_heading, runs_use
 from .widgets_machines import KEYS, MachineDelegate, MachinesTableModel
 
 CHECK_WORKERS = 4
@@ -41,26 +48,36 @@ CHECK_WORKERS = 4
 class QtMachineEditor(QWidget):
     """Editor of one machines file (by default the user's own, ``~/.config/sweepgui/machines``).
 
+    ``setup``: the :class:`~sweepgui.nix.setup.NixSetup` (the window passes the one it
+    detected off the GUI thread; None: not known yet).
+
     Signals
     -------
     message(str) : something to show in the status bar.
+    machinesChanged() : the machines, the file or 'Use these machines for runs' changed.
+    setupStale() : the system's machines were changed: the Nix set-up should be detected again.
     """
 
     message = Signal(str)
+    machinesChanged = Signal()
+    setupStale = Signal()
     # from worker threads: (entry, level, text) / (entry, host key or None, error) / machines
     _checked = Signal(object, str, str)
     _fetched = Signal(object, object, str)
     _imported = Signal(object, str)
 
-    def __init__(self, path: Path | None = None, parent: QWidget | None = None):
+    def __init__(self, path: Path | None = None, parent: QWidget | None = None, setup=None):
         super().__init__(parent)
         self.path = Path(path) if path else default_machines_path()
+        self.setup = setup
+        self.install_dialog = None
         self._saved_text = ""
         self._saved_machines = False
         self._pool: ThreadPoolExecutor | None = None
         self.model = MachinesTableModel(parent=self)
         self.model.problem.connect(self._show)
         self.model.edited.connect(self._update_state)
+        self.model.edited.connect(self._on_machines_changed)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -90,6 +107,16 @@ class QtMachineEditor(QWidget):
         self.use_for_runs = QCheckBox("Use these machines for runs")
         self.use_for_runs.setToolTip("Pass the saved file to Nix (--builders @FILE) when a sweep "
                                      "has no machines file of its own")
+        self.use_for_runs.toggled.connect(lambda _: self._on_machines_changed())
+        self.own_heading = QLabel()
+        self.own_heading.setObjectName("ownHeading")
+        self.own_heading.setWordWrap(True)
+        self.own_heading.setTextFormat(Qt.TextFormat.RichText)
+        self.banner = IgnoredMachinesBanner()
+        self.banner.setVisible(False)
+        self.banner.installRequested.connect(self.show_install_dialog)
+        self.banner.trustRequested.connect(self.show_trust_dialog)
+        self.system_view = SystemMachinesView()
 
         def button(text, slot, tip):
             b = QToolButton()
@@ -128,13 +155,25 @@ class QtMachineEditor(QWidget):
         bottom.addWidget(self.buttons["save"])
         bottom.addSpacing(12)
         bottom.addWidget(self.use_for_runs)
+        own = QWidget()
+        own_layout = QVBoxLayout(own)
+        own_layout.setContentsMargins(0, 0, 0, 0)
+        own_layout.addWidget(self.own_heading)
+        own_layout.addWidget(self.empty_hint)
+        own_layout.addWidget(self.table, 1)
+        own_layout.addWidget(self.details)
+        own_layout.addWidget(self.note)
+        own_layout.addLayout(bottom)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(own)
+        split.addWidget(self.system_view)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(top)
-        layout.addWidget(self.empty_hint)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.details)
-        layout.addWidget(self.note)
-        layout.addLayout(bottom)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
 
         self._checked.connect(self._on_checked)
         self._fetched.connect(self._on_fetched)
@@ -168,6 +207,7 @@ class QtMachineEditor(QWidget):
         self.table.setColumnWidth(0, max(self.table.columnWidth(0), 96))
         self._update_hint()
         self._update_state()
+        self._on_machines_changed()
         return True
 
     def is_dirty(self) -> bool:
@@ -196,6 +236,7 @@ class QtMachineEditor(QWidget):
             # (the box stayed unchecked, and a user who just added a builder saw it unused)
             self.use_for_runs.setChecked(True)
         self._update_state()
+        self._on_machines_changed()
         self._show(f"Saved {target} (previous version: {target.name}.bak)")
         return True
 
@@ -363,6 +404,53 @@ class QtMachineEditor(QWidget):
         layout.addWidget(buttons)
         dialog.resize(640, 420)
         self.snippet_dialog = dialog
+        dialog.open()
+
+    # -- the Nix set-up: which machines runs use ----------------------------------------------
+    def set_setup(self, setup) -> None:
+        """Show what the Nix set-up ``setup`` (a NixSetup, detected off the GUI thread) does
+        with these machines."""
+        self.setup = setup
+        self._update_usage()
+
+    def ignored(self) -> bool:
+        """Whether the nix-daemon ignores the machines listed here."""
+        return (self.setup is not None and not self.setup.own_builders_used
+                and bool(self.model.machines_file.machines))
+
+    def _on_machines_changed(self) -> None:
+        self._update_usage()
+        self.machinesChanged.emit()
+
+    def _update_usage(self) -> None:
+        own = bool(self.model.machines_file.machines)
+        use = runs_use(self.setup, own, self.use_for_runs.isChecked())
+        ignored = self.ignored()
+        self.own_heading.setText(own_heading(use, html.escape(str(self.path)), ignored))
+        self.system_view.set_setup(self.setup, use)
+        self.banner.setVisible(ignored)
+        if ignored:
+            self.banner.set_message(self.setup.ignored_machines_message(self.path))
+
+    def show_install_dialog(self, target: Path | None = None, **options) -> None:
+        """The dialog that adds the machines listed here to the system's machines file
+        (``target``, ``options``: see :class:`InstallSystemDialog`)."""
+        from .machines_install import InstallSystemDialog
+
+        dialog = InstallSystemDialog(self.model.machines_file.machines, self, target, **options)
+        dialog.installed.connect(lambda text: (self._show(text), self.setupStale.emit()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.install_dialog = dialog
+        dialog.open()
+
+    def show_trust_dialog(self) -> None:
+        from .machines_install import TrustDialog
+
+        if self.setup is None:
+            return
+        dialog = TrustDialog(self.setup, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.trust_dialog = dialog
         dialog.open()
 
     # -- state -----------------------------------------------------------------------------

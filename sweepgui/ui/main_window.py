@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .forms import ParameterForms
+from .nix_status import NixStatusButton, setup_level, setup_tooltip
 from .widgets_env import (
     EnvironmentProbe,
     load_machines_editor,
@@ -44,6 +45,8 @@ class MainWindow(QMainWindow):
         self.model = model or SweepModel()
         self._close_when_stopped = False
         self._settings = make_settings()
+        self.nix_setup = None  # the NixSetup, once detected off the GUI thread
+        self.setup_dialog = None
 
         self.forms = ParameterForms(self.model)
         dock = QDockWidget("Parameters", self)
@@ -74,6 +77,8 @@ class MainWindow(QMainWindow):
             self.run_panel.runningChanged.connect(self._on_running_changed)
             self.run_panel.planReady.connect(self.forms.set_plan)
             self.run_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            if hasattr(self.run_panel, "routeChanged"):
+                self.run_panel.routeChanged.connect(lambda _error: self._update_actions())
             button = getattr(self.run_panel, "run_button", None)
             if button is not None:
                 # the panel's own Run button goes through the window, like Ctrl+R: the forms'
@@ -82,6 +87,10 @@ class MainWindow(QMainWindow):
                 button.clicked.connect(self.run)
         if self.machines_editor is not None:
             self.machines_editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            if hasattr(self.machines_editor, "machinesChanged"):
+                self.machines_editor.machinesChanged.connect(self._on_machines_changed)
+                self.machines_editor.setupStale.connect(lambda: self._probe.start(refresh=True))
+                self._on_machines_changed()
         self._update_title()
         self._update_actions()
         self._restore_state()
@@ -115,6 +124,8 @@ class MainWindow(QMainWindow):
                                  "Stop the build; finished points are kept")
         self.rerun_action = act("Rerun &failed points", self.rerun_failed)
         self.about_action = act("&About sweepgui", self.about)
+        self.setup_action = act("Check &Nix set-up…", self.check_setup, None, None,
+                                "Check Nix, the nix-daemon, the builders and the interpreter")
         self.forms.set_run_action(self.run_action)
 
     def _make_menus(self) -> None:
@@ -132,6 +143,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.parameters_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.setup_action)
         help_menu.addAction(self.about_action)
         tools = self.addToolBar("Main")
         tools.setObjectName("MainToolBar")
@@ -140,7 +152,8 @@ class MainWindow(QMainWindow):
         tools.addActions([self.new_action, self.open_action, self.save_action])
 
     def _make_status_bar(self) -> None:
-        self.nix_label = QLabel("Nix: checking…")
+        self.nix_label = NixStatusButton("Nix: checking…")
+        self.nix_label.clicked.connect(self.check_setup)
         self.interpreter_label = QLabel("interpreter: checking…")
         for lab in (self.nix_label, self.interpreter_label):
             self.statusBar().addPermanentWidget(lab)
@@ -153,6 +166,48 @@ class MainWindow(QMainWindow):
         self.nix_label.setToolTip(info.get("nix_tip", ""))
         self.interpreter_label.setText(info["interpreter"])
         self.interpreter_label.setToolTip(info.get("interpreter_tip", ""))
+        if info.get("setup") is not None:
+            self._apply_setup(info["setup"])
+
+    # -- the Nix set-up --------------------------------------------------------------------
+    def _apply_setup(self, setup) -> None:
+        """A freshly detected NixSetup: the status bar, the machines tab, the run's route."""
+        changed = self.nix_setup is not None and setup != self.nix_setup
+        self.nix_setup = setup
+        self.nix_label.setText(setup.summary())
+        if self.machines_editor is not None and hasattr(self.machines_editor, "set_setup"):
+            self.machines_editor.set_setup(setup)
+        self._update_nix_level()
+        if changed and self.run_panel is not None and hasattr(self.run_panel, "refresh_route"):
+            self.run_panel.refresh_route()  # e.g. machines installed system-wide
+
+    def _update_nix_level(self) -> None:
+        """The warning look when Nix is unusable or ignores the machines tab's machines."""
+        editor = self.machines_editor
+        own = editor is not None and bool(editor.model.machines_file.machines)
+        self.nix_label.set_level(setup_level(self.nix_setup, own))
+        if self.nix_setup is not None:
+            self.nix_label.setToolTip(setup_tooltip(self.nix_setup, editor.path if own else None))
+
+    def _on_machines_changed(self) -> None:
+        editor = self.machines_editor
+        if self.run_panel is not None and hasattr(self.run_panel, "set_machines"):
+            self.run_panel.set_machines(editor.machines_for_runs())
+        self._update_nix_level()
+
+    def check_setup(self) -> None:
+        """Help > Check Nix set-up: the doctor's items, checked off the GUI thread."""
+        from .setup_dialog import SetupDialog
+
+        if self.setup_dialog is None:
+            self.setup_dialog = SetupDialog(parent=self)
+            self.setup_dialog.checked.connect(lambda report: self._apply_setup(report.setup))
+        if self.machines_editor is not None:
+            self.setup_dialog.machines_file = self.machines_editor.path
+        self.setup_dialog.show()
+        self.setup_dialog.raise_()
+        self.setup_dialog.activateWindow()
+        self.setup_dialog.check()
 
     # -- the document ----------------------------------------------------------------------
     def _update_title(self) -> None:
@@ -262,18 +317,25 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         running = self.is_running()
-        can_run = self.run_panel is not None and self.forms.sweep is not None and not running
+        refused = self._route_error()
+        can_run = (self.run_panel is not None and self.forms.sweep is not None and not running
+                   and not refused)
         self.run_action.setEnabled(can_run)
         if self.run_panel is None:
             why = "The run panel is not available in this installation"
         elif running:
             why = "A sweep is running"
         else:
-            why = self.forms.reason or "Run the sweep (Ctrl+R)"
+            why = self.forms.reason or (f"Cannot run: {refused}" if refused else "Run the sweep (Ctrl+R)")
         self.run_action.setToolTip(why)
         self.forms.run_button.setToolTip(why)
         self.cancel_action.setEnabled(running)
         self.rerun_action.setEnabled(self.run_panel is not None and not running)
+
+    def _route_error(self) -> str:
+        """Why the builders refuse the sweep (the run panel's route, from the last plan)."""
+        get = getattr(self.run_panel, "route_error", None)
+        return get() if get is not None else ""
 
     def _on_sweep_changed(self, sweep) -> None:
         if sweep is not None and self.run_panel is not None and not self.is_running():
@@ -292,6 +354,9 @@ class MainWindow(QMainWindow):
         if sweep is None or self.run_panel is None or self.is_running():
             if self.forms.reason:
                 self.statusBar().showMessage(self.forms.reason, 8000)
+            return False
+        if self._route_error():
+            self.statusBar().showMessage(f"Cannot run: {self._route_error()}", 15000)
             return False
         run = getattr(sweep, "run", None)
         machines = sweep.machines_path()
@@ -362,6 +427,9 @@ class MainWindow(QMainWindow):
             return
         self.save_window_state()
         self._probe.stop()
+        if self.setup_dialog is not None:
+            self.setup_dialog.close()
+            self.setup_dialog.shutdown(5.0)  # a check under way takes well under a second
         self.forms.shutdown()  # no late check may ask the run panel for a new plan
         if self.run_panel is not None and hasattr(self.run_panel, "shutdown"):
             self.run_panel.shutdown(5.0)  # a plan may still be on its way

@@ -47,6 +47,7 @@ class RunPanel(QWidget):
     runningChanged = Signal(bool)
     planReady = Signal(object)
     message = Signal(str)
+    routeChanged = Signal(str)  # why Run is refused for the builders ("" = it is not)
 
     def __init__(self, parent=None, engine_factory=None) -> None:
         super().__init__(parent)
@@ -54,6 +55,8 @@ class RunPanel(QWidget):
         self._machines: Path | None = None
         self._jobs: int | None = None
         self._blocked: str | None = None
+        self._default_machines: Path | None = None  # the machines tab's file, for runs
+        self._route_error = ""
         self._progress: ev.Progress | None = None
         self._selected: int | None = None
         self._layout_sweep = None
@@ -95,6 +98,12 @@ class RunPanel(QWidget):
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # which builders a run will use, when it must be said first (from the plan's route)
+        self.route_label = QLabel("")
+        self.route_label.setObjectName("route")
+        self.route_label.setWordWrap(True)
+        self.route_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.route_label.setVisible(False)
 
         top = QHBoxLayout()
         for b in (self.run_button, self.cancel_button, self.rerun_button):
@@ -159,6 +168,7 @@ class RunPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.message_label)
+        lay.addWidget(self.route_label)
         lay.addWidget(split, 1)
 
     # -- public API (CONTRACTS.md) ------------------------------------------------------------
@@ -171,8 +181,25 @@ class RunPanel(QWidget):
         if not self._same_sweep(sweep, self._layout_sweep):
             self.cached_loader.cancel()  # the sweep on show is being replaced: stop reading its results
         if sweep is not None and not self.is_running():
-            self.controller.request_plan(sweep)
+            self.controller.request_plan(sweep, self._default_machines)
         self._update_buttons()
+
+    def set_machines(self, path: Path | None) -> None:
+        """The machines file runs get when the sweep names none (the machines tab's); the
+        route shown before Run is checked again when it changes."""
+        path = Path(path) if path is not None else None
+        if path != self._default_machines:
+            self._default_machines = path
+            self.refresh_route()
+
+    def refresh_route(self) -> None:
+        """Check again which builders a run would use (e.g. the Nix set-up changed)."""
+        if self._sweep is not None and not self.is_running():
+            self.controller.request_plan(self._sweep, self._default_machines)
+
+    def route_error(self) -> str:
+        """Why nothing could build the sweep's points ("" when something can): Run is refused."""
+        return self._route_error
 
     def clear(self) -> None:
         """Show no sweep (e.g. a file that does not load into a valid sweep was opened)."""
@@ -188,6 +215,7 @@ class RunPanel(QWidget):
         self.log_view.clear()
         self.plot_panel.set_layout(None)
         self._say("")
+        self._show_route((), "")
         self._update_progress()
         self.progress.setFormat("no sweep")
         self._update_buttons()
@@ -292,6 +320,7 @@ class RunPanel(QWidget):
     def _on_plan(self, outcome: PlanOutcome) -> None:
         if self.is_running() or outcome.sweep is not self._sweep:
             return  # a run is showing, or a newer sweep is on its way
+        self._show_route(getattr(outcome, "route_warnings", ()), getattr(outcome, "route_error", ""))
         if outcome.error:
             self._say(f"cannot plan this sweep: {outcome.error}", error=True)
         if outcome.layout is None:
@@ -326,6 +355,20 @@ class RunPanel(QWidget):
             self.plot_panel.spectra.expect(len(self._shown) + len(todo))
         self.cached_loader.load(todo)  # replaces a load under way; an empty list just drops it
         return len(todo)
+
+    def _show_route(self, warnings, error: str) -> None:
+        """The plan's route: warnings in amber, a refusal in red (and Run disabled)."""
+        error = error or ""
+        lines = [f"⚠ {w[:1].upper()}{w[1:]}" for w in warnings]
+        if error:
+            lines.append(f"✘ Cannot run: {error}")
+        self.route_label.setText("\n".join(lines))
+        self.route_label.setStyleSheet("color: #c62828;" if error else "color: #9a6700;")
+        self.route_label.setVisible(bool(lines))
+        if error != self._route_error:
+            self._route_error = error
+            self._update_buttons()
+            self.routeChanged.emit(error)
 
     def _on_loading(self, loading: bool) -> None:
         # the cached results are all on show: the plan's counts alone, unless a newer message
@@ -385,10 +428,11 @@ class RunPanel(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.is_running()
-        can_run = self._sweep is not None and not running and self._blocked is None
+        refused = self._blocked or (f"Cannot run: {self._route_error}" if self._route_error else None)
+        can_run = self._sweep is not None and not running and refused is None
         self.run_button.setEnabled(can_run)
-        self.run_button.setToolTip(self._blocked or "Build every point of the sweep with Nix "
-                                                    "(cached points are reused)")
+        self.run_button.setToolTip(refused or "Build every point of the sweep with Nix "
+                                              "(cached points are reused)")
         self.cancel_button.setEnabled(running)
         self.rerun_button.setEnabled(not running and self._sweep is not None
                                      and bool(self.rows.failed_indices()))

@@ -42,28 +42,32 @@ def load_machines_editor() -> tuple[QWidget | None, str]:
     return MachinesEditor(), ""
 
 
-def probe_environment() -> dict:
-    """Nix version and interpreter mode as status-bar texts (runs subprocesses: not on the GUI thread)."""
-    info: dict = {}
+def _nix_version_texts() -> dict:
+    """The Nix version alone (when the set-up could not be detected)."""
     try:
         from sweepgui.nix import detect_nix
-    except ImportError:
-        try:
-            from sweepgui.nix.machines_nix import local_nix_version
 
-            version = local_nix_version()
-            info["nix"] = "Nix " + ".".join(map(str, version)) if version != (0,) else "Nix: not found"
-        except Exception as exc:  # noqa: BLE001 - any failure is only shown
-            info["nix"] = "Nix: unknown"
-            info["nix_tip"] = _short(exc)
-    else:
-        try:
-            nix = detect_nix()
-            info["nix"] = f"Nix {nix.version}" if nix.ok else "Nix: not usable"
-            info["nix_tip"] = nix.message
-        except Exception as exc:  # noqa: BLE001
-            info["nix"] = "Nix: unknown"
-            info["nix_tip"] = _short(exc)
+        nix = detect_nix()
+        return {"nix": f"Nix {nix.version}" if nix.ok else "Nix: not usable", "nix_tip": nix.message}
+    except Exception as exc:  # noqa: BLE001 - any failure is only shown
+        return {"nix": "Nix: unknown", "nix_tip": _short(exc)}
+
+
+def probe_environment(refresh: bool = False) -> dict:
+    """The Nix set-up and the interpreter mode as status-bar texts (runs subprocesses: not on
+    the GUI thread). ``info["setup"]`` is the NixSetup (absent if it could not be detected);
+    ``refresh`` asks Nix again instead of using the cached set-up."""
+    info: dict = {}
+    try:
+        from sweepgui.nix.setup import detect_setup
+
+        from .nix_status import setup_tooltip
+
+        setup = detect_setup(refresh=refresh)
+        info.update(setup=setup, nix=setup.summary(), nix_tip=setup_tooltip(setup))
+    except Exception as exc:  # noqa: BLE001 - shown; the version alone still is
+        info.update(_nix_version_texts())
+        info["nix_tip"] = f"{info['nix_tip']}\nthe Nix set-up is unknown: {_short(exc)}".strip()
     try:
         try:
             from sweepgui.nix import detect_interpreter
@@ -92,12 +96,14 @@ class EnvironmentProbe(QObject):
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._work, name="sweepgui-env-probe", daemon=True)
+    def start(self, refresh: bool = False) -> None:
+        """Probe (again); ``refresh``: ask Nix again, e.g. after the system's machines changed."""
+        self._thread = threading.Thread(target=self._work, args=(refresh,),
+                                        name="sweepgui-env-probe", daemon=True)
         self._thread.start()
 
-    def _work(self) -> None:
-        info = probe_environment()
+    def _work(self, refresh: bool = False) -> None:
+        info = probe_environment(refresh)
         if self._stopped.is_set():
             return
         try:

@@ -54,12 +54,19 @@ class RunCrashed:
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    """What a plan request produced: the engine's plan (or None with an error) and the table rows."""
+    """What a plan request produced: the engine's plan (or None with an error) and the table rows.
+
+    ``route_warnings``: what a run must say first about its builders (e.g. the nix-daemon
+    ignores the machines file); ``route_error``: why nothing could build the points (Run is
+    refused). Both from ``Engine.route`` for the sweep and the machines file of the request.
+    """
 
     sweep: Any
     plan: Any
     layout: SweepLayout | None
     error: str = ""
+    route_warnings: tuple[str, ...] = ()
+    route_error: str = ""
 
 
 def _default_engine(sweep):
@@ -173,24 +180,38 @@ class RunWorker(QObject):
             self.done.emit()
 
 
+def route_of(engine, sweep, machines: Path | None) -> tuple[tuple[str, ...], str]:
+    """(warnings, error) of the builders a run of ``sweep`` would use (``Engine.route``);
+    runs Nix the first time (the set-up): call it off the GUI thread."""
+    try:
+        r = engine.route(sweep, machines=machines)
+    except Exception as exc:  # noqa: BLE001 - e.g. a malformed machines file: the run says it too
+        return (f"the build machines cannot be checked: {_user_message(exc)}",), ""
+    return tuple(r.warnings), r.error or ""
+
+
 class PlanWorker(QObject):
-    """Runs ``engine.plan`` and computes the table's coordinates on its own thread."""
+    """Runs ``engine.plan`` and computes the table's coordinates and the builders' route on its
+    own thread (``machines``: the machines file a run would get when the sweep names none)."""
 
     done = Signal(object)
 
-    def __init__(self, engine_factory, sweep):
+    def __init__(self, engine_factory, sweep, machines: Path | None = None):
         super().__init__()
-        self._factory, self._sweep = engine_factory, sweep
+        self._factory, self._sweep, self._machines = engine_factory, sweep, machines
 
     @Slot()
     def run(self) -> None:
-        layout, plan, error = None, None, ""
+        layout, plan, error, engine = None, None, "", None
         try:
             layout = SweepLayout.from_sweep(self._sweep)
-            plan = self._factory(self._sweep).plan(self._sweep)
+            engine = self._factory(self._sweep)
+            plan = engine.plan(self._sweep)
         except Exception as exc:  # noqa: BLE001 - shown in the panel's message line
             error = _user_message(exc)
-        self.done.emit(PlanOutcome(self._sweep, plan, layout, error))
+        warnings, route_error = route_of(engine, self._sweep, self._machines) \
+            if engine is not None else ((), "")
+        self.done.emit(PlanOutcome(self._sweep, plan, layout, error, warnings, route_error))
 
 
 class RunController(QObject):
@@ -304,14 +325,15 @@ class RunController(QObject):
             self.runningChanged.emit(False)
 
     # -- plans --------------------------------------------------------------------------------
-    def request_plan(self, sweep) -> None:
-        """Plan ``sweep`` off the GUI thread; while a plan runs, only the latest request is kept."""
+    def request_plan(self, sweep, machines: Path | None = None) -> None:
+        """Plan ``sweep`` off the GUI thread (``machines``: the file a run would use when the
+        sweep names none, for the route); while a plan runs, only the latest request is kept."""
         if self._plan_thread is not None:
-            self._pending_plan = sweep
+            self._pending_plan = (sweep, machines)
             return
         self._plan_thread = QThread()
         self._plan_thread.setObjectName("sweepgui-plan")
-        self._plan_worker = PlanWorker(self.engine_factory, sweep)
+        self._plan_worker = PlanWorker(self.engine_factory, sweep, machines)
         self._plan_worker.moveToThread(self._plan_thread)
         _KEEP_ALIVE.add((self._plan_thread, self._plan_worker))
         self._plan_worker.done.connect(self._on_plan_done)
@@ -329,7 +351,7 @@ class RunController(QObject):
             _KEEP_ALIVE.discard((thread, worker))
         pending, self._pending_plan = self._pending_plan, None
         if pending is not None:
-            self.request_plan(pending)  # a newer sweep: this outcome is stale
+            self.request_plan(*pending)  # a newer sweep: this outcome is stale
         else:
             self.planReady.emit(outcome)
 

@@ -164,7 +164,10 @@ def test_status_bar_names_nix_and_the_interpreter_mode(window, qtbot):
     qtbot.waitUntil(lambda: "checking" not in w.interpreter_label.text(), timeout=20000)
     if shutil.which("nix-store"):
         version = subprocess.run(["nix-store", "--version"], capture_output=True, text=True).stdout
-        assert w.nix_label.text() == "Nix " + version.split()[-1]
+        # the Nix set-up's summary: "Nix 2.8.0 · single-user" (or "· daemon, not trusted" ...)
+        assert w.nix_label.text().split(" · ")[0] == "Nix " + version.split()[-1]
+        assert w.nix_label.text().split(" · ")[1] in ("single-user", "daemon, trusted",
+                                                       "daemon, not trusted")
     assert w.interpreter_label.text() in ("interpreter: host", "interpreter: nixpkgs")
 
 

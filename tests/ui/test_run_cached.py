@@ -4,6 +4,8 @@ Real Nix: the points are built first with the engine alone, as an earlier sessio
 
 from __future__ import annotations
 
+import os
+
 import shutil
 import textwrap
 import time
@@ -19,6 +21,8 @@ from sweepgui.sweep import load_sweep
 from sweepgui.ui.plots_data import PointResult, SpectraStore, vertices_per_curve
 from sweepgui.ui.run_panel import RunPanel
 from sweepgui.ui.worker import load_point_result
+from sweepgui.nix.process import descendants
+
 from tests.procs import processes_mentioning
 
 pytestmark = [pytest.mark.nix, pytest.mark.skipif(shutil.which("nix-build") is None,
@@ -83,7 +87,9 @@ class Watch:
         panel.controller.result_loader = loader
 
     def poll(self) -> None:
-        self.nix_builds += processes_mentioning("nix-build")
+        # this test's own processes only: other people's builds on the machine do not count
+        ours = set(descendants(os.getpid()))
+        self.nix_builds += [p for p in processes_mentioning("nix-build") if p[0] in ours]
 
 
 def make_panel(qtbot, tmp_path: Path) -> RunPanel:
