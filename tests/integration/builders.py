@@ -7,6 +7,13 @@ in that store (a chroot store, which always sandboxes: ``sandbox-paths`` exposes
 /lib, /etc, the Python interpreter, the virtual environment and the project) and their outputs
 are copied back over ssh, as from any remote machine. Everything started here is stopped by
 its process id.
+
+``start(n, plain_uri=True)`` makes hosts whose URI has no port (``ssh://root@127.0.0.2``), as a
+nix-daemon needs them: the daemon runs ssh as root with its own environment, and Nix before 2.31
+reads no port in a URI. Such hosts listen on port 22 of their address (a free address is taken
+when port 22 of one is busy); only when no address has port 22 free does a host get another
+port, and then :meth:`BuilderHosts.daemon_env` gives the ``NIX_SSHOPTS=-F <ssh config>`` the
+daemon needs to reach it.
 """
 
 from __future__ import annotations
@@ -99,6 +106,7 @@ class BuilderHost:
     proc: subprocess.Popen | None = None
     user: str = field(default_factory=lambda: os.environ.get("USER") or
                       __import__("pwd").getpwuid(os.getuid()).pw_name)
+    plain_uri: bool = False  # the URI names no port (port 22, or one given by an ssh config)
 
     @property
     def store_root(self) -> Path:
@@ -106,6 +114,8 @@ class BuilderHost:
 
     @property
     def uri(self) -> str:
+        if self.plain_uri:
+            return f"ssh://{self.user}@{self.addr}"
         return f"ssh://{self.user}@{self.addr}:{self.port}"
 
     def has_path(self, store_path: str) -> bool:
@@ -150,20 +160,52 @@ class BuilderHosts:
         os.chmod(self.client_key, 0o600)
         self._next = 2
 
-    def start(self, n: int = 2, port: int = 2222) -> list[BuilderHost]:
+    def start(self, n: int = 2, port: int = 2222, plain_uri: bool = False) -> list[BuilderHost]:
+        """Start ``n`` hosts on 127.0.0.2, .3, ... (the next free addresses).
+
+        ``plain_uri``: URIs without a port, for a nix-daemon (see the module doc): each host
+        listens on port 22 of an address where it is free (``port`` is then only the fallback).
+        """
         if os.geteuid() == 0 and not os.path.isdir("/run/sshd"):
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation dir
         started = []
         for _ in range(n):
             addr = f"127.0.0.{self._next}"
             self._next += 1
-            p = port
+            if plain_uri and not _port_free(addr, 22):
+                # port 22 busy there (another run's host): the next address with port 22 free,
+                # else this address on another port (the daemon then needs daemon_env())
+                for k in range(self._next, min(self._next + 32, 250)):
+                    if _port_free(f"127.0.0.{k}", 22):
+                        addr, self._next = f"127.0.0.{k}", k + 1
+                        break
+            p = 22 if plain_uri and _port_free(addr, 22) else port
             while not _port_free(addr, p):
                 p += 1
-            started.append(self._start_one(addr, p))
+            started.append(self._start_one(addr, p, plain_uri))
         return started
 
-    def _start_one(self, addr: str, port: int) -> BuilderHost:
+    def ssh_config(self, path: Path | None = None) -> Path | None:
+        """An ssh config giving the port-less hosts not on port 22 their port (None: none needed).
+
+        ``HostKeyAlias`` keeps the pinned key of column 8 valid: Nix writes it under the bare
+        address, while ssh looks up ``[addr]:port`` for a port other than 22.
+        """
+        blocks = [f"Host {h.addr}\n  HostName {h.addr}\n  Port {h.port}\n  HostKeyAlias {h.addr}\n"
+                  for h in self.hosts if h.plain_uri and h.port != 22]
+        if not blocks:
+            return None
+        path = path or self.root / "ssh_config"
+        path.write_text("# builder hosts started by the test: their ports\n" + "".join(blocks))
+        os.chmod(path, 0o644)
+        return path
+
+    def daemon_env(self) -> dict[str, str]:
+        """Environment a nix-daemon needs to reach the port-less hosts (ssh runs inside it)."""
+        config = self.ssh_config()
+        return {"NIX_SSHOPTS": f"-F {config}"} if config else {}
+
+    def _start_one(self, addr: str, port: int, plain_uri: bool = False) -> BuilderHost:
         d = self.root / addr
         (d / "store").mkdir(parents=True)
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")],
@@ -205,7 +247,7 @@ class BuilderHosts:
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True)
         log.close()
-        host = BuilderHost(addr, port, d, host_key_b64, proc)
+        host = BuilderHost(addr, port, d, host_key_b64, proc, plain_uri=plain_uri)
         self.hosts.append(host)
         deadline = time.monotonic() + 10
         while True:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sweepgui.nix.setup import detect_setup
 from sweepgui.nix import Engine, load_manifest, read_result
 from sweepgui.nix.events import (Planned, PointCached, PointFailed, PointFinished,
                                  PointLog, PointStarted, Progress, RunFinished)
@@ -104,7 +105,9 @@ def test_failures_let_the_others_finish(sweep_dir: Path):
         assert any("out of this model's range" in line for line in e.log_tail)
     assert sorted(e.index for e in of(events, PointFinished)) == [0, 1, 4, 5]
     done = events[-1]
-    assert (done.built, done.failed, done.exit_code) == (4, 2, 100)
+    # Nix's own code: 100 for failed builds; through a nix-daemon, Nix 2.8 reports 1
+    nix_code = 1 if detect_setup().daemon else 100
+    assert (done.built, done.failed, done.exit_code) == (4, 2, nix_code)
     state = engine.state_dir(sweep)
     # roots for the finished points although the Nix build as a whole failed
     assert len(os.listdir(state / "gcroots")) == 4
