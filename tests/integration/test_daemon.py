@@ -417,3 +417,34 @@ def test_a_user_outside_nix_users_is_told_to_join_it(nix_daemons, test_users):
     member = test_users(daemon=d)
     ok = cli(member, "run", make_sweep(member, {"fluid.density": [700.0]}), "--jobs", 1)
     assert ok.returncode == 0, ok.stderr
+
+
+# -- the desktop app as an untrusted user -------------------------------------------------------
+
+def test_the_app_says_before_run_that_the_daemon_ignores_the_users_machines(nix_daemon, test_user,
+                                                                               hosts):
+    """The real main window (offscreen) as the user: the status bar names the daemon and the
+    missing trust, the run tab says before Run that the machines will not be used, the
+    machines tab shows the banner, and Run builds every point (locally)."""
+    u = test_user
+    # the machines the user keeps in the app's Build machines tab (its default file)
+    machines = user_machines(u, hosts)
+    default = u.path(".config/sweepgui/machines")
+    u.mkdir(".config/sweepgui")
+    u.copy(machines, ".config/sweepgui/machines", mode=0o644)
+    machines = default
+    sweep = make_sweep(u, {"fluid.density": [990.0, 1000.0, 1020.0]})
+    out = u.home / "seen.json"
+    from .daemon import PROJECT
+
+    p = u.run([sys.executable, "-m", "tests.integration.gui_driver", sweep, out],
+              env={"PYTHONPATH": str(PROJECT)}, cwd=PROJECT, timeout=180)
+    assert p.returncode == 0, p.stderr[-3000:]
+    seen = json.loads(out.read_text())
+    assert seen["nix_status"].startswith("Nix ") and "daemon, not trusted" in seen["nix_status"]
+    assert f"will not use the machines in {machines}" in seen["route_before_run"]
+    assert "trusted-users" in seen["route_before_run"]
+    assert seen["banner_visible"] is True and seen["run_started"] is True
+    assert seen["statuses"] == ["built"] * 3, seen
+    assert seen["progress"].startswith("100%") and "3 built" in seen["progress"]
+    assert all(not h.built_here() for h in hosts.hosts)  # the daemon used none of them
