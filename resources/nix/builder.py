@@ -29,15 +29,41 @@ def _server_key(model: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _private_folder(path: str) -> bool:
+    """Whether ``path`` is a real folder of this build's own user that nobody else may
+    write (lstat: a symlink planted by someone else does not count)."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def _peer_uid(s) -> int:
+    import socket
+    import struct
+
+    creds = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
 def _via_server(model: str, params: str, result: str) -> int | None:
     """Have a warm model process of this run compute the point (see modelserver.py).
 
     Returns the model's exit code, or None when no server can take it (then the caller
-    computes the point itself: same interpreter, same model, same answer).
+    computes the point itself: same interpreter, same model, same answer). Only a server
+    of this build's own user counts: its folders must be this user's and closed to others,
+    and the process at the other end of the socket must run as this user (peer
+    credentials), so another local user cannot answer in the model's place.
     """
     import socket
 
-    folder = os.path.join("/tmp", f"sweepgui-modelserver-{os.getuid()}", _server_key(model))
+    base = os.path.join("/tmp", f"sweepgui-modelserver-{os.getuid()}")
+    folder = os.path.join(base, _server_key(model))
+    if not (_private_folder(base) and _private_folder(folder)):
+        return None
     try:
         names = [n for n in os.listdir(folder) if n.endswith(".sock")]
     except OSError:
@@ -48,6 +74,8 @@ def _via_server(model: str, params: str, result: str) -> int | None:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                 s.connect(os.path.join(folder, name))
+                if _peer_uid(s) != os.getuid():
+                    continue
                 s.sendall(request)
                 with s.makefile("rb") as rf:
                     reply = json.loads(rf.readline())
@@ -166,7 +194,10 @@ def _batch() -> int:
         finally:
             sys.stdout, sys.stderr = tee_out.stream, tee_err.stream
         reason = None
-        if code != 0:
+        if code < 0:
+            reason = f"the model was killed by signal {-code} ({_signal_name(-code)})"
+            code = 128 - code
+        elif code != 0:
             reason = f"the model exited with code {code}"
         else:
             try:
@@ -185,6 +216,15 @@ def _batch() -> int:
     return 0
 
 
+def _signal_name(n: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return "unknown signal"
+
+
 def main() -> int:
     if sys.argv[1:] == ["--aggregate"]:
         return _aggregate()
@@ -198,6 +238,10 @@ def main() -> int:
     run = _run_builtin if os.environ.get("modelKind") == "builtin" else _run_custom
     code = run(os.environ["model"], params, result)
     sys.stdout.flush()
+    if code < 0:  # killed by a signal: say which, and exit as a shell would (128 + N)
+        print(f"sweepgui: the model was killed by signal {-code} ({_signal_name(-code)})",
+              file=sys.stderr)
+        return 128 - code
     if code != 0:
         print(f"sweepgui: the model exited with code {code}", file=sys.stderr)
         return code

@@ -11,8 +11,10 @@ would have produced (exit code, stdout, stderr, the result file); when there is 
 derivations do not change either way.
 
 Usage: PYTHON modelserver.py --model STORE_PATH --key KEY --workers N
-The socket lives in ``/tmp/sweepgui-modelserver-<uid>/<key>/<pid>.sock`` (folder mode 0700:
-only this user's builds reach it). The key hashes the model path, the interpreter identity
+The socket lives in ``/tmp/sweepgui-modelserver-<uid>/<key>/<pid>.sock``. Both folders must be
+this user's own and closed to others (made with mode 0700, checked with lstat: the server does
+not start otherwise), and both ends check the other's user (SO_PEERCRED): only this user's own
+builds reach the server, and a builder takes answers only from a server of its own user. The key hashes the model path, the interpreter identity
 and the interpreter path, so a builder only ever talks to a server equal to itself.
 """
 
@@ -32,6 +34,28 @@ import tempfile
 def socket_dir(key: str) -> str:
     # a fixed root: builders get their own TMPDIR, but see the real /tmp (sandbox = false)
     return os.path.join("/tmp", f"sweepgui-modelserver-{os.getuid()}", key)
+
+
+def private_folder(path: str) -> bool:
+    """Make ``path`` (mode 0700) unless it exists; True only if it is then a real folder of
+    this user that nobody else may write. /tmp is shared: another user may have made the
+    folder (or a symlink) first, and then this server must not use it."""
+    import stat
+
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def peer_uid(conn: socket.socket) -> int:
+    import struct
+
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
 
 
 def _serve_one(conn: socket.socket, model: str, main, workdir: str) -> None:
@@ -82,6 +106,9 @@ def _worker(listener: socket.socket, model: str, scratch: str) -> None:
     while True:
         conn, _ = listener.accept()
         try:
+            if peer_uid(conn) != os.getuid():  # only this user's own builds
+                conn.close()
+                continue
             if main is None:
                 try:
                     sys.path.insert(0, model)
@@ -116,8 +143,10 @@ def main() -> int:
     args = ap.parse_args()
 
     folder = socket_dir(args.key)
-    os.makedirs(os.path.dirname(folder), mode=0o700, exist_ok=True)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if not (private_folder(os.path.dirname(folder)) and private_folder(folder)):
+        print(f"unsafe: {os.path.dirname(folder)} is not this user's own private folder",
+              flush=True)
+        return 3
     path = os.path.join(folder, f"{os.getpid()}.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
