@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -35,23 +36,31 @@ def register(subparsers) -> None:
             "and whether Nix will use it")
     c.add_argument("names", nargs="*", help="machines to check (default: all)")
     c.add_argument("--for-system", default=None, help="system the sweep needs (default: local)")
-    c.add_argument("--timeout", type=float, default=10.0, help="seconds per machine (default 10)")
+    c.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds per machine (default 10, at most 300)")
     c.add_argument("--json", action="store_true")
     c = cmd("add", _add, "add a machine (or replace the one with the same URI)")
     c.add_argument("uri", help="ssh://[USER@]HOST[:PORT] or ssh-ng://..., or a whole machines line")
     c.add_argument("--systems", help="comma list, e.g. x86_64-linux (default: the local system)")
     c.add_argument("--key", help="SSH identity file (absolute path, mode 600, no passphrase)")
     c.add_argument("--jobs", type=int, help="builds it may run at once")
-    c.add_argument("--speed", type=float, help="speed factor (relative preference)")
+    c.add_argument("--speed", type=float, help="speed factor (relative preference; whole "
+                   "numbers before Nix 2.20)")
     c.add_argument("--features", help="supported features, comma list")
     c.add_argument("--mandatory", help="mandatory features, comma list")
     c.add_argument("--host-key", help="base64 public host key (column 8)")
     c.add_argument("--fetch-host-key", action="store_true",
                    help="fetch the host key now with ssh-keyscan and pin it")
+    c.add_argument("--replace", action="store_true",
+                   help="with --fetch-host-key: replace a different key pinned before (compare "
+                   "the fingerprints first)")
     c = cmd("remove", _remove, "remove a machine")
     c.add_argument("name", help="URI, user@host or host")
     c = cmd("fetch-host-key", _fetch, "fetch a machine's host key and pin it in column 8")
     c.add_argument("name", help="URI, user@host or host")
+    c.add_argument("--replace", action="store_true",
+                   help="replace a different key pinned before (only after comparing the "
+                   "fingerprints with the builder's own)")
     c = cmd("export-nixos", _export_nixos, "print the machines as NixOS nix.buildMachines")
     c.add_argument("names", nargs="*")
     c = cmd("ssh-config", _ssh_config, "print ssh config blocks giving builders their ports "
@@ -99,10 +108,16 @@ def _all(mf):
 
 
 def _save(mf, path) -> None:
+    """Save ``mf`` (only values the local Nix reads: what was changed is said on stderr)."""
+    from ..nix.machines import MachinesError
     try:
         mf.save(path)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except MachinesError as exc:
+        raise UserError(str(exc)) from None
+    for note in mf.adjusted:
+        print(f"sweepgui: warning: {note}", file=sys.stderr)
 
 
 def _pick(mf, names):
@@ -147,9 +162,10 @@ def _list(args) -> int:
 
 
 def _check(args) -> int:
-    from ..nix.machine_checks import check_machines
-    if not args.timeout > 0:
-        raise UserError(f"--timeout {args.timeout:g}: give the seconds per machine, e.g. 10")
+    from ..nix.machine_checks import MAX_TIMEOUT, check_machines
+    if not 0 < args.timeout <= MAX_TIMEOUT:  # also nan and inf
+        raise UserError(f"--timeout {args.timeout:g}: give the seconds to wait per machine, "
+                        f"more than 0 and at most {MAX_TIMEOUT:g} (e.g. 10)")
     mf = _load(args)
     machines = _pick(mf, args.names)
     if not machines:
@@ -186,8 +202,12 @@ def _check(args) -> int:
 
 
 def _add(args) -> int:
+    from dataclasses import replace
+
     from ..nix.machine_checks import fetch_host_key, fingerprint
-    from ..nix.machines import Machine, MachinesError, check_host_key, parse_entry, parse_uri
+    from ..nix.machines import (UINT_MAX, Machine, MachinesError, check_column_text,
+                                check_host_key, parse_entry, parse_uri)
+    from ..nix.machines_line import speed_ok
     path = _path(args)
     mf = _load(args, missing_ok=True)
     try:
@@ -201,24 +221,34 @@ def _add(args) -> int:
             if val:  # the rules of the file's columns (no spaces: they would split it)
                 setattr(m, attr, _names(val, opt))
         if args.key:
-            m.ssh_key = str(Path(args.key).expanduser().absolute())
+            # one column of the file: no blanks, ';' or '#' (Nix reads no quoting)
+            m.ssh_key = check_column_text(str(Path(args.key).expanduser().absolute()), 2, "--key")
         if args.jobs is not None:
-            if args.jobs < 0:
-                raise UserError("--jobs must be 0 or more")
+            if not 0 <= args.jobs <= UINT_MAX:
+                raise UserError(f"--jobs {args.jobs}: give the number of builds the machine may "
+                                f"run at once, from 0 to {UINT_MAX}")
             m.max_jobs = args.jobs
         if args.speed is not None:
-            if not args.speed >= 0:
-                raise UserError("--speed must be a number >= 0")
+            if not speed_ok(args.speed):
+                raise UserError(f"--speed {args.speed:g}: give a number from 0 to {UINT_MAX} "
+                                "(how strongly Nix prefers this machine, e.g. 2)")
             m.speed_factor = int(args.speed) if float(args.speed).is_integer() else args.speed
         if args.host_key:
             m.host_key = check_host_key(args.host_key, "--host-key")
+        m.validate("<command line>")
     except MachinesError as exc:
         raise UserError(str(exc)) from None
     if args.fetch_host_key:
+        listed = mf.find(m.name)
+        pinned = m.host_key or (listed.host_key if listed else None)
         try:
-            m.host_key = fetch_host_key(m)
+            key = fetch_host_key(replace(m, host_key=pinned))
         except ConnectionError as exc:
             raise UserError(str(exc)) from None
+        if pinned and key != pinned and not args.replace:
+            print(_changed_key(m, pinned, key, args), file=sys.stderr)
+            return 1
+        m.host_key = key
         print(f"pinned host key of {m.host}: {fingerprint(m.host_key)}")
     mf.add(m)
     _save(mf, path)
@@ -249,20 +279,45 @@ def _remove(args) -> int:
 
 
 def _fetch(args) -> int:
-    from ..nix.machine_checks import fetch_host_key, fingerprint
+    from ..nix.machine_checks import fetch_host_key, fingerprint, host_key_file
     mf = _load(args)
     m = _pick(mf, [args.name])[0]
     try:
-        key = fetch_host_key(m)
+        key = fetch_host_key(m)  # the pinned key when the host still presents it
     except ConnectionError as exc:
         raise UserError(str(exc)) from None
     old = m.host_key
+    if old == key:
+        print(f"the pinned host key of {m.uri} is unchanged: {fingerprint(key)}")
+        return 0
+    if old and not args.replace:
+        # exactly what pinning is for: another machine (or a man in the middle) answering
+        print(_changed_key(m, old, key, args), file=sys.stderr)
+        return 1
     m.host_key = key
     _save(mf, _path(args))
-    what = "replaced the pinned" if old and old != key else "pinned the"
+    what = "replaced the pinned" if old else "pinned the"
     print(f"{what} host key of {m.uri}: {fingerprint(key)}\n"
-          "compare it with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the builder")
+          f"compare it with `ssh-keygen -lf {host_key_file(key)}` on the builder")
     return 0
+
+
+def _changed_key(m, pinned: str, presented: str, args) -> str:
+    """The message when a builder presents another key than the pinned one (nothing changed)."""
+    from ..nix.machine_checks import fingerprint, host_key_file
+    if args.machines_command == "fetch-host-key":
+        file = f" --file {shlex.quote(str(args.file))}" if args.file else ""
+        confirm = f"`sweepgui machines fetch-host-key {shlex.quote(m.name)}{file} --replace`"
+    else:
+        confirm = "the same `sweepgui machines add` command with --replace"
+    return (f"the host key of {m.name} differs from the key pinned in column 8; nothing was "
+            f"changed.\n"
+            f"  pinned:    {fingerprint(pinned)}\n"
+            f"  presented: {fingerprint(presented)}\n"
+            f"If the builder was reinstalled, run `ssh-keygen -lf {host_key_file(presented)}` on "
+            f"the builder itself (at its console, not over this connection); if it prints the "
+            f"presented fingerprint, confirm with {confirm}. Otherwise keep the pinned key: "
+            f"the machine answering may not be your builder.")
 
 
 def _export_nixos(args) -> int:

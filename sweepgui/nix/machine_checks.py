@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import math
 import os
 import re
 import stat
@@ -24,6 +26,16 @@ from ._nixcmd import NixError, nix_cli, nix_command
 from .machines_nix import PORT_IN_URI, compatibility, local_nix_version, ssh_options_for, sshopts
 
 DEFAULT_TIMEOUT = 10.0
+MAX_TIMEOUT = 300.0  # seconds per machine: longer is a typo (and overflows the waits)
+
+
+def check_timeout(timeout: float) -> float:
+    """``timeout`` if it can bound the checks of one machine (0 < t <= 300), else ValueError."""
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout)
+            and 0 < timeout <= MAX_TIMEOUT):
+        raise ValueError(f"timeout {timeout!r}: give the seconds to wait per machine, more "
+                         f"than 0 and at most {MAX_TIMEOUT:g} (e.g. 10)")
+    return float(timeout)
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,7 @@ def _scan(machine: Machine, timeout: float) -> tuple[list[str], str]:
     cmd = ["ssh-keyscan", "-T", str(max(1, int(timeout)))]
     if machine.port is not None:
         cmd += ["-p", str(machine.port)]
-    cmd += ["-t", "ed25519,ecdsa,rsa", machine.host.strip("[]")]
+    cmd += ["-t", "ed25519,ecdsa,rsa", "--", machine.host.strip("[]")]
     rc, out = _run(cmd, timeout + 1)
     keys = []
     for line in out.splitlines():
@@ -169,7 +181,10 @@ _KEY_TYPE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|"
 
 
 def fetch_host_key(machine: Machine, timeout: float = 5.0) -> str:
-    """The host's preferred public key as column 8 wants it (base64 of ``TYPE KEY``).
+    """The host's public key as column 8 wants it (base64 of ``TYPE KEY``): the key pinned in
+    ``machine.host_key`` when the host still presents it (a host has several keys), else the
+    host's preferred one. A result other than the pinned key means the key changed: see
+    :func:`fingerprint` to let the user compare before replacing it.
 
     Raises ``ConnectionError`` with a plain message when the host gives no key.
     """
@@ -181,19 +196,31 @@ def fetch_host_key(machine: Machine, timeout: float = 5.0) -> str:
                                   "spelling or DNS")
         raise ConnectionError(f"{machine.name} sent no host key within {timeout:g} s: check that "
                               "sshd runs there and the host name and port are right")
+    if machine.host_key and any(_same_key(machine.host_key, k) for k in keys):
+        return machine.host_key
     return base64.b64encode(keys[0].encode() + b"\n").decode()
 
 
 def fingerprint(host_key_b64: str) -> str:
-    """``SHA256:...`` of a column-8 key, to compare with ``ssh-keygen -lf`` on the builder."""
-    line = base64.b64decode(host_key_b64).decode().strip()
+    """``SHA256:...`` of a column-8 key, as ``ssh-keygen -lf`` prints it on the builder
+    (the SHA-256 of the key blob, base64 without padding); "?" for a key it cannot read."""
     try:
-        p = subprocess.run(["ssh-keygen", "-lf", "-"], input=line + "\n", capture_output=True,
-                           text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
+        blob = base64.b64decode(base64.b64decode(host_key_b64).decode().split()[1],
+                                validate=True)
+    except (ValueError, IndexError, UnicodeDecodeError):
         return "?"
-    words = p.stdout.split()
-    return words[1] if p.returncode == 0 and len(words) > 1 else "?"
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def host_key_file(host_key_b64: str) -> str:
+    """Where sshd keeps the public key of this type on a usual builder, for ``ssh-keygen -lf``."""
+    try:
+        kind = base64.b64decode(host_key_b64).decode().split()[0]
+    except (ValueError, IndexError, UnicodeDecodeError):
+        kind = ""
+    name = {"ssh-rsa": "rsa", "ssh-dss": "dsa"}.get(kind, "ecdsa" if kind.startswith("ecdsa")
+                                                    else "ed25519")
+    return f"/etc/ssh/ssh_host_{name}_key.pub"
 
 
 def _same_key(a_b64: str, line: str) -> bool:
@@ -258,7 +285,7 @@ _SSH_KEYS = ("hostname", "port", "user", "proxyjump", "proxycommand", "identityf
 
 
 def _ssh_g(host: str, config: str | None) -> dict[str, str]:
-    cmd = ["ssh", "-G", *(["-F", config] if config else []), host]
+    cmd = ["ssh", "-G", *(["-F", config] if config else []), "--", host]
     rc, out = _run(cmd, 5)
     if rc != 0:
         return {}
@@ -310,7 +337,9 @@ def daemon_ssh_checks(machine: Machine, nix_version=None) -> list[Check]:
 def check_machine(machine: Machine, system: str | None = None, nix_version=None,
                   timeout: float = DEFAULT_TIMEOUT, via_daemon: bool = False) -> list[Check]:
     """All checks of one machine within ``timeout`` seconds (default 10). ``via_daemon``:
-    a nix-daemon will connect to it (see :func:`daemon_ssh_checks`)."""
+    a nix-daemon will connect to it (see :func:`daemon_ssh_checks`). A timeout out of
+    (0, 300] is a ValueError."""
+    timeout = check_timeout(timeout)
     deadline = time.monotonic() + timeout
     v = nix_version or local_nix_version()
     # a port is handled by sweepgui (information); a rounded speed factor changes the meaning
@@ -352,6 +381,7 @@ def check_machines(machines: list[Machine], system: str | None = None,
     """Check several machines at once (in parallel), in their order."""
     if not machines:
         return []
+    check_timeout(timeout)
     v = local_nix_version()
     local_system()  # once, before the threads
     with ThreadPoolExecutor(max_workers=min(8, len(machines))) as pool:

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..atomic import atomic_path
-from .machines_line import (COLUMNS, PROTOCOLS, Machine, MachinesError, check_host_key,
-                            parse_entry, parse_uri)
+from .machines_line import (COLUMNS, PROTOCOLS, UINT_MAX, Machine, MachinesError,
+                            check_column_text, check_host_key, parse_entry, parse_uri)
 
-__all__ = ["COLUMNS", "PROTOCOLS", "Comment", "Entry", "Include", "Machine", "MachinesError",
-           "MachinesFile", "check_host_key", "default_machines_path", "parse_entry", "parse_uri",
-           "write_atomic"]
+__all__ = ["COLUMNS", "PROTOCOLS", "UINT_MAX", "Comment", "Entry", "Include", "Machine",
+           "MachinesError", "MachinesFile", "check_column_text", "check_host_key",
+           "default_machines_path", "parse_entry", "parse_uri", "write_atomic"]
 
 
 def default_machines_path() -> Path:
@@ -71,12 +71,14 @@ class MachinesFile:
 
     Parse with :meth:`parse` / :meth:`load`; edit ``items`` or use :meth:`add` / :meth:`remove`;
     write with :meth:`dumps` / :meth:`save` (atomic, keeps one ``.bak``).
-    ``warnings`` lists (line, message) for text that older and newer Nix read differently.
+    ``warnings`` lists (line, message) for text that older and newer Nix read differently;
+    ``adjusted`` what the last :meth:`save` changed so that the local Nix reads the file.
     """
 
     items: list[Item] = field(default_factory=list)
     source: str | None = None
     warnings: list[tuple[int, str]] = field(default_factory=list)
+    adjusted: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def parse(cls, text: str, source: str | os.PathLike | None = None) -> "MachinesFile":
@@ -192,7 +194,11 @@ class MachinesFile:
 
     # -- writing --------------------------------------------------------------------------
     def dumps(self) -> str:
-        """The file's text: one item per line; unchanged machines keep their original line."""
+        """The file's text: one item per line; unchanged machines keep their original line.
+
+        Raises :class:`MachinesError` (naming this file and the machine) for a machine that
+        cannot be written so that it reads back the same (see :meth:`Machine.validate`).
+        """
         lines = []
         for it in self.items:
             if isinstance(it, Comment):
@@ -205,12 +211,37 @@ class MachinesFile:
             elif it.raw is not None and it.machine == it.parsed:
                 lines.append(it.raw)
             else:
-                lines.append(it.machine.line())
+                try:
+                    lines.append(it.machine.line())
+                except MachinesError as exc:
+                    raise MachinesError(self.source, None, None, exc.msg) from None
         return "".join(line + "\n" for line in lines)
 
-    def save(self, path: str | os.PathLike | None = None, backup: bool = True) -> Path:
-        """Write atomically (temp file + rename); the previous version becomes ``FILE.bak``."""
+    def fit_to_nix(self, nix_version: tuple[int, ...] | None = None) -> list[str]:
+        """Change what the local Nix (or Nix ``nix_version``) cannot read in a machines file:
+        a fractional speed factor becomes whole before Nix 2.20 (which would reject the whole
+        file). Returns a plain note per change, to tell the user."""
+        from .machines_nix import readable_by_nix  # machines_nix imports this module
+
+        notes = []
+        for it in self.items:
+            if isinstance(it, Entry):
+                fitted, note = readable_by_nix(it.machine, nix_version)
+                if note:
+                    it.machine = fitted
+                    notes.append(note)
+        return notes
+
+    def save(self, path: str | os.PathLike | None = None, backup: bool = True,
+             nix_version: tuple[int, ...] | None = None) -> Path:
+        """Write atomically (temp file + rename); the previous version becomes ``FILE.bak``.
+
+        Only what the local Nix (or Nix ``nix_version``) reads is written: see
+        :meth:`fit_to_nix`; ``adjusted`` then lists what was changed, for the user.
+        Raises :class:`MachinesError` for a machine the file cannot hold, writing nothing.
+        """
         target = Path(path or self.source or default_machines_path())
+        self.adjusted = self.fit_to_nix(nix_version)
         write_atomic(target, self.dumps(), backup=backup)
         self.source = str(target)
         return target

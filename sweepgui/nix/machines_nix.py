@@ -32,10 +32,11 @@ import hashlib
 import os
 import re
 import socket
+import stat
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ._nixcmd import STORE_INFO, nix_version  # noqa: F401 - STORE_INFO re-exported
@@ -71,6 +72,27 @@ def _fmt(v: tuple[int, ...]) -> str:
     return ".".join(map(str, v))
 
 
+def readable_by_nix(machine: Machine, nix_version: tuple[int, ...] | None = None
+                    ) -> tuple[Machine, str | None]:
+    """``machine`` as it must be written for the local Nix (or Nix ``nix_version``) to read
+    the machines file, and a plain note on what changed (None: nothing).
+
+    Nix before 2.20 reads the speed factor as a whole number and rejects the whole file
+    ("bad machine specification") for a fraction: it is rounded (at least 1).
+    """
+    x = machine.speed_factor
+    if x is None or float(x).is_integer():
+        return machine, None
+    v = nix_version or local_nix_version()
+    if v >= FRACTIONAL_SPEED:
+        return machine, None
+    whole = max(1, round(x))
+    return replace(machine, speed_factor=whole), (
+        f"{machine.name}: speed factor {x:g} is written as {whole}: Nix {_fmt(v)} reads only "
+        "whole speed factors (fractions from Nix 2.20) and rejects a machines file with a "
+        "fraction in it")
+
+
 def ssh_config_text(machines: list[Machine], nix_version: tuple[int, ...] | None = None,
                     include_defaults: bool = True) -> str | None:
     """ssh config blocks giving ported builders their port on Nix < 2.31 (None: not needed)."""
@@ -99,16 +121,77 @@ def ssh_config_text(machines: list[Machine], nix_version: tuple[int, ...] | None
     return text
 
 
-def _config_file(text: str) -> Path:
-    """A stable file holding ``text`` (named by its hash, so runs reuse it)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sweepgui" / "ssh"
-    if re.search(r"\s", str(base)):  # NIX_SSHOPTS is split on whitespace
-        base = Path(tempfile.gettempdir()) / f"sweepgui-ssh-{os.getuid()}"
-    path = base / (hashlib.sha256(text.encode()).hexdigest()[:16] + ".conf")
-    if not path.exists():
-        base.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(path, text, backup=False, mode=0o600)
+def private_folder(path: Path) -> Path | None:
+    """``path`` if it is a folder only this user can use, else None.
+
+    The folder is made here with mode 0700 (``mkdir`` is atomic and never follows a symbolic
+    link), or it is already there; either way ``lstat`` (not following links) must show a
+    real folder owned by this user that nobody else may enter. A folder another user made
+    first (in /tmp anybody can), a link planted in its place, or one open to others is not
+    used: what is inside may not be ours. Nor is one whose parent another user may change
+    (e.g. root with the XDG_RUNTIME_DIR of the user it came from): that user could move the
+    folder away and put their own in its place. /tmp is fine: its sticky bit forbids that.
+    """
+    try:
+        parent = os.stat(path.parent)
+    except OSError:
+        return None
+    if parent.st_uid not in (0, os.getuid()) or (parent.st_mode & 0o022
+                                                 and not parent.st_mode & stat.S_ISVTX):
+        return None
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        return None
     return path
+
+
+def _runtime_folders() -> list[Path]:
+    """Candidate private folders for ssh files, best first: the user's runtime folder
+    (XDG_RUNTIME_DIR, private by design, short paths), then one in the temporary folder."""
+    out = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime):
+        out.append(Path(runtime) / "sweepgui-ssh")
+    out.append(Path(tempfile.gettempdir()) / f"sweepgui-ssh-{os.getuid()}")
+    return out
+
+
+def _config_file(text: str) -> Path:
+    """A stable file holding ``text`` (named by its hash, so runs reuse it), in a folder
+    only this user can write: ~/.cache/sweepgui/ssh, else a private runtime folder, else a
+    new private temporary folder. NIX_SSHOPTS is split on whitespace: no blanks in the path."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sweepgui"
+    candidates = [cache / "ssh", *_runtime_folders()]
+    name = hashlib.sha256(text.encode()).hexdigest()[:16] + ".conf"
+    for base in candidates:
+        if re.search(r"\s", str(base)):
+            continue
+        if base == cache / "ssh":
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                continue
+        if private_folder(base) is None:
+            continue
+        path = base / name
+        try:
+            if not path.is_file() or path.is_symlink() or path.read_text() != text:
+                write_atomic(path, text, backup=False, mode=0o600)
+        except OSError:
+            continue
+        return path
+    base = Path(tempfile.mkdtemp(prefix="sweepgui-ssh-"))  # mode 0700, a new name: ours
+    write_atomic(base / name, text, backup=False, mode=0o600)
+    return base / name
 
 
 def ssh_options_for(machines: list[Machine], nix_version: tuple[int, ...] | None = None) -> str:
@@ -125,6 +208,11 @@ def ssh_options(machines_file: str | os.PathLike) -> str:
     return ssh_options_for(MachinesFile.load(Path(machines_file).expanduser()).all_machines())
 
 
+# ssh's control socket: FOLDER/%C (40 characters) plus ssh's temporary suffix (17) must fit
+# a socket address (108 bytes with the final NUL)
+_SOCKET_ROOM = 107 - 1 - 40 - 17
+
+
 def _multiplexing() -> str:
     """ssh options sharing one connection per builder across builds ("" if not possible).
 
@@ -133,17 +221,24 @@ def _multiplexing() -> str:
     The master checks the host key (Nix's pinned one) when it connects; it ends 30 s after
     its last use, or when the builder goes away. Placed after the user's own options, which
     therefore win (ssh keeps the first value of an option).
+
+    The sockets live in a folder only this user can use (:func:`private_folder`): under
+    XDG_RUNTIME_DIR, else /tmp/sweepgui-ssh-UID, else ~/.cache/sweepgui/mux when its path is
+    short enough for a socket. Another user's folder (or a link planted in /tmp) is never
+    used: no multiplexing then.
     """
-    base = Path(tempfile.gettempdir()) / f"sweepgui-ssh-{os.getuid()}"
-    try:
-        base.mkdir(mode=0o700, exist_ok=True)
-        if base.stat().st_uid != os.getuid() or base.stat().st_mode & 0o077:
-            return ""  # somebody else's folder: no shared sockets there
-    except OSError:
-        return ""
-    if re.search(r"\s", str(base)):
-        return ""
-    return (f"-o ControlMaster=auto -o ControlPath={base}/%C -o ControlPersist=30")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sweepgui"
+    for base in [*_runtime_folders(), cache / "mux"]:
+        if re.search(r"\s", str(base)) or len(str(base)) > _SOCKET_ROOM:
+            continue
+        if base == cache / "mux":
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                continue
+        if private_folder(base) is not None:
+            return f"-o ControlMaster=auto -o ControlPath={base}/%C -o ControlPersist=30"
+    return ""
 
 
 def sshopts(extra: str | None = None) -> str:
@@ -231,7 +326,7 @@ def _ssh_endpoint(m: Machine) -> tuple[str, int] | None:
     if m.port is not None:
         return m.host.strip("[]"), m.port
     try:
-        out = subprocess.run(["ssh", "-G", m.address], capture_output=True, text=True,
+        out = subprocess.run(["ssh", "-G", "--", m.address], capture_output=True, text=True,
                              timeout=5, stdin=subprocess.DEVNULL).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None

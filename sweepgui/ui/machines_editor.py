@@ -71,6 +71,7 @@ class QtMachineEditor(QWidget):
         self.path = Path(path) if path else default_machines_path()
         self.setup = setup
         self.install_dialog = None
+        self.host_key_dialog = None  # the last "Host key changed" question
         self._saved_text = ""
         self._saved_machines = False
         self._pool: ThreadPoolExecutor | None = None
@@ -336,12 +337,59 @@ class QtMachineEditor(QWidget):
             self._show(error)
             return
         old = entry.machine.host_key
+        if old is not None and old != key:  # the case pinning exists for: ask, never replace
+            self._ask_host_key(entry, old, key)
+            return
         self.model.set_machine(rows[0], dataclasses.replace(entry.machine, host_key=key))
-        verb = "unchanged" if old == key else "pinned" if old is None else "REPLACED (was different)"
-        self.model.set_status(entry, "ok" if old in (None, key) else "warning",
-                              f"host key {verb}: {entry.machine.host_key_line()}")
+        verb = "unchanged" if old == key else "pinned"
+        self.model.set_status(entry, "ok", f"host key {verb}: {entry.machine.host_key_line()}")
         self._update_details()
         self._show(f"{entry.machine.name}: host key {verb}; compare its fingerprint with the builder's")
+
+    def _ask_host_key(self, entry: Entry, old: str, key: str) -> None:
+        """A builder presents another key than the pinned one: show both fingerprints and
+        replace the pinned key only if the user says so (the default keeps it)."""
+        from sweepgui.nix.machine_checks import fingerprint, host_key_file
+
+        name, new_fp, old_fp = entry.machine.name, fingerprint(key), fingerprint(old)
+        self.model.set_status(entry, "warning", f"the host key differs from the pinned one "
+                              f"(pinned {old_fp}, presented {new_fp})")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Host key changed",
+                          f"{html.escape(name)} presents another host key than the one "
+                          "pinned for it.", parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setInformativeText(  # fingerprints unbroken, to compare them character by character
+            f"<pre>Pinned:    {old_fp}\nPresented: {new_fp}</pre>"
+            f"<p>If the builder was reinstalled, run <tt>ssh-keygen -lf {host_key_file(key)}</tt> "
+            "on the builder itself and replace the key only if it prints the presented "
+            "fingerprint. Otherwise keep the pinned key: the machine answering may not be your "
+            "builder.</p>")
+        keep = box.addButton("Keep the pinned key", QMessageBox.ButtonRole.RejectRole)
+        box.addButton("Replace the pinned key", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        replace = QMessageBox.ButtonRole.DestructiveRole
+        box.finished.connect(lambda _: self._on_host_key_answer(
+            entry, old, key, box.buttonRole(box.clickedButton()) == replace))
+        self.host_key_dialog = box
+        box.open()
+
+    def _on_host_key_answer(self, entry: Entry, old: str, key: str, replace: bool) -> None:
+        from sweepgui.nix.machine_checks import fingerprint
+
+        rows = [r for r, e in enumerate(self.model.entries()) if e is entry]
+        if not rows:
+            return
+        if replace and entry.machine.host_key == old:
+            self.model.set_machine(rows[0], dataclasses.replace(entry.machine, host_key=key))
+            self.model.set_status(entry, "warning", f"host key REPLACED as you confirmed: now "
+                                  f"{fingerprint(key)} (was {fingerprint(old)}); save to keep it")
+        else:
+            self.model.set_status(entry, "error", f"the builder presents another host key "
+                                  f"({fingerprint(key)}) than the pinned one ({fingerprint(old)}), "
+                                  "which was kept: Nix will not connect to it")
+        self._update_details()
+        self._show(f"{entry.machine.name}: {self.model.status(rows[0])[1]}")
 
     def import_system(self) -> None:
         self.buttons["import"].setEnabled(False)

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sweepgui.nix.machines import PROTOCOLS, Entry, Machine, MachinesFile
+from sweepgui.nix.machines import (PROTOCOLS, UINT_MAX, Entry, Machine, MachinesError,
+                                   MachinesFile)
+from sweepgui.nix.machines_line import column_text_problem, speed_ok
 
 from .icons import status_icon
 
@@ -69,17 +71,23 @@ def parse_cell(key: str, value: Any) -> Any:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}")
         return text
     if key == "host":
-        if not text or not _HOST.match(text):
-            raise ValueError("enter a host name or address (no spaces, '@', '/', ':' or '#')")
+        if not text or not _HOST.match(text) or column_text_problem(text, 0):
+            raise ValueError("enter a host name or address (no spaces, '@', '/', ':', ';' or '#')")
+        if text.startswith("-"):
+            raise ValueError(f"'{text}' starts with '-', so ssh would read it as an option: "
+                             "enter the builder's host name or address")
         return text
     if key == "user":
-        if text and not _USER.match(text):
-            raise ValueError("a user name has no spaces, '@', '/', ':' or '#'")
+        if text and (not _USER.match(text) or column_text_problem(text, 0)):
+            raise ValueError("a user name has no spaces, '@', '/', ':', ';' or '#'")
+        if text.startswith("-"):
+            raise ValueError(f"'{text}' starts with '-', so ssh would read it as an option: "
+                             "enter the login name on the builder")
         return text or None
     if key == "ssh_key":
-        if any(c.isspace() for c in text) or any(c in text for c in "#;"):
-            raise ValueError("the identity file path must not contain spaces, '#' or ';' "
-                             "(the machines file separates columns by spaces)")
+        problem = column_text_problem(text, 2)
+        if problem:  # e.g. "contains ';' (it separates machines) ... move it, or link it"
+            raise ValueError(problem)
         return text or None
     if key in ("port", "max_jobs"):
         if not text or text == "-" or (key == "port" and text == "0"):
@@ -89,6 +97,8 @@ def parse_cell(key: str, value: Any) -> Any:
         n = int(text)
         if key == "port" and not 0 < n < 65536:
             raise ValueError("port must be between 1 and 65535")
+        if key == "max_jobs" and n > UINT_MAX:
+            raise ValueError(f"max jobs must be at most {UINT_MAX} (the largest number Nix reads)")
         return n
     if key == "speed_factor":
         if not text or text == "-":
@@ -97,8 +107,8 @@ def parse_cell(key: str, value: Any) -> Any:
             x = float(text)
         except ValueError:
             raise ValueError("speed factor must be a number such as 2") from None
-        if not x >= 0 or x == float("inf"):
-            raise ValueError("speed factor must be >= 0")
+        if not speed_ok(x):
+            raise ValueError(f"speed factor must be a number from 0 to {UINT_MAX}")
         return int(x) if x.is_integer() else x
     if key in ("systems", "supported_features", "mandatory_features"):
         return _names(text, "system" if key == "systems" else "feature")
@@ -135,7 +145,8 @@ class MachinesTableModel(QAbstractTableModel):
 
     Signals
     -------
-    problem(str) : an edit was refused, and why.
+    problem(str) : an edit was refused or changed, and why (also: values in a file just set
+        that the local Nix cannot read and saving will change).
     edited() : the file content changed (for the unsaved marker).
     """
 
@@ -157,6 +168,12 @@ class MachinesTableModel(QAbstractTableModel):
         self._file = machines_file
         self._status.clear()
         self.endResetModel()
+        from sweepgui.nix.machines_nix import readable_by_nix
+
+        for machine in machines_file.machines:  # e.g. a fraction an older sweepgui wrote
+            note = readable_by_nix(machine)[1]
+            if note:
+                self.problem.emit(f"{note}; saving writes that")
 
     def entries(self) -> list[Entry]:
         return [it for it in self._file.items if isinstance(it, Entry)]
@@ -273,7 +290,18 @@ class MachinesTableModel(QAbstractTableModel):
         machine = self.machine(index.row())
         if getattr(machine, key) == parsed:
             return True
-        self.set_machine(index.row(), dataclasses.replace(machine, **{key: parsed}))
+        changed = dataclasses.replace(machine, **{key: parsed})
+        try:  # the last word: the line reads back as this machine
+            changed.validate()
+        except MachinesError as exc:
+            self.problem.emit(f"{COLUMNS[index.column()][1]}: {exc.msg}")
+            return False
+        from sweepgui.nix.machines_nix import readable_by_nix
+
+        changed, note = readable_by_nix(changed)  # e.g. a fraction on Nix < 2.20: whole
+        self.set_machine(index.row(), changed)
+        if note:
+            self.problem.emit(f"{COLUMNS[index.column()][1]}: {note}")
         return True
 
 

@@ -43,7 +43,12 @@ def test_fetch_host_key_repairs_a_stale_pin(two_hosts, tmp_path):
     f = tmp_path / "machines"
     f.write_text(f"# reinstalled box\n{h1.line(two_hosts.client_key, host_key=h2.host_key_b64)}\n")
     assert _cli("check", "--file", f)[0].returncode == 1
+    # a different key is never replaced silently (that is what pinning guards against) ...
     p, _ = _cli("fetch-host-key", h1.uri, "--file", f)
+    assert p.returncode == 1 and "--replace" in p.stdout + p.stderr
+    assert base64.b64decode(f.read_text().split()[-1]) == base64.b64decode(h2.host_key_b64)
+    # ... only once the user confirms, after comparing the fingerprints
+    p, _ = _cli("fetch-host-key", h1.uri, "--file", f, "--replace")
     assert p.returncode == 0 and "replaced the pinned host key" in p.stdout
     assert f.read_text().startswith("# reinstalled box\n")
     assert base64.b64decode(f.read_text().split()[-1]) == base64.b64decode(h1.host_key_b64)
