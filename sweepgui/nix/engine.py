@@ -236,6 +236,15 @@ class Engine:
             setup = builder_setup(route.machines_file, workdir=st.state_dir / "builders")
             for name, why in setup.skipped:  # MACHINES: dead builders are left out
                 yield RunMessage("warning", f"builder {name} left out of this run: {why}")
+            if not setup.usable and jobs == 0:
+                # nothing could take a point: say why at once (Nix would wait, or hang in
+                # the handshake of a stalled builder)
+                reasons = "; ".join(why if name in why else f"{name}: {why}"
+                                    for name, why in setup.skipped)
+                st.fail_open(f"no remote builder could take this point: {reasons}. "
+                             f"(`sweepgui machines check --file {route.machines_file}` checks "
+                             "every builder)", indices)
+                return 1
             builder_args = list(setup.args)
             env.update(setup.env)
         else:  # the builders Nix (or the daemon) has configured itself, if any

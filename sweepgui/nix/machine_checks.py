@@ -259,8 +259,9 @@ def check_connection(machine: Machine, timeout: float = 8.0, nix_version=None) -
     took = time.monotonic() - t0
     if rc == 0:
         return [_ok("connection", f"Nix reaches the store of {machine.name} ({took:.1f} s)")]
-    return [_err("connection", _explain(machine, out if rc is not None else (out or "<timeout>"),
-                                        connect))]
+    if rc is None:
+        return [_err("connection", _explain(machine, "<timeout>", connect))]
+    return [_err("connection", _explain(machine, out, connect))]
 
 
 def check_host_key_pin(machine: Machine, timeout: float = 3.0) -> list[Check]:
@@ -355,8 +356,13 @@ def check_machine(machine: Machine, system: str | None = None, nix_version=None,
                             "there without ssh: write 127.0.0.1 to go through sshd"))
     ident = check_identity(machine, timeout=min(3, timeout / 3))
     checks += ident
-    conn = check_connection(machine, timeout=max(1.0, deadline - time.monotonic() - 1.0),
-                            nix_version=v)
+    from .machines_nix import _probe
+
+    # a machine that does not answer, or stalls in the ssh handshake, is named at once
+    # (the probe takes at most 2 x 2 s), without waiting for Nix's own connection attempt
+    dead = _probe(machine, min(2.0, max(0.5, (deadline - time.monotonic()) / 4)))
+    conn = [_err("connection", dead)] if dead else check_connection(
+        machine, timeout=max(1.0, deadline - time.monotonic() - 1.0), nix_version=v)
     left = deadline - time.monotonic()
     reachable = conn[0].ok or "host key" in conn[0].message or "refused the login" in conn[0].message
     if reachable and left > 1:

@@ -35,6 +35,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -257,6 +258,12 @@ class BuilderSetup:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (machine, why) left out
 
     @property
+    def usable(self) -> list[Machine]:
+        """The machines this run gives Nix (those not left out)."""
+        out = {name for name, _ in self.skipped}
+        return [m for m in self.machines if m.name not in out]
+
+    @property
     def args(self) -> list[str]:
         # When every builder slot is taken (or a builder is down), Nix postpones the build
         # and looks again only after build-poll-interval (5 s by default): 1 s keeps the
@@ -300,9 +307,10 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
     if preflight and machines:
         verdicts = reachability(machines)
         alive = [m for m in machines if verdicts.get(m.name) is None]
-        # a builder that hangs costs every build ConnectTimeout while Nix's scheduler waits:
-        # leave the dead ones out of this run (all dead: keep them, Nix then says why)
-        if alive and len(alive) < len(machines):
+        # a builder that hangs costs every build ConnectTimeout while Nix's scheduler waits
+        # (one that stalls in the handshake hangs it for good): leave the dead ones out of
+        # this run, all of them if need be (the engine then says why nothing can build)
+        if len(alive) < len(machines):
             usable = alive
             skipped = [(m.name, verdicts[m.name]) for m in machines if verdicts.get(m.name)]
     fractional = [m for m in usable
@@ -340,22 +348,52 @@ def _ssh_endpoint(m: Machine) -> tuple[str, int] | None:
 
 
 def _probe(m: Machine, timeout: float) -> str | None:
-    """None if an ssh server answers at the machine's address, else why not."""
+    """None if an ssh server answers at the machine's address and starts the handshake
+    (its key exchange), else why not, in the words of ``machine check``.
+
+    A server that sends its banner and then stalls would hang every ssh (and with it Nix)
+    in the key exchange, which no ssh timeout covers: the probe sends its own banner and
+    waits for the server's first key-exchange packet (SSH_MSG_KEXINIT, sent unasked).
+    """
+    from .machine_errors import _explain
+
     end = _ssh_endpoint(m)
     if end is None:
         return None  # cannot probe (proxy): let ssh try
     try:
         with socket.create_connection(end, timeout=timeout) as s:
             s.settimeout(timeout)
-            banner = s.recv(64)
+            data = b""
+            while b"\n" not in data and len(data) < 512:
+                chunk = s.recv(256)
+                if not chunk:
+                    break
+                data += chunk
+            if not data.startswith(b"SSH-"):
+                return (f"{end[0]} port {end[1]} does not answer like an ssh server (no "
+                        "'SSH-' banner): fix the host name or port")
+            s.sendall(b"SSH-2.0-sweepgui_probe\r\n")
+            rest = data.split(b"\n", 1)[1] if b"\n" in data else b""
+            deadline = time.monotonic() + timeout
+            while len(rest) < 6:
+                s.settimeout(max(0.05, deadline - time.monotonic()))
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+            if len(rest) < 6 or rest[5] != 20:  # uint32 length, padding byte, message type
+                raise socket.timeout
     except ConnectionRefusedError:
-        return f"connection refused at {end[0]} port {end[1]}"
+        return (f"connection refused at {end[0]} port {end[1]}: nothing accepts ssh "
+                "connections there; start sshd there, or fix the host name or port")
     except socket.timeout:
-        return f"no answer from {end[0]} port {end[1]} within {timeout:g} s"
+        if "data" in locals() and data.startswith(b"SSH-"):
+            return (f"{m.name} answers as an ssh server at {end[0]} port {end[1]} but completes "
+                    f"no ssh handshake within {timeout:g} s (a hung sshd, or something in the "
+                    "way): restart sshd there or leave the machine out")
+        return _explain(m, "<timeout>", timeout)
     except OSError as exc:
         return f"{end[0]} port {end[1]}: {exc.strerror or exc}"
-    if not banner.startswith(b"SSH-"):
-        return f"{end[0]} port {end[1]} does not answer like an ssh server"
     return None
 
 

@@ -63,6 +63,7 @@ class RunState:
         self._lost: list[int] = []
         self.lost_on: dict[int, int] = {}  # point -> times its builder went away
         self.lost_machines: list[str] = []
+        self._unbuildable: dict[int, str] = {}  # point -> why nothing could build it
 
     def indices(self, drv: str) -> list[int]:
         return self.by_drv.get(drv, [])
@@ -111,6 +112,14 @@ class RunState:
                 continue
             yield from self._fail(i, exit_code, with_cause(reason, tail), tail, machine)
         yield self.progress()
+
+    def fail_open(self, reason: str, indices: list[int] | None = None) -> None:
+        """Fail every point still to build (of ``indices``) with ``reason``, no build run;
+        ``settle`` then reports them."""
+        for i in self.to_build if indices is None else indices:
+            if self.status[i] in ("queued", "running", "stopped"):
+                self.status[i] = "unbuildable"
+                self._unbuildable[i] = reason
 
     def take_lost(self) -> list[int]:
         """Points whose builder went away since the last call (to build them again)."""
@@ -165,6 +174,9 @@ class RunState:
         """Decide every point still open by asking the store."""
         if roots is not None:
             self._roots = roots
+        for i, reason in sorted(self._unbuildable.items()):
+            yield from self._fail(i, None, reason, [], "")
+        self._unbuildable.clear()
         open_ = [i for i in self.to_build if self.status[i] in ("queued", "running", "stopped")]
         built = [i for i in self.to_build if self.status[i] == "built"]
         invalid = invalid_paths(self.plan.points[i].out_path for i in open_ + built)

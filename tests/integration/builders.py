@@ -292,8 +292,10 @@ class SilentHost:
     ssh must give up on it by its timeouts (nothing may wait for it forever).
     """
 
-    def __init__(self, addr: str = "127.0.0.250", port: int = 2222):
+    def __init__(self, addr: str = "127.0.0.250", port: int = 2222, banner: bytes = b""):
         import threading
+
+        self.banner = banner  # sent first, then nothing (a sshd that stalls in the handshake)
 
         while not _port_free(addr, port):
             port += 1
@@ -313,6 +315,11 @@ class SilentHost:
             except OSError:
                 return
             self._conns.append(conn)
+            if self.banner:
+                try:
+                    conn.sendall(self.banner)
+                except OSError:
+                    pass
 
     def close(self) -> None:
         try:

@@ -55,11 +55,16 @@ def _fault(kind, hosts, tmp_path, request):
         request.addfinalizer(silent.close)
         return (f"ssh://{h.user}@{silent.addr}:{silent.port} - {key} 2 1 - - {h.host_key_b64}",
                 "cannot be reached within", "firewall")
+    if kind == "stalled":  # says it is an ssh server, then never finishes the handshake
+        stalled = SilentHost(addr="127.0.0.251", banner=b"SSH-2.0-OpenSSH_9.2p1 Debian\r\n")
+        request.addfinalizer(stalled.close)
+        return (f"ssh://{h.user}@{stalled.addr}:{stalled.port} - {key} 2 1 - - {h.host_key_b64}",
+                "no ssh handshake", "hung sshd")
     raise AssertionError(kind)
 
 
 @pytest.mark.parametrize("kind", ["unreachable", "wrong-host-key", "key-permissions", "passphrase",
-                                  "silent"])
+                                  "silent", "stalled"])
 def test_fault_is_named_by_check_and_fails_a_run_fast(kind, builder_hosts, tmp_path, request):
     builder_hosts.start(1)
     line, words, fix = _fault(kind, builder_hosts, tmp_path, request)
