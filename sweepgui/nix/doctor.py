@@ -64,7 +64,7 @@ def _nix_checks(s: NixSetup) -> list[Check]:
             out.append(_ok("trust", f"{s.user} is a trusted user of the daemon ({how}): your "
                            "own machines files are used"))
         else:
-            out.append(_warn("trust", f"{s.user} is not a trusted user of the daemon "
+            out.append(_ok("trust", f"{s.user} is not a trusted user of the daemon "
                              f"(trusted-users = {' '.join(s.trusted_users)} in {s.conf_file}): "
                              "the daemon ignores your own machines files and uses only its "
                              "own builders. That is the normal, safe set-up; see the machines "

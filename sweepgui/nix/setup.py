@@ -325,8 +325,10 @@ def _detect(_key: tuple) -> NixSetup:
         user=user, primary_group=primary, trusted=bool(trusted), trust_known=trust_known,
         allowed=allowed, trusted_users=trusted_users, conf_file=str(conf_file()),
         builders_setting=setting, daemon_builders=machines, builders_error=builders_error,
-        max_jobs=_text(source.get("max-jobs")), build_users_group=_text(
-            (system if mode == DAEMON else client).get("build-users-group")),
+        max_jobs=_text(source.get("max-jobs")), build_users_group=(
+            _text((system if mode == DAEMON else client).get("build-users-group"))
+            # a daemon runs as root, where Nix's default is "nixbld" (a client reads "")
+            or ("nixbld" if mode == DAEMON else "")),
         sandbox=_text((system if mode == DAEMON else client).get("sandbox")),
         settings_read=bool(system))
 
