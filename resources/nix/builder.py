@@ -116,6 +116,8 @@ def _run_in_process(model: str, params: str, result: str) -> int:
 
     if model not in sys.path:  # once per process (a batch runs many points)
         site.main()  # started with -S: now the interpreter's packages (numpy, ...) come in
+        if os.environ.get("sitePackages"):  # portable mode: its packages' own folder
+            site.addsitedir(os.environ["sitePackages"])
         # never write __pycache__ into the model's store path: where the builder runs as
         # root, the store is writable and the path's contents would no longer match its hash
         sys.dont_write_bytecode = True
@@ -134,9 +136,18 @@ def _run_in_process(model: str, params: str, result: str) -> int:
     return 0
 
 
+def _python_command() -> list[str]:
+    """How to start this same Python again (portable mode: through its own loader)."""
+    if os.environ.get("loader"):
+        return [os.environ["loader"], "--library-path", os.environ["libraryPath"], sys.executable]
+    return [sys.executable]
+
+
 def _run_custom(model: str, params: str, result: str) -> int:
-    cmd = [sys.executable, model] if model.endswith(".py") else [model]
+    cmd = [*_python_command(), model] if model.endswith(".py") else [model]
     env = dict(os.environ)
+    if env.get("sitePackages"):  # portable mode: numpy & co. for a Python model
+        env["PYTHONPATH"] = env["sitePackages"]
     if env.get("hostMode"):
         # host mode is impure anyway: let a custom executable find the usual tools
         env["PATH"] = env.get("PATH", "") + os.pathsep + os.defpath.lstrip(":")

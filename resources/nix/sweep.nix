@@ -15,8 +15,11 @@
 , modelKind ? "builtin"       # "builtin" | "custom"
 , modelName ? "sweepgui-model"
 , interpreter                 # absolute path of the Python that runs the builder script
-, interpreterStorePath ? ""   # nixpkgs mode: the store path the interpreter lives in (a real input)
+, interpreterStorePath ? ""   # portable/nixpkgs mode: the store path the interpreter lives in (a real input)
 , interpreterId ? ""          # host mode: hash of the interpreter's identity (version, packages)
+, loader ? ""                 # portable mode: the interpreter's own dynamic loader (in its store path)
+, libraryPath ? ""            # portable mode: the folder of its shared libraries
+, sitePackages ? ""           # portable mode: the folder of the packages the model imports
 , system ? builtins.currentSystem
 }:
 let
@@ -27,11 +30,23 @@ let
 
   # In nixpkgs mode the interpreter string must carry its store path as context, so
   # that Nix knows it as an input (and copies its closure to remote builders).
-  python =
-    if interpreterStorePath == "" then interpreter
+  inStore = path:
+    if interpreterStorePath == "" then path
     else builtins.storePath interpreterStorePath
          + builtins.substring (builtins.stringLength interpreterStorePath)
-                              (builtins.stringLength interpreter) interpreter;
+                              (builtins.stringLength path) path;
+  python = inStore interpreter;
+
+  # How a derivation runs Python with `args`: the interpreter itself, or (portable mode)
+  # through its own dynamic loader and libraries, so that a builder whose builds see
+  # nothing but the store runs it.
+  runPython = args:
+    if loader == "" then { builder = python; inherit args; }
+    else {
+      builder = inStore loader;
+      args = [ "--library-path" (inStore libraryPath) python ] ++ args;
+      inherit loader libraryPath sitePackages;
+    };
 
   # Nix starts the builder with argv[0] = "python" and PATH = /path-not-set; Python then
   # cannot find its own path and a virtual environment goes unnoticed. With the
@@ -42,7 +57,6 @@ let
   common = {
     inherit system model modelKind interpreterId PATH;
     hostMode = if interpreterStorePath == "" then "1" else "";
-    builder = python;
     # without sandbox, root may write into the store: a __pycache__ left in the model's
     # store path corrupts it (hash mismatch: it can no longer be copied to remote builders)
     PYTHONDONTWRITEBYTECODE = "1";
@@ -53,11 +67,10 @@ let
   };
 
   # One point: its own derivation, whose only parameter input is its own JSON.
-  mkPoint = p: derivation (common // {
+  mkPoint = p: derivation (common // runPython [ "-S" "-E" builderScript ] // {
     name = "sweepgui-point-" + p.name;
     # -S -E: the builder itself needs only the standard library (~20 ms less per point);
     # it turns the site packages on when it runs the model in its own process
-    args = [ "-S" "-E" builderScript ];
     params = p.params;
     passAsFile = [ "params" ];
   });
@@ -68,9 +81,8 @@ let
   mkBatch = b:
     let
       outs = builtins.genList (i: "p${toString i}") (builtins.length b.points);
-      d = derivation (common // {
+      d = derivation (common // runPython [ "-S" "-E" builderScript "--batch" ] // {
         name = "sweepgui-batch-" + b.batch;
-        args = [ "-S" "-E" builderScript "--batch" ];
         outputs = outs;
         # a JSON list of the points' JSON strings (toJSON quotes them: data, never code)
         params = builtins.toJSON (map (p: p.params) b.points);
@@ -84,16 +96,14 @@ let
   # Depends on every point given, so that Nix 2.8 reports each point's stop or failure
   # as it happens (it reports top-level derivations only when the whole build ends).
   # Trivial and local: it only records the list of its inputs.
-  aggregate = derivation {
+  aggregate = derivation (runPython [ "-S" "-E" builderScript "--aggregate" ] // {
     name = "sweepgui-sweep";
     inherit system PATH;
-    builder = python;
-    args = [ "-S" "-E" builderScript "--aggregate" ];
     points = builtins.concatStringsSep "\n" (map (d: d.outPath) drvs);
     passAsFile = [ "points" ];
     preferLocalBuild = true;
     allowSubstitutes = false;
-  };
+  });
 in
 {
   inherit aggregate;

@@ -1,12 +1,17 @@
 """Which Python runs the points inside Nix builds, and what identifies it.
 
-Two modes:
+Three modes:
 
+``portable`` (the default)
+    This app's own Python made into one self-contained, content-addressed store path (see
+    :mod:`sweepgui.nix.portable`): a real input of every point, run through its own dynamic
+    loader, so any builder with Nix runs it (its builds may see nothing but the store), and
+    the points' store paths are the same wherever they are built.
 ``nixpkgs``
     A Python from the Nix store (the flake provides one with numpy, scipy and pydantic;
     point ``SWEEPGUI_NIX_PYTHON`` at its ``bin/python3``). Pure: its store path is an input
     of every point, and remote builders receive it by closure copy.
-``host``
+``host`` (``SWEEPGUI_INTERPRETER=host``)
     The app's own interpreter (``sys.executable``, e.g. a virtual environment): an impure
     path that works where ``sandbox = false`` (Debian's default). Its identity -- Python
     version and every installed distribution with its version -- is hashed into every point,
@@ -26,6 +31,7 @@ from functools import lru_cache
 from importlib import metadata
 
 ENV_VAR = "SWEEPGUI_NIX_PYTHON"
+MODE_VAR = "SWEEPGUI_INTERPRETER"  # "host": the app's own Python by path (impure)
 STORE_DIR = os.environ.get("NIX_STORE_DIR", "/nix/store")
 
 
@@ -35,7 +41,7 @@ class InterpreterInfo:
 
     Attributes
     ----------
-    mode : "nixpkgs" | "host"
+    mode : "portable" | "nixpkgs" | "host"
     python : str
         Absolute path of the interpreter as the builder runs it.
     description : str
@@ -43,7 +49,11 @@ class InterpreterInfo:
     identity : dict
         What identifies the interpreter (hashed into every point in host mode).
     store_path : str | None
-        nixpkgs mode: the store path holding the interpreter.
+        portable and nixpkgs modes: the store path holding the interpreter.
+    command : tuple of str
+        How to start the interpreter (portable: its own loader and libraries first).
+    loader, library_path, site : str
+        portable mode: its dynamic loader, shared-library folder and packages folder.
     """
 
     mode: str
@@ -51,6 +61,15 @@ class InterpreterInfo:
     description: str
     identity: dict = field(default_factory=dict)
     store_path: str | None = None
+    loader: str = ""
+    library_path: str = ""
+    site: str = ""
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        if self.loader:
+            return (self.loader, "--library-path", self.library_path, self.python)
+        return (self.python,)
 
     @property
     def identity_hash(self) -> str:
@@ -88,7 +107,7 @@ def _host_identity(python: str) -> dict:
 
 
 @lru_cache(maxsize=4)
-def _detect(env_value: str | None) -> InterpreterInfo:
+def _detect(env_value: str | None, mode: str | None) -> InterpreterInfo:
     why_not_nixpkgs = f"{ENV_VAR} is not set"
     if env_value:
         store_path = _store_path_of(env_value)
@@ -102,18 +121,40 @@ def _detect(env_value: str | None) -> InterpreterInfo:
                 description=f"Python from the Nix store ({store_path}): pure builds, "
                             "remote builders receive it with the build",
                 identity={"store_path": store_path, "python": env_value})
+    if mode != "host":
+        from .portable import ensure_portable, tree_size
+
+        p = ensure_portable()
+        return InterpreterInfo(
+            mode="portable", python=p.python, store_path=p.store_path, loader=p.loader,
+            library_path=p.library_path, site=p.site,
+            description=f"portable Python {platform.python_version()} in the Nix store "
+                        f"({p.store_path}, {tree_size(p.store_path)}): an input of every "
+                        "point, with its own libraries; any builder with Nix runs it"
+                        + (f" ({why_not_nixpkgs})" if env_value else ""),
+            identity={"store_path": p.store_path})
     python = sys.executable
     return InterpreterInfo(
         mode="host", python=python,
-        description=f"host Python {platform.python_version()} ({python}); {why_not_nixpkgs}. "
+        description=f"host Python {platform.python_version()} ({python}, {MODE_VAR}=host). "
                     "Its version and installed packages are inputs of every point; "
                     "needs sandbox = false on every builder",
         identity=_host_identity(python))
 
 
 def detect_interpreter() -> InterpreterInfo:
-    """The interpreter mode this app can use here, and why (see the module doc)."""
-    return _detect(os.environ.get(ENV_VAR) or None)
+    """The interpreter mode this app can use here, and why (see the module doc). The first
+    call in a new environment makes the portable Python (tens of seconds): not on a GUI
+    thread. Raises NixError when it cannot be made."""
+    return _detect(os.environ.get(ENV_VAR) or None, os.environ.get(MODE_VAR) or None)
+
+
+def interpreter_mode() -> str:
+    """The mode :func:`detect_interpreter` will use (instant: nothing is made)."""
+    env_value = os.environ.get(ENV_VAR)
+    if env_value and _store_path_of(env_value) and os.access(env_value, os.X_OK):
+        return "nixpkgs"
+    return "host" if os.environ.get(MODE_VAR) == "host" else "portable"
 
 
 def readable_by_build_users(path: str) -> bool:

@@ -76,8 +76,12 @@ def expression_args(model: ModelSource, interp: InterpreterInfo) -> list[str]:
             "--argstr", "modelKind", model.kind,
             "--argstr", "modelName", model.store_name,
             "--argstr", "interpreter", interp.python]
-    if interp.mode == "nixpkgs" and interp.store_path:
+    if interp.store_path:  # portable or nixpkgs: the store path is the input
         args += ["--argstr", "interpreterStorePath", interp.store_path]
+        if interp.loader:
+            args += ["--argstr", "loader", interp.loader,
+                     "--argstr", "libraryPath", interp.library_path,
+                     "--argstr", "sitePackages", interp.site]
     else:
         args += ["--argstr", "interpreterId", interp.identity_hash]
     return args

@@ -21,7 +21,7 @@ from .interpreter import InterpreterInfo
 
 def server_key(model_store_path: str, interp: InterpreterInfo) -> str:
     """Must equal builder.py's ``_server_key`` for the same derivation."""
-    interpreter_id = "" if interp.mode == "nixpkgs" else interp.identity_hash
+    interpreter_id = interp.identity_hash if interp.mode == "host" else ""
     text = "\0".join((model_store_path, interpreter_id, interp.python))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -35,13 +35,14 @@ class ModelServer:
         python = interp.python
         # the environment of a build: no PYTHONPATH or user site, one BLAS thread
         env = {"PATH": os.path.dirname(python), "HOME": "/homeless-shelter",
+               **({"PYTHONPATH": interp.site} if interp.site else {}),
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "LANG": "C.UTF-8",
                # it imports the model from its store path: a __pycache__ written there (root,
                # no sandbox) corrupts that path, which then cannot be copied to remote builders
                "PYTHONDONTWRITEBYTECODE": "1"}
         self.proc = subprocess.Popen(
-            [python, str(script), "--model", model_store_path,
+            [*interp.command, str(script), "--model", model_store_path,
              "--key", server_key(model_store_path, interp), "--workers", str(max(1, workers))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, start_new_session=True)

@@ -52,7 +52,7 @@ def test_quickstart_runs_and_is_cached_the_second_time(tmp_path: Path):
     assert plan.returncode == 0, plan.stderr
     p = json.loads(plan.stdout)
     assert (p["points"], p["cached"], p["to_build"]) == (8, 8, 0)
-    assert p["interpreter"]["mode"] in ("host", "nixpkgs")
+    assert p["interpreter"]["mode"] in ("portable", "host", "nixpkgs")
 
 
 def test_failures_exit_1_with_log_tail(tmp_path: Path):

@@ -160,7 +160,8 @@ class BuilderHosts:
         os.chmod(self.client_key, 0o600)
         self._next = 2
 
-    def start(self, n: int = 2, port: int = 2222, plain_uri: bool = False) -> list[BuilderHost]:
+    def start(self, n: int = 2, port: int = 2222, plain_uri: bool = False,
+              bare: bool = False) -> list[BuilderHost]:
         """Start ``n`` hosts on 127.0.0.2, .3, ... (the next free addresses).
 
         ``plain_uri``: URIs without a port, for a nix-daemon (see the module doc): each host
@@ -182,7 +183,7 @@ class BuilderHosts:
             p = 22 if plain_uri and _port_free(addr, 22) else port
             while not _port_free(addr, p):
                 p += 1
-            started.append(self._start_one(addr, p, plain_uri))
+            started.append(self._start_one(addr, p, plain_uri, bare))
         return started
 
     def ssh_config(self, path: Path | None = None) -> Path | None:
@@ -205,7 +206,10 @@ class BuilderHosts:
         config = self.ssh_config()
         return {"NIX_SSHOPTS": f"-F {config}"} if config else {}
 
-    def _start_one(self, addr: str, port: int, plain_uri: bool = False) -> BuilderHost:
+    def _start_one(self, addr: str, port: int, plain_uri: bool = False,
+                   bare: bool = False) -> BuilderHost:
+        """``bare``: the host's builds see nothing but its store (no /bin, /usr, /lib, venv
+        or project): a colleague's machine with Nix and nothing else."""
         d = self.root / addr
         (d / "store").mkdir(parents=True)
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")],
@@ -213,7 +217,7 @@ class BuilderHosts:
         pub = (d / "host_key.pub").read_text().split()
         host_key_b64 = base64.b64encode(f"{pub[0]} {pub[1]}\n".encode()).decode()
         nix_config = "\n".join([
-            "sandbox-paths = " + " ".join(_sandbox_paths()),
+            "sandbox-paths = " + ("" if bare else " ".join(_sandbox_paths())),
             "substituters =",
             "max-jobs = 4",
         ])

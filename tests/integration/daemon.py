@@ -673,6 +673,17 @@ class TempGroup:
         subprocess.run(["groupdel", self.name], capture_output=True, timeout=30)
 
 
+def share_portable_python(user: "TestUser") -> None:
+    """Tell ``user`` of the portable Python this test run already made (the same
+    environment: the same store path), so that each new user does not make it again (about
+    15 s each). What a user's own cache names is trusted only because it is the user's."""
+    from sweepgui.nix.portable import _cache_dir, ensure_portable
+
+    ensure_portable()
+    for f in _cache_dir().glob("*.json"):
+        user.copy(f, f".cache/sweepgui/portable/{f.name}", mode=0o644)
+
+
 # -- fixtures (imported by conftest.py) -------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -716,7 +727,8 @@ def test_users(multiuser_ready, request):
     (when that group exists) and talking to the module's ``nix_daemon``."""
     made: list[TestUser] = []
 
-    def make(daemon: NixDaemon | None = None, groups=None, in_nix_users: bool = True) -> TestUser:
+    def make(daemon: NixDaemon | None = None, groups=None, in_nix_users: bool = True,
+             share_portable: bool = True) -> TestUser:
         if daemon is None:
             daemon = request.getfixturevalue("nix_daemon")
         gs = list(groups or [])
@@ -724,6 +736,8 @@ def test_users(multiuser_ready, request):
             gs.append(SOCKET_GROUP)
         u = TestUser(daemon=daemon, groups=gs)
         made.append(u)
+        if share_portable:
+            share_portable_python(u)
         return u
 
     try:

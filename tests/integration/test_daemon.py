@@ -117,8 +117,9 @@ def hosts(multiuser_ready):
 
 # -- a. an untrusted user, local builds -------------------------------------------------------
 
-def test_untrusted_user_builds_locally_and_the_roots_keep_the_results(nix_daemon, test_user):
-    u = test_user
+def test_untrusted_user_builds_locally_and_the_roots_keep_the_results(nix_daemon, test_users):
+    # a user of its own, who also makes the portable Python through the daemon
+    u = test_users(share_portable=False)
     sweep = make_sweep(u, {"fluid.density": [700.0, 800.0], "state.temperature": [293.15, 333.15]})
     p = cli(u, "run", sweep, "--jobs", 2, "--json")
     assert p.returncode == 0, p.stderr

@@ -168,7 +168,8 @@ def test_status_bar_names_nix_and_the_interpreter_mode(window, qtbot):
         assert w.nix_label.text().split(" · ")[0] == "Nix " + version.split()[-1]
         assert w.nix_label.text().split(" · ")[1] in ("single-user", "daemon, trusted",
                                                        "daemon, not trusted")
-    assert w.interpreter_label.text() in ("interpreter: host", "interpreter: nixpkgs")
+    assert w.interpreter_label.text() in ("interpreter: portable", "interpreter: host",
+                                          "interpreter: nixpkgs")
 
 
 def _nix_processes() -> set[int]:
