@@ -51,7 +51,7 @@ MODEL_DISTRIBUTIONS = ("numpy", "scipy", "pydantic", "CoolProp")
 # never needed by a model, and large
 _SKIP_STDLIB = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3",
                 "pydoc_data", "__pycache__", "site-packages", "dist-packages", "config-3.11"}
-FORMAT = 1  # bump when the layout changes
+FORMAT = 2  # bump when the layout changes
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,10 @@ def build_tree(dst: Path, dists=None) -> dict:
     from py_compile import PycInvalidationMode
 
     for folder in (dst / "lib" / version, site):
-        compileall.compile_dir(str(folder), quiet=2, workers=0, ddir=None,
+        # ddir: the file names inside the .pyc do not name this temporary folder (Python
+        # puts the real path in when it imports them)
+        compileall.compile_dir(str(folder), quiet=2, workers=0,
+                               ddir=f"/sweepgui-python/{folder.relative_to(dst)}",
                                invalidation_mode=PycInvalidationMode.UNCHECKED_HASH)
     info = {"format": FORMAT, "python": f"bin/{version}", "loader": f"lib/sys/{loader}",
             "identity": identity(dists)}
