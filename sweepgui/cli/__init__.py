@@ -16,6 +16,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "_run": ("run", "plan"),
     "_machines": ("machines",),
     "_results": ("export", "sensitivity"),
+    "_calibrate": ("calibrate",),
     "_doctor": ("doctor",),
 }
 COMMANDS = tuple(c for cmds in COMMAND_MODULES.values() for c in cmds)

@@ -5,6 +5,7 @@
 grid; ``export`` writes CSV, netCDF or JSON. No Qt here: the CLI and the GUI share it.
 """
 
+from ._calibration import Calibration, CalibrationError, Coefficient, calibrate
 from ._dataset import load_dataset
 from ._export import FORMATS, export, format_from_path, read_csv, to_json_obj
 from ._gradient import grid_gradient
@@ -20,10 +21,14 @@ from ._units import UserUnit, user_unit
 
 __all__ = [
     "FORMATS",
+    "Calibration",
+    "CalibrationError",
+    "Coefficient",
     "ResultsError",
     "Sensitivity",
     "SensitivityList",
     "UserUnit",
+    "calibrate",
     "default_state_dir",
     "export",
     "format_from_path",
