@@ -32,6 +32,7 @@ import xarray as xr
 from ._density import density_slope
 from ._gradient import grid_gradient
 from ._units import per, user_unit
+from .slope import gradient_at, slope_at
 
 DENSITY = "fluid.density"
 
@@ -197,8 +198,7 @@ def sensitivities(
 
     def slope(var: xr.DataArray, d: str, path: str) -> np.ndarray:
         ln = line(var, d)
-        g = grid_gradient(ln.values, ds[path].values.astype(float), axis=ln.dims.index(d))
-        return np.take(g, index[d], axis=ln.dims.index(d))
+        return gradient_at(ln.values, ds[path].values.astype(float), index[d], axis=ln.dims.index(d))
 
     # df/drho per mode at the point
     dfdrho, source = None, ""
@@ -224,7 +224,10 @@ def sensitivities(
             notes.append(f"{path}: a single value, no derivative")
             continue
         uu = user_unit(path, ds[path].attrs.get("units"))
-        g = slope(nf, d, path) * uu.scale           # Hz per user unit
+        ln = line(nf, d)
+        # Hz per user unit: the rule and unit of the app's slope read-out too (one owner)
+        g, unit = slope_at(ln.values, ds[path].values.astype(float), index[d], path,
+                           ds[path].attrs.get("units"), axis=ln.dims.index(d))
         drho_true = slope(ds.fluid_density, d, path) * uu.scale
         for m in modes:
             k = m - 1
@@ -237,7 +240,7 @@ def sensitivities(
                 ade = (value / slope_rho if slope_rho else math.nan) - (
                     float(drho_true) if np.isfinite(drho_true) else 0.0)
             out.append(Sensitivity(
-                parameter=path, mode=m, at=_point(ds, index), value=value, unit=per("Hz", uu.name),
+                parameter=path, mode=m, at=_point(ds, index), value=value, unit=unit,
                 relative=value / f if f else math.nan, relative_unit=per("1", uu.name),
                 apparent_density_error=ade,
                 apparent_density_error_unit=per("kg/m3", uu.name) if ade is not None else None,

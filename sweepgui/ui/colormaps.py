@@ -10,12 +10,17 @@ import math
 
 import numpy as np
 
+from sweepgui.results.display import spans_decades
+
 # viridis control points (matplotlib's, sampled at 9 stops): perceptually uniform, colour-blind safe
 _VIRIDIS = np.array([
     [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
     [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
 ], dtype=float)
 COLORMAP_NAME = "viridis"
+# lines told apart by colour (matplotlib's tab10): the f_n lines of different parameter values
+LINE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                "#7f7f7f", "#bcbd22", "#17becf")
 
 
 def colour_table(n: int) -> np.ndarray:
@@ -36,10 +41,12 @@ class ColourScale:
     n_buckets:
         Number of distinct colours (graphics items).
     log:
-        Spread positive values over a log scale (for logspace sweeps).
+        Spread positive values over a log scale; None (default): when they span decades
+        (positive, max/min >= 100, e.g. a logspace sweep), else a linear scale would give
+        nearly every value the colour of the largest.
     """
 
-    def __init__(self, values, n_buckets: int = 16, log: bool = False) -> None:
+    def __init__(self, values, n_buckets: int = 16, log: bool | None = None) -> None:
         self.n_buckets = n_buckets
         self.categories: list | None = None
         nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
@@ -51,6 +58,8 @@ class ColourScale:
             finite = [float(v) for v in nums if math.isfinite(v)]
             self.lo = min(finite) if finite else 0.0
             self.hi = max(finite) if finite else 1.0
+            if log is None:
+                log = spans_decades(finite)
             self.log = bool(log and self.lo > 0)
         self.colours = colour_table(n_buckets)
 

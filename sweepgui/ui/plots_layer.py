@@ -2,18 +2,19 @@
 
 Why: repainting 1,500 overlaid spectra as vectors costs ~15-40 ms per frame (and a frame happens
 every time a batch of points arrives), while their pixels do not change until the view does.
-``RasterCurvesLayer`` keeps the curves as ``QPainterPath`` s, renders them into a device-pixel
-image keyed by the painter's device transform, draws newly added paths incrementally onto the
-same image, and re-renders everything only when the view (zoom, pan, size) changes. Exports
-(PNG/SVG, where the paint device is not a widget) get the vector paths, so SVG stays vector.
+``RasterCurvesLayer`` keeps the curves as ``QPainterPath`` s, renders them into an image of the
+widget's pixels keyed by the painter's item-to-widget transform, draws newly added paths
+incrementally onto the same image, and re-renders everything only when the view (zoom, pan,
+size) changes. Exports (PNG/SVG, where the paint device is not a widget) get the vector paths,
+so SVG stays vector.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 
@@ -92,24 +93,30 @@ class RasterCurvesLayer(pg.GraphicsObject):
                 p.setPen(pen)
                 p.drawPath(path)
             return
-        tr = p.deviceTransform()
+        # the item-to-widget transform in the widget's own logical pixels. Not deviceTransform():
+        # that one also holds the offset of the widget in the window being painted (Qt paints
+        # a whole window into one backing store), so the image was drawn that far off, and
+        # curves beyond the plot's own size (all of them, in the app) were cut off
+        tr = p.worldTransform()
         dpr = device.devicePixelRatioF()
-        w, h = int(device.width() * dpr), int(device.height() * dpr)
-        key = (tr.m11(), tr.m12(), tr.m21(), tr.m22(), tr.dx(), tr.dy(), w, h)
+        w, h = device.width(), device.height()
+        key = (tr.m11(), tr.m12(), tr.m21(), tr.m22(), tr.dx(), tr.dy(), w, h, dpr)
         if key != self._key or self._image is None:
-            self._image = QImage(max(w, 1), max(h, 1), QImage.Format.Format_ARGB32_Premultiplied)
+            self._image = QImage(max(int(w * dpr), 1), max(int(h * dpr), 1),
+                                 QImage.Format.Format_ARGB32_Premultiplied)
+            self._image.setDevicePixelRatio(dpr)  # a painter on it scales logical pixels by dpr
             self._image.fill(0)
             self._key, self._drawn = key, 0
             self.renders += 1
         if self._drawn < len(self._paths):
             q = QPainter(self._image)
-            q.setTransform(tr)
+            q.setWorldTransform(tr)
             for pen, path in self._paths[self._drawn:]:
                 q.setPen(pen)
                 q.drawPath(path)
             q.end()
             self._drawn = len(self._paths)
         p.save()
-        p.resetTransform()
-        p.drawImage(QRectF(0, 0, w / dpr, h / dpr), self._image)
+        p.setWorldTransform(QTransform())  # widget pixels; the painter keeps its window offset
+        p.drawImage(QPointF(0.0, 0.0), self._image)
         p.restore()

@@ -1,8 +1,10 @@
-"""The grid of a sweep as the plots see it, and the local slope of f_n along one parameter."""
+"""The grid of a sweep as the plots see it, and the lines of the grid along one parameter."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from sweepgui.results.slope import gradient_at
 
 
 class SweepLayout:
@@ -89,19 +91,38 @@ def _number(v) -> float | None:
     return float(v)
 
 
+def line_through(layout: SweepLayout, index: int, path: str) -> tuple[list[int], int]:
+    """The points on the line of the grid through ``index`` along the dimension of ``path``
+    (in grid order), and the position of ``index`` on it."""
+    dim = layout.dim_of(path)
+    m = list(layout.multi_index(index))
+    line = []
+    for k in range(layout.shape[dim]):
+        m[dim] = k
+        line.append(layout.flat_index(tuple(m)))
+    return line, layout.multi_index(index)[dim]
+
+
+def line_samples(layout: SweepLayout, freqs: dict[int, float], index: int, path: str):
+    """(f, x, k) along the line through ``index``: f NaN where a point has not finished, x the
+    SI values of ``path``, k the position of ``index``; None for a text parameter."""
+    line, k = line_through(layout, index, path)
+    x = np.array([_number(layout.value(i, path)) if _number(layout.value(i, path)) is not None
+                  else np.nan for i in line])
+    if not np.isfinite(x).all():
+        return None
+    f = np.array([freqs.get(i, np.nan) for i in line], dtype=float)
+    return f, x, k
+
+
 def local_slope(layout: SweepLayout, freqs: dict[int, float], index: int, path: str) -> float | None:
-    """d f / d(path) at point ``index``: central difference between its finished neighbours along
-    the dimension of ``path`` (one-sided at an edge); None when no neighbour has finished."""
+    """d f / d(path) at point ``index`` per SI unit, by the rule of ``sweepgui sensitivity``
+    (``sweepgui.results``: three-point formula for unequal spacing between its finished
+    neighbours, one-sided at an edge or a hole); None when no neighbour has finished."""
     if index not in freqs:
         return None
-    dim = layout.dim_of(path)
-    lo = layout.neighbour(index, dim, -1)
-    hi = layout.neighbour(index, dim, +1)
-    lo = lo if lo is not None and lo in freqs else index
-    hi = hi if hi is not None and hi in freqs else index
-    if lo == hi:
+    samples = line_samples(layout, freqs, index, path)
+    if samples is None:
         return None
-    x0, x1 = _number(layout.value(lo, path)), _number(layout.value(hi, path))
-    if x0 is None or x1 is None or x1 == x0:
-        return None
-    return (freqs[hi] - freqs[lo]) / (x1 - x0)
+    g = float(gradient_at(*samples))
+    return g if np.isfinite(g) else None

@@ -20,10 +20,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 
+from sweepgui.results.display import axis_label, display_unit
+
 from .colormaps import ColourScale
+from .plots_axes import plain_log_ticks
 from .plots_data import PointResult, SpectraStore, decimate
 from .plots_layer import RasterCurvesLayer, cache_axes, curves_path, plot_axes
-from .plots_modes import unit_of
+from .plots_tips import HoverTip
 
 N_BUCKETS = 16
 SEAL_AT = 96  # live curves (vector items) before they move into the raster layer
@@ -80,7 +83,13 @@ class SpectraView(pg.PlotWidget):
                                     width=14, colorMapMenu=False)
         pi.layout.addItem(self._bar, 2, 5)
         pi.layout.setColumnFixedWidth(4, 5)
+        bar_axis = self._bar.axis
+        bar_axis.setWidth(None)             # as wide as its labels (45 px cut off "2.1e+06")
+        bar_axis.enableAutoSIPrefix(False)  # values in display units: no "(x1e+06)"
+        bar_axis.setStyle(hideOverlappingLabels=12)  # the end labels reach past the bar's ends
+        plain_log_ticks(bar_axis)
         self._bar.hide()
+        self._tip = HoverTip(self)
         cache_axes(*plot_axes(pi), self._bar.axis)
         self._apply_pens()
         self._rerange = QTimer(self)
@@ -104,16 +113,23 @@ class SpectraView(pg.PlotWidget):
             item.setPen(pen)
 
     def set_colour_by(self, label: str, values: dict[int, object], all_values) -> None:
-        """Colour curves by one parameter: ``values`` per sweep index, ``all_values`` its range."""
+        """Colour curves by one parameter: ``values`` per sweep index (SI), ``all_values`` its
+        range. The colour bar shows display units (bar, degC), on a log scale when the values
+        span decades."""
         self._values = dict(values)
-        self._scale = ColourScale(list(all_values), self.store.n_buckets) if label else None
-        if self._scale is not None and self._scale.categories is None:
-            self._bar.setLevels((self._scale.lo, self._scale.hi))
-            unit = unit_of(label)  # as on the other plots' axes: "fluid.density (kg/m3)"
-            self._bar.axis.setLabel(f"{label} ({unit})" if unit else label)
-            self._bar.show()
-        else:
-            self._bar.hide()
+        unit = display_unit(label) if label else None
+        log = None if unit is None or unit.ratio_scale else False
+        self._scale = ColourScale(list(all_values), self.store.n_buckets, log=log) if label else None
+        numeric = self._scale is not None and self._scale.categories is None
+        # visible first: an axis measured while hidden keeps a width of 0 (no tick labels)
+        self._bar.setVisible(numeric)
+        if numeric:
+            lo, hi = float(unit.to_display(self._scale.lo)), float(unit.to_display(self._scale.hi))
+            axis = self._bar.axis
+            axis.setLogMode(self._scale.log)
+            self._bar.setLevels((np.log10(lo), np.log10(hi)) if self._scale.log else (lo, hi))
+            # as on the other plots' axes: "fluid.density (kg/m3)", "state.pressure (bar)"
+            axis.setLabel(axis_label(label, unit))
         self.store.recolour({i: self._bucket(i) for i in self.store.curves})
         self._rebuild()
 
@@ -240,9 +256,20 @@ class SpectraView(pg.PlotWidget):
         px = vb.viewPixelSize()[1]
         return self.store.nearest(p.x(), p.y(), HOVER_PIXELS * px)
 
+    def hover_text(self, index: int, scene_pos) -> str:
+        """The point's parameters and values, and the curve's |H| where the pointer is."""
+        text = self.describe(index)
+        r = self.store.curves.get(index)
+        if r is not None and len(r.frequency) > 1:
+            x = self.getPlotItem().vb.mapSceneToView(scene_pos).x()
+            y = float(np.interp(x, r.frequency, r.log_magnitude))
+            if np.isfinite(y):
+                text += f"\n|H| = {10.0 ** y:.4g} m/N at {x:.5g} Hz"
+        return text
+
     def _on_mouse_moved(self, scene_pos) -> None:
         i = self.curve_at(scene_pos)
-        self.setToolTip("" if i is None else self.describe(i))
+        self._tip.show(i, scene_pos, "" if i is None else self.hover_text(i, scene_pos))
 
     def _on_mouse_clicked(self, event) -> None:
         if event.button() != pg.QtCore.Qt.MouseButton.LeftButton:

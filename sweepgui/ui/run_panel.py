@@ -20,6 +20,7 @@ from sweepgui.nix import events as ev
 
 from .plots import PlotPanel
 from .plots_layout import SweepLayout
+from .plots_results import ResultsSource
 from .points_model import STATUSES, IndexRole, PointRows, PointsFilterProxy, PointsTableModel
 from .preload import CachedResultsLoader
 from .worker import PlanOutcome, ResultLoaded, ResultMissing, RunController, RunCrashed
@@ -78,6 +79,10 @@ class RunPanel(QWidget):
         self.controller.runningChanged.connect(self._on_running)
         self.controller.planReady.connect(self._on_plan)
         self.plot_panel.pointClicked.connect(self.select_point)
+        # data exports and the sensitivity table read the merged results of the sweep on show
+        self._plan = None  # (sweep, plan): the last plan, for a sweep opened but not run
+        self.plot_panel.results_source = self._results_source
+        self.plot_panel.message.connect(lambda text, error: self._say(text, error=error))
         self._update_buttons()
 
     # -- widgets ------------------------------------------------------------------------------
@@ -272,7 +277,8 @@ class RunPanel(QWidget):
     def shutdown(self, timeout_s: float = 15.0) -> bool:
         """Cancel and wait for the worker threads (for closing the window)."""
         loaded = self.cached_loader.shutdown(timeout_s)
-        return self.controller.shutdown(timeout_s) and loaded
+        plots = self.plot_panel.shutdown(timeout_s)
+        return self.controller.shutdown(timeout_s) and loaded and plots
 
     def select_point(self, index: int) -> None:
         """Select the table row of sweep point ``index`` (e.g. after a click on its curve)."""
@@ -329,6 +335,7 @@ class RunPanel(QWidget):
             # a different sweep: its points replace the table and the plots
             self._set_layout(outcome.sweep, outcome.layout)
         if outcome.plan is not None:
+            self._plan = (outcome.sweep, outcome.plan)
             self.rows.apply_plan(outcome.plan)
             self.table_model.rows_changed(range(len(self.rows.rows)))
             loading = self._show_cached(outcome.plan, outcome.layout)
@@ -338,6 +345,18 @@ class RunPanel(QWidget):
                 self._say(self._plan_text + ("; reading the cached results…" if loading else ""))
             self.planReady.emit(outcome.plan)
         self._update_progress()
+
+    def _results_source(self) -> ResultsSource | None:
+        """Where the merged results of the sweep on show are (for exports and sensitivities)."""
+        sweep = self._layout_sweep
+        if sweep is None:
+            return None
+        try:
+            state_dir = self.controller.engine_factory(sweep).state_dir(sweep)
+        except Exception:  # noqa: BLE001 - an engine without a state folder: the plan only
+            state_dir = None
+        plan = self._plan[1] if self._plan is not None and self._same_sweep(self._plan[0], sweep) else None
+        return ResultsSource(sweep, plan, state_dir)
 
     def _show_cached(self, plan, layout: SweepLayout) -> int:
         """Load the results of the plan's cached points that the plots lack; returns how many.

@@ -21,7 +21,7 @@ from sweepgui.sweep import loads_sweep
 from sweepgui.ui.colormaps import ColourScale
 from sweepgui.ui.plots_data import VERTEX_BUDGET, PointResult, decimate, vertices_per_curve
 from sweepgui.ui.plots_layout import SweepLayout, local_slope
-from sweepgui.ui.plots_modes import slope_text
+from sweepgui.ui.plots_modes import slope_readout
 from sweepgui.ui.plots_spectra import SpectraView
 from sweepgui.ui.run_panel import RunPanel
 
@@ -55,7 +55,9 @@ def test_local_slope_of_a_linear_law():
     del f[4]                                   # (1000, 280) not finished: one-sided at (700, 280)
     assert abs(local_slope(lay, f, 2, "fluid.density") + 0.153) < 1e-12
     assert local_slope(lay, {2: 1.0}, 2, "fluid.density") is None
-    assert slope_text(1, "fluid.density", -0.153) == "df1/d(fluid.density) = -0.153 Hz per kg/m3"
+    # the read-out in the unit `sweepgui sensitivity` reports
+    assert slope_readout(lay, f, 2, "fluid.density", 1) == "df1/d(fluid.density) = -0.153 Hz/(kg/m3)"
+    assert slope_readout(lay, f, 2, "state.temperature", 1) == "df1/d(state.temperature) = 0.02 Hz/K"
 
 
 def test_colour_scale():
@@ -183,8 +185,10 @@ def test_the_colour_map_fits_its_view_and_shows_its_grid_before_any_result(qtbot
     assert view.getPlotItem().sceneBoundingRect().width() <= view.width()
     (x0, x1), (y0, y1) = view.getPlotItem().vb.viewRange()
     assert (x0, x1, y0, y1) == (-0.5, 3.5, -0.5, 1.5)  # the 4 x 2 cells, not pyqtgraph's 0..1
-    labels = [text for level in view.getPlotItem().getAxis("left")._tickLevels for _, text in level]
-    assert labels == ["293.15", "333.15"]  # the values as written, not rounded to 293.1
+    # the values in display units, not rounded (293.15 K is 20 degC, not 19.9)
+    left = view.getPlotItem().getAxis("left")
+    assert left.labelText == "state.temperature (°C)"
+    assert [left.tickStrings([v], 1.0, 1.0)[0] for v in (0.0, 1.0)] == ["20", "60"]
 
 
 def test_frequency_versus_a_text_parameter_has_one_column_per_value(qtbot):

@@ -118,11 +118,11 @@ def test_small_sweep_from_the_gui_fills_table_and_plots_as_points_finish(qtbot, 
     f1 = [r["natural_frequencies"][0] for r in results]
     assert panel.plot_panel.modes.freqs == {i: tuple(r["natural_frequencies"]) for i, r in enumerate(results)}
     # heavier fluid, lower frequency (added mass); the slope read-out at the middle point is the
-    # central difference of the result files' f1
+    # central difference of the result files' f1 (equal spacing), in the CLI's unit
     assert f1[0] > f1[1] > f1[2]
     panel.select_point(1)
     expected = (f1[2] - f1[0]) / (1300.0 - 700.0)
-    assert f"df1/d(fluid.density) = {expected:.4g} Hz per kg/m3" == panel.plot_panel.modes.slope_label
+    assert f"df1/d(fluid.density) = {expected:.4g} Hz/(kg/m3)" == panel.plot_panel.modes.slope_label
     assert panel.selected_point() == 1
     assert panel.log_view.toPlainText().startswith("# point 1")
     assert not any(isinstance(x, ev.PointFailed) for b in batches for x in b)
