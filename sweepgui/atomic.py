@@ -13,15 +13,47 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _umask_from_proc() -> int | None:
+    """The process's umask as Linux shows it (``Umask:`` of /proc/self/status, Linux 4.7+)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _umask_at_import() -> int:
+    # Only where /proc cannot tell: os.umask() can only be read by setting it, which for a
+    # moment changes it for every thread (a file another thread creates then gets mode
+    # 0666, and a second reader would "restore" 0). Done once, while the module is
+    # imported, never from the threads that write files.
+    umask = _umask_from_proc()
+    if umask is None:
+        umask = os.umask(0o077)
+        os.umask(umask)
+    return umask
+
+
+_UMASK = _umask_at_import()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (the one at import where /proc
+    cannot tell)."""
+    umask = _umask_from_proc()
+    return _UMASK if umask is None else umask
+
+
 def _mode_for(path: Path, mode: int | None) -> int:
     if mode is not None:
         return mode
     try:  # rewriting a file keeps its permissions
         return os.stat(path).st_mode & 0o7777
     except OSError:  # a new file: as readable as the umask allows (mkstemp alone gives 0600)
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~current_umask()
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """``sweepgui export`` and ``sweepgui sensitivity``: answers from a finished run.
 
-Both read the sweep's state folder (the engine's default ``<folder>/.sweepgui/<stem>/``,
+Both read the sweep's state folder (the engine's default ``<folder>/.sweepgui/<file>/<hash>/``,
 or ``--state-dir``); they never build anything. A sweep that has not been run is a user
 error (exit 2) that says how to run it.
 """
@@ -50,7 +50,16 @@ def _state_dir(args: argparse.Namespace) -> Path:
     sweep = Path(args.sweep)
     if not sweep.is_file():
         raise UserError(f"{sweep}: no such sweep file")
-    state = Path(args.state_dir) if args.state_dir else default_state_dir(sweep)
+    if args.state_dir:
+        state = Path(args.state_dir)
+    else:
+        from sweepgui.sweep import SweepError
+
+        try:  # the state is the sweep's own (keyed by what it computes): read the file
+            state = default_state_dir(sweep)
+        except SweepError as exc:
+            raise UserError(f"{exc} (the results are found through the sweep file: fix it, "
+                            "or name its state folder with --state-dir)") from None
     if not (state / "manifest.json").is_file():
         raise UserError(f"{sweep}: this sweep has not been run yet (no {state / 'manifest.json'}); "
                         f"run it first: sweepgui run {sweep}")

@@ -2,8 +2,12 @@
 
 ``run`` draws a progress bar (counts and ETA) on stderr -- plain lines when stderr is not a
 terminal -- prints each failure with its log tail, and a summary; ``--json`` prints one
-object on stdout at the end. Exit codes: 0 every point done, 1 some failed, 2 bad input,
-130 cancelled with Ctrl-C (points finished before it are kept).
+object on stdout at the end. Exit codes: 0 every point done, 1 some failed (or results left
+without a GC root), 2 bad input, 130 cancelled with Ctrl-C (SIGINT), 143 cancelled with
+SIGTERM (``kill``, a service manager, a CI job ending): either way the points finished before
+are kept, the manifest is written and the temporary files are removed. 143 = 128 + 15 is the
+code of a process ended by SIGTERM, so a supervisor sees "terminated as asked", and a script
+can tell it from a Ctrl-C.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run", help="build every point of a sweep with Nix (cached points are reused)",
         description="Build the points of SWEEP.toml as Nix derivations. Points already in the "
         "Nix store are reused; results stay safe from nix-collect-garbage (GC roots in "
-        "<folder>/.sweepgui/<name>/gcroots).")
+        "<folder>/.sweepgui/<file name>/<sweep hash>/gcroots).")
     r.add_argument("sweep", metavar="SWEEP.toml")
     r.add_argument("--machines", metavar="FILE", help="a Nix machines file of remote builders "
                    "(default: [run] machines of the sweep file)")
     r.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="points built at once on this machine (default: [run] jobs, else cores)")
     r.add_argument("--json", action="store_true", help="one JSON object with every result on stdout")
+    r.add_argument("--timeout", type=int, metavar="SECONDS",
+                   help="a point taking longer fails (\"timed out\"), the others go on "
+                   "(default: [run] timeout of the sweep file, else no limit)")
     r.add_argument("--batch", type=int, metavar="K",
                    help="compute K points per Nix build (for fast models: far fewer builds; "
                    "results are then cached per batch, and a point's store path depends on "
@@ -228,6 +235,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(f"--jobs {args.jobs}: give at least 1, or 0 for remote builders only")
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch {args.batch}: give at least 1")
+    if args.timeout is not None and args.timeout < 1:
+        raise UserError(f"--timeout {args.timeout}: give at least 1 (seconds)")
     _check_machines(sweep, machines, args.jobs)
     engine = Engine(batch=args.batch)
     try:  # no Nix, no builder: said before a state folder or a progress line exists
@@ -238,12 +247,19 @@ def _run(args: argparse.Namespace) -> int:
     if route.error:
         raise UserError(route.error)
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    stopped_by: list[int] = []
+
+    def stop(signum, _frame):  # Ctrl-C or SIGTERM: cancel, keep what is done, clean up
+        stopped_by.append(signum)
+        cancel.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     bar = _Bar()
     status: dict[int, dict] = {}
     finished = None
     try:
-        for ev in engine.run(sweep, jobs=args.jobs, machines=machines, cancel=cancel):
+        for ev in engine.run(sweep, jobs=args.jobs, machines=machines, cancel=cancel,
+                             timeout=args.timeout):
             if isinstance(ev, PointCached):
                 status[ev.index] = {"status": "cached", "store_path": ev.store_path}
             elif isinstance(ev, PointFinished):
@@ -263,7 +279,8 @@ def _run(args: argparse.Namespace) -> int:
         bar.close()
         raise UserError(_say(exc)) from None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     bar.close()
     assert finished is not None
     state = engine.state_dir(sweep)
@@ -276,11 +293,16 @@ def _run(args: argparse.Namespace) -> int:
             lost = f" ({int(f['lost'])} lost when it went away)" if f.get("lost") else ""
             print(f"  {name}: {int(f['built'])} built, mean {f.get('mean_seconds', 0.0):.2f} s, "
                   f"{int(f['failed'])} failed{lost}", file=sys.stderr)
+    if finished.unrooted:
+        # one line: the folder, the risk and what to do (the manifest says it too)
+        print(f"sweepgui: error: {finished.root_error}. Make that a folder you can write, "
+              f"then run `sweepgui run {args.sweep}` again (nothing is rebuilt: the roots "
+              "are added)", file=sys.stderr)
     if args.json:
         _print_json(sweep, engine, finished, status, state)
     if finished.cancelled:
-        return 130
-    return 1 if finished.failed else 0
+        return 143 if signal.SIGTERM in stopped_by else 130
+    return 1 if finished.failed or finished.unrooted else 0
 
 
 def _failure_text(sweep, ev) -> str:
@@ -307,8 +329,8 @@ def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -
             "error": (s.get("error") or p.get("error")) if st == "failed" else None,
         })
     _emit_json({"points": finished.points, "built": finished.built, "cached": finished.cached,
-                "failed": finished.failed, "per_machine": finished.per_machine,
-                "results": results})
+                "failed": finished.failed, "unrooted": finished.unrooted,
+                "per_machine": finished.per_machine, "results": results})
 
 
 def _emit_json(obj: dict, indent: int | None = None) -> None:

@@ -2,8 +2,9 @@
 
 Exit codes: 0 written; 2 bad input (a message names each offending field, or the file that
 cannot be read or written) and no OUT file; 3 the model cannot compute this point (e.g. the
-equation of state fails) and no OUT file. Never a traceback: this runs inside Nix builds and
-its stderr is what the user reads in the log.
+equation of state fails, or a number of the result is not finite) and no OUT file. "No OUT
+file" includes one left by an earlier run: it is removed before anything else. Never a
+traceback: this runs inside Nix builds and its stderr is what the user reads in the log.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2:
         return _fail(2, f"expected 2 arguments, got {len(args)}\n{USAGE}")
     src, out = args
+    if os.path.isdir(out):
+        return _fail(2, f"cannot write the result to {out}: it is a directory")
+    # A result file from an earlier run is removed first: whatever happens next, a failed
+    # run leaves no OUT that a caller could take for this run's result.
+    try:
+        if os.path.exists(src) and os.path.exists(out) and os.path.samefile(src, out):
+            return _fail(2, f"{out} is the parameters file itself: give another OUT path")
+        os.unlink(out)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        return _fail(2, f"cannot remove the old result {out}: {exc.strerror or exc}")
     try:
         data = _read(src)
     except OSError as exc:
@@ -49,8 +62,6 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(2, f"{src}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})")
     except (UnicodeDecodeError, RecursionError, ValueError) as exc:
         return _fail(2, f"{src}: not valid UTF-8 JSON ({type(exc).__name__})")
-    if os.path.isdir(out):
-        return _fail(2, f"cannot write the result to {out}: it is a directory")
 
     from ..params import ParameterError
     from . import ModelError, run_point

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -66,7 +67,7 @@ def run_point(params: dict) -> dict:
     if not (np.isfinite(mag).all() and np.isfinite(phase).all() and np.isfinite(nat).all()):
         raise ModelError("the spectrum is not finite for this point (an extreme combination of "
                          "parameters); check the geometry, material and mesh")
-    return {
+    result = {
         "parameters": p.model_dump(mode="json"),
         "fluid": {"density": float(rho), "speed_of_sound": sound},
         "natural_frequencies": nat.tolist(),
@@ -85,6 +86,32 @@ def run_point(params: dict) -> dict:
         },
         "model": {"name": MODEL_NAME, "version": MODEL_VERSION},
     }
+    # the spectrum was checked above as arrays; every other number is checked here, so that
+    # a NaN never becomes a result (and the message names the quantity)
+    bad = _non_finite({k: v for k, v in result.items() if k != "spectrum"})
+    if bad:
+        where, value = bad
+        raise ModelError(f"the result is not finite: {where} = {value!r} (an extreme combination "
+                         "of parameters); check the geometry, material and mesh")
+    return result
+
+
+def _non_finite(obj: Any, path: str = "") -> tuple[str, float] | None:
+    """(dotted path, value) of the first NaN or infinity in a result, or None."""
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else (path, obj)
+    if isinstance(obj, dict):
+        items: Any = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = ((f"[{i}]", v) for i, v in enumerate(obj))
+    else:
+        return None
+    for key, value in items:
+        sub = f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}" if path else str(key)
+        found = _non_finite(value, sub)
+        if found:
+            return found
+    return None
 
 
 def _compute(p: Parameters, sec: Section) -> tuple[np.ndarray, Solution]:

@@ -6,6 +6,7 @@ signals. A run is a generator; cancel it with a ``threading.Event``.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -19,7 +20,7 @@ from .setup import (SINGLE_USER, BuilderRoute, NixSetup, detect_setup, route_bui
                     unreadable_for_build_users)
 from .events import (BuildEvent, Planned, PointCached, PointFailed, PointFinished,
                      PointLog, PointStarted, Progress, RunFinished, RunMessage)
-from .gcroots import RootAdder, prune_roots, root_link
+from .gcroots import RootAdder
 from .interpreter import InterpreterInfo, build_user_paths, detect_interpreter
 from .logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped,
                        LogParser, NixMessage)
@@ -29,6 +30,9 @@ from .plan import Plan, default_state_dir, plan_points, sweep_nix, write_points_
 from .process import NixProcess
 from .run_state import RunState
 from .store import ResultError, invalid_paths, read_result
+
+
+_log = logging.getLogger(__name__)
 
 
 class NixSetupError(NixError):
@@ -42,8 +46,10 @@ class Engine:
     Parameters
     ----------
     state_dir : Path, optional
-        Where the manifest and GC roots go. Default: ``<folder>/.sweepgui/<stem>/`` next to
-        the sweep file (``~/.local/share/sweepgui/unsaved/<hash>/`` for an unsaved sweep).
+        Where the manifest, GC roots and plan cache go. Default: the sweep's own folder,
+        ``<folder>/.sweepgui/<file name>/<content hash>/`` next to the sweep file
+        (``~/.local/share/sweepgui/unsaved/<hash>/`` for a sweep without a file): see
+        :func:`sweepgui.nix.plan.default_state_dir`.
     nix_options : dict, optional
         Extra ``--option NAME VALUE`` pairs for every Nix call. Unless given here or in
         NIX_CONFIG, ``substituters`` is set empty (an offline lookup costs seconds per call).
@@ -161,12 +167,20 @@ class Engine:
     # -- run ------------------------------------------------------------------------------
     def run(self, sweep, jobs: int | None = None, machines: Path | None = None,
             cancel: threading.Event | None = None,
-            only: set[int] | None = None) -> Iterator[BuildEvent]:
-        """Build the sweep's missing points; yields events, the last one RunFinished."""
+            only: set[int] | None = None, timeout: int | None = None) -> Iterator[BuildEvent]:
+        """Build the sweep's missing points; yields events, the last one RunFinished.
+
+        ``timeout``: seconds a point may take to build (default: the sweep's ``[run]
+        timeout``, else none); a point that takes longer fails "timed out after N s".
+        """
         t0 = time.monotonic()
         cancel = cancel or threading.Event()
         state_dir = self.state_dir(sweep)
         jobs, machines = self._jobs_and_machines(sweep, jobs, machines)
+        if timeout is None:
+            timeout = getattr(getattr(sweep, "run", None), "timeout", None)
+        if timeout is not None and timeout < 1:
+            raise ValueError(f"timeout {timeout}: give at least 1 second")
         # Everything the user can get wrong fails here, before the state folder, the
         # manifest or any progress exists: a bad sweep, no Nix, a missing or non-executable
         # model, a missing or malformed machines file, builders the daemon will not use
@@ -180,17 +194,18 @@ class Engine:
         plan = self.plan(sweep)
 
         manifest = ManifestWriter(state_dir, initial_manifest(sweep, plan, state_dir, only))
-        st = RunState(plan, manifest, state_dir, only)
         roots = RootAdder()
-        prune_roots(state_dir, {root_link(state_dir, p.index, p.name).name for p in plan.points})
-
+        # GC roots are only ever added here (a link is replaced only by its own point's new
+        # output): roots of points no longer in a sweep belong to another sweep's state
+        st = RunState(plan, manifest, state_dir, only, roots=roots)
+        ended = False
         try:
             yield Planned(points=len(plan.points), cached=plan.cached, to_build=len(st.to_build))
             for text in route.warnings:
                 yield RunMessage("warning", text)
             for p in plan.points:
                 if p.cached:
-                    roots.add(root_link(state_dir, p.index, p.name), p.out_path)
+                    st.root(p.index)
                     if plan.units is not None and os.path.exists(f"{p.out_path}/error.json"):
                         # a batch keeps the model's failure of a point as its output
                         yield from st.cached_failure(p.index, roots)
@@ -201,7 +216,8 @@ class Engine:
 
             rc: int | None = 0
             if st.to_build and not cancel.is_set():
-                rc = yield from self._build(plan, st, roots, jobs, route, cancel)
+                rc = yield from self._build(plan, st, roots, jobs, route, cancel,
+                                            timeout=timeout)
                 # a builder that dies mid-build takes its running points with it (Nix does not
                 # retry them): build those again on the machines still there (MACHINES stream)
                 for _attempt in range(2):
@@ -210,24 +226,52 @@ class Engine:
                         break
                     yield RunMessage("warning", f"{len(lost)} point(s) lost with their builder: "
                                      "building them again")
-                    rc = yield from self._build(plan, st, roots, jobs, route, cancel, lost)
+                    rc = yield from self._build(plan, st, roots, jobs, route, cancel, lost,
+                                                timeout=timeout)
             else:
                 st.cancelled = cancel.is_set()
 
             yield from st.settle(cancelled=st.cancelled, roots=roots)
-            for link, err in roots.wait():
-                yield RunMessage("warning", f"could not add the GC root {link}: {err}")
+            # every result has its root, whatever happened to the state folder meanwhile
+            st.check_roots()
+            ended = True
             manifest.flush()
             yield st.progress()
             yield st.finished(rc, time.monotonic() - t0)
+        except BaseException as exc:
+            if not ended:
+                # a run ending early (the consumer closed the generator, an error): the
+                # points finished so far keep their roots, and a failure to root them is
+                # said, not lost with the threads that met it
+                self._root_before_leaving(st, exc)
+            raise
         finally:
+            roots.close()
             # also when the consumer stops early (generator closed): what is known is kept
             manifest.flush()
 
+    @staticmethod
+    def _root_before_leaving(st: RunState, exc: BaseException) -> None:
+        try:
+            st.check_roots()
+        except Exception as err:  # noqa: BLE001 - the run's own exception goes first
+            st.root_error = f"the GC roots of this run could not be checked: {err}"
+        if st.root_error:
+            _log.warning("%s", st.root_error)
+            if not isinstance(exc, GeneratorExit):
+                exc.add_note(st.root_error)
+
     def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
-               route: BuilderRoute, cancel: threading.Event, indices: list[int] | None = None):
+               route: BuilderRoute, cancel: threading.Event, indices: list[int] | None = None,
+               timeout: int | None = None):
         nix_setup = self.setup()
         opts = self.options(plan.interpreter)
+        if timeout is not None:
+            # Nix's `timeout` (its alias `build-timeout` is the name a nix-daemon accepts from
+            # any user, see UNTRUSTED_OK): Nix kills a build running longer. A batch is one
+            # build: it gets the time of all its points.
+            per_build = max((len(u) for u in plan.units), default=1) if plan.units else 1
+            opts.setdefault("build-timeout", str(int(timeout) * per_build))
         env = nix_env()
         builder_args: list[str] = []
         from .machines_nix import BuilderSetup, builder_setup

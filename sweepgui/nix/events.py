@@ -90,7 +90,12 @@ class RunMessage(BuildEvent):
 
 @dataclass(frozen=True)
 class RunFinished(BuildEvent):
-    """The last event of a run."""
+    """The last event of a run.
+
+    ``unrooted``: results (built or cached points) left without a GC root, which
+    ``nix-collect-garbage`` may delete; ``root_error`` says why, naming the folder. A run
+    with unrooted results has failed, even if every point was built.
+    """
 
     points: int
     built: int
@@ -100,3 +105,5 @@ class RunFinished(BuildEvent):
     exit_code: int | None
     seconds: float
     per_machine: dict[str, dict[str, float]] = field(default_factory=dict)
+    unrooted: int = 0
+    root_error: str = ""

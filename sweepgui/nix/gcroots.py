@@ -12,6 +12,11 @@ what that command does -- LINK -> OUT, and ``auto/<hash of LINK>`` -> LINK, the 
 layout of indirect roots -- in two symlink calls. Otherwise (a daemon) it calls nix-store,
 on a background thread pool while the build goes on. A point's output is protected by the
 building nix-build's temporary root until then.
+
+Roots are added, never silently dropped: the engine removes none (a link is only replaced
+by its own point's new output, in the sweep's own state folder), and at the end of a run
+every result's link is checked and the missing ones added again (``RootAdder.ensure``);
+what still has no root is a failure of the run, not a warning.
 """
 
 from __future__ import annotations
@@ -65,57 +70,100 @@ def add_root(link: Path, out_path: str) -> None:
     """Root ``out_path`` at ``link`` (replacing a link to anything else). Raises NixError."""
     if has_root(link, out_path):
         return
-    link.parent.mkdir(parents=True, exist_ok=True)
+    folder = link.parent
+    if not folder.is_dir():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise NixError(f"{folder} is not a folder (a file is in its way)") from None
+        except OSError as exc:
+            raise NixError(f"{folder}: cannot make the folder: {exc.strerror or exc}") from None
     if not os.path.exists(out_path):
         raise NixError(f"{out_path} does not exist")
     auto = _auto_dir()
     if auto is not None:
-        _register_directly(auto, link, out_path)
+        try:
+            _register_directly(auto, link, out_path)
+        except OSError as exc:
+            raise NixError(f"{exc.filename or link}: {exc.strerror or exc}") from None
         return
     run_nix([nix_command("nix-store"), "--realise", out_path, "--add-root", str(link),
              "--indirect"], env=nix_env(), what=f"adding the GC root {link}")
 
 
 class RootAdder:
-    """Adds roots in the background; ``wait()`` returns the errors (link, message)."""
+    """Adds roots (in the background where each costs a nix-store call).
+
+    Every root asked for is remembered: ``ensure()`` waits for the pending ones, checks that
+    each link exists and points at its output (a state folder deleted or moved during the
+    run loses its links), adds the missing ones again in one batch and returns those still
+    missing with the reason. ``close()`` (idempotent) waits for every thread: none outlives
+    the run, whichever way it ends.
+    """
 
     def __init__(self, workers: int = 2):
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gcroot")
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
         self._futures: list[tuple[Path, Future]] = []
         self._direct = _auto_dir() is not None
-        self._errors: list[tuple[Path, str]] = []
+        self._errors: dict[Path, str] = {}
+        self.wanted: dict[Path, str] = {}  # link -> out path
 
     def add(self, link: Path, out_path: str) -> None:
+        self.wanted[Path(link)] = out_path
+        self._submit(Path(link), out_path)
+
+    def forget(self, link: Path) -> None:
+        """A root no longer wanted (its point turned out not to be a result)."""
+        self.wanted.pop(Path(link), None)
+
+    def _submit(self, link: Path, out_path: str) -> None:
         if has_root(link, out_path):
             return
         if self._direct:
             try:
                 add_root(link, out_path)
             except (NixError, OSError) as exc:
-                self._errors.append((link, str(exc)))
+                self._errors[link] = str(exc)
             return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._workers,
+                                            thread_name_prefix="gcroot")
         self._futures.append((link, self._pool.submit(add_root, link, out_path)))
 
-    def wait(self) -> list[tuple[Path, str]]:
-        errors, self._errors = self._errors, []
-        for link, fut in self._futures:
+    def wait(self) -> dict[Path, str]:
+        """Wait for the roots under way; returns their errors (link -> message)."""
+        errors, self._errors = self._errors, {}
+        futures, self._futures = self._futures, []
+        for link, fut in futures:
             try:
                 fut.result()
             except (NixError, OSError) as exc:
-                errors.append((link, str(exc)))
-        self._futures.clear()
-        self._pool.shutdown(wait=True)
+                errors[link] = str(exc)
         return errors
 
+    def ensure(self) -> tuple[list[Path], str]:
+        """Every wanted root in place: (links still missing, why) after one more try."""
+        errors = self.wait()
+        missing = [link for link, out in self.wanted.items() if not has_root(link, out)]
+        if missing:
+            for link in missing:  # one batch: direct symlinks, or nix-store calls in parallel
+                self._submit(link, self.wanted[link])
+            errors.update(self.wait())
+            missing = [link for link in missing if not has_root(link, self.wanted[link])]
+        why = ""
+        for link in missing:
+            why = errors.get(link, "")
+            if why:
+                break
+        if missing and not why:
+            why = f"{missing[0]} was not made"
+        return missing, why
 
-def prune_roots(state_dir: Path, keep: set[str]) -> None:
-    """Remove this sweep's links whose file name is not in ``keep`` (points no longer in it)."""
-    folder = Path(state_dir) / "gcroots"
-    if not folder.is_dir():
-        return
-    for entry in folder.iterdir():
-        if entry.name not in keep and entry.is_symlink():
-            try:
-                entry.unlink()
-            except OSError:
-                pass
+    def close(self) -> dict[Path, str]:
+        """Wait for every root under way and end the threads; returns the errors."""
+        errors = self.wait()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        return errors

@@ -22,7 +22,12 @@ RES_BUILD_LOG_LINE = 101
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
 _DRV = r"(?P<drv>/[^'\s]+\.drv)"
+# a build that ran out of its time (Nix's `timeout` option). Nix 2.8 names the output:
+# "building of '/nix/store/…drv!out' from .drv file timed out after 2 seconds"
+_TIMED_OUT = re.compile(r"timed out after (?P<seconds>\d+) seconds?\b(?! of silence)")
 _FAILURES = [
+    re.compile(rf"building of '{_DRV}(?:[!^][^']*)?'(?: from \.drv file)? "
+               rf"(?P<reason>timed out after .*)"),
     # Nix 2.8 .. 2.29, local build
     re.compile(rf"builder for '{_DRV}' failed with exit code (?P<code>-?\d+)"),
     re.compile(rf"builder for '{_DRV}' failed due to signal (?P<signal>\d+)(?: \((?P<signame>[^)]*)\))?"),
@@ -38,9 +43,45 @@ _EXIT_IN_REASON = re.compile(r"exit code (-?\d+)")
 _DEPS_FAILED = re.compile(rf"dependencies of derivation '{_DRV}' failed to build")
 
 
+# Longest log line, message or reason kept (in the events and the manifest): a model that
+# prints megabytes on one line must not make every event and manifest write as big.
+MAX_LINE = 2_000
+
+
 def clean(text: str) -> str:
     """Text without ANSI colours or control characters (tabs kept)."""
     return _CONTROL.sub("", _ANSI.sub("", text)).rstrip()
+
+
+_CUT = re.compile(r" … \[[\d,]+ characters cut\]\Z")
+
+
+def cap(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` cut to ``limit`` characters, with a marker saying how many were cut (a text
+    cut already is left as it is)."""
+    if len(text) <= limit:
+        return text
+    m = _CUT.search(text, limit)
+    if m and m.start() == limit:
+        return text
+    return f"{text[:limit]} … [{len(text) - limit:,} characters cut]"
+
+
+def clean_line(text: str, limit: int = MAX_LINE) -> str:
+    """``cap(clean(text))``, without cleaning more of a huge line than is kept."""
+    head = text[:4 * limit]
+    out = clean(head)
+    cut = len(text) - len(head)
+    if len(out) > limit:
+        cut += len(out) - limit
+        out = out[:limit]
+    return f"{out} … [{cut:,} characters cut]" if cut else out
+
+
+def timeout_reason(reason: str) -> str | None:
+    """"timed out after N s" if Nix's reason says a build ran out of time, else None."""
+    m = _TIMED_OUT.search(reason)
+    return f"timed out after {m.group('seconds')} s" if m else None
 
 
 @dataclass(frozen=True)
@@ -101,7 +142,7 @@ class LogParser:
     def feed(self, raw: str) -> list:
         raw = raw.rstrip("\n")
         if not raw.startswith("@nix "):
-            text = clean(raw)
+            text = clean_line(raw)
             if not text:
                 return []
             level = "error" if text.startswith("error") else (
@@ -110,7 +151,7 @@ class LogParser:
         try:
             msg = json.loads(raw[5:])
         except ValueError:
-            return [NixMessage("info", clean(raw))]
+            return [NixMessage("info", clean_line(raw))]
         action = msg.get("action")
         if action == "start":
             return self._start(msg)
@@ -154,14 +195,14 @@ class LogParser:
         fields = msg.get("fields") or []
         if drv is None or not fields or not isinstance(fields[0], str):
             return []
-        line = clean(fields[0])
+        line = clean_line(fields[0])
         if not line:
             return []
         self._tails.setdefault(drv, deque(maxlen=self._tail)).append(line)
         return [DrvLog(drv, line)]
 
     def _msg(self, msg: dict) -> list:
-        text = clean(str(msg.get("msg", "")))
+        text = clean_line(str(msg.get("msg", "")), 8 * MAX_LINE)
         level = msg.get("level", 3)
         for rx in _FAILURES:
             m = rx.search(text)
@@ -179,12 +220,13 @@ class LogParser:
                 reason = f"killed by signal {d['signal']}" + (f" ({d['signame']})" if d.get("signame") else "")
             if not reason:
                 reason = f"the build failed with exit code {exit_code}" if exit_code is not None else text
+            reason = timeout_reason(reason) or reason.split("\n", 1)[0]
             machine = d.get("machine") or self._machine.get(drv, "")
-            return [DrvFailed(drv, exit_code, reason.split("\n", 1)[0], machine)]
+            return [DrvFailed(drv, exit_code, cap(reason), machine)]
         m = _DEPS_FAILED.search(text)
         if m:
             return [DependenciesFailed(m.group("drv"))]
         if isinstance(level, int) and level <= 1 and text:
             return [NixMessage("error" if level == 0 else "warning",
-                               re.sub(r"^(error|warning):\s*", "", text))]
+                               cap(re.sub(r"^(error|warning):\s*", "", text)))]
         return []

@@ -5,6 +5,9 @@ atomically (temp file + rename) so a crash never leaves half a file; writes duri
 run are coalesced to at most a few per second, and the last state is always written when
 the run ends or is cancelled. After a crash the store, not the manifest, says what exists:
 the next plan asks Nix.
+
+Besides the points, ``gc_roots`` says whether the run's results are safe from garbage
+collection: ``{"folder", "missing": [point indices without a root], "error": why}``.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ class ManifestWriter:
         self.data["points"][index].update(fields)
         self._dirty = True
         self.maybe_flush()
+
+    def mark_dirty(self) -> None:
+        """Something outside ``points`` changed: write it with the next flush."""
+        self._dirty = True
 
     def maybe_flush(self) -> None:
         # a big sweep's manifest takes a while to write: spend at most ~1/5 of the time on it

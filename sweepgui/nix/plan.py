@@ -198,11 +198,25 @@ def plan_points(params, model: ModelSource, interp: InterpreterInfo,
 
 
 def default_state_dir(sweep) -> Path:
-    """``<folder of X>/.sweepgui/<stem of X>/``, or ``~/.local/share/sweepgui/unsaved/<hash>/``."""
+    """The folder of a sweep's run state: its manifest, GC roots and plan cache.
+
+    ``<folder>/.sweepgui/<file name>/<hash>/`` for a sweep file, where ``<hash>`` is the
+    start of the sweep's content hash (what it computes, however it is written), and
+    ``~/.local/share/sweepgui/unsaved/<hash>/`` for a sweep that has no file. The state is
+    keyed by the sweep's identity: two sweeps never share a manifest or GC roots (an edited
+    sweep not saved yet, ``x.toml`` beside ``x.TOML``), and the same sweep always finds its
+    own again -- the engine, ``sweepgui export``/``sensitivity`` and the GUI all ask here.
+
+    ``sweep``: a Sweep, or the path of a sweep file (read and checked: SweepError).
+    """
+    if isinstance(sweep, (str, os.PathLike)):
+        from ..sweep import load_sweep
+
+        sweep = load_sweep(sweep)
+    digest = sweep.content_hash().split(":", 1)[-1][:16]
     source = getattr(sweep, "source", None)
     if source:
-        source = Path(source)
-        return source.parent / ".sweepgui" / source.stem
+        source = Path(source).expanduser().absolute()
+        return source.parent / ".sweepgui" / source.name / digest
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    digest = sweep.content_hash().split(":", 1)[-1][:16]
     return Path(base) / "sweepgui" / "unsaved" / digest

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .events import PointFailed, PointFinished, PointStarted, Progress, RunFinished
 from .gcroots import RootAdder, root_link
+from .logparse import cap
 from .manifest import ManifestWriter, now_iso
 from .plan import Plan
 from .store import ResultError, invalid_paths, read_result
@@ -23,6 +24,9 @@ _GENERIC = re.compile(r"the build failed with exit code -?\d+")
 _WRAPPER = re.compile(r"sweepgui: the model exited with code -?\d+")
 # the model's prefixes: its name, and the path of the build's temporary parameters file
 _PREFIX = re.compile(r"^(sweepgui(\.model)?: )?(\S*params\.json: )?")
+# a failed point's log tail in the manifest and its event: at most this many characters in
+# all (the last lines are kept), each line at most MAX_LINE
+MAX_TAIL = 10_000
 
 
 def with_cause(reason: str, tail) -> str:
@@ -42,7 +46,7 @@ class RunState:
     """Statuses of a run's points (see the module doc)."""
 
     def __init__(self, plan: Plan, manifest: ManifestWriter, state_dir: Path,
-                 only: set[int] | None = None):
+                 only: set[int] | None = None, roots: RootAdder | None = None):
         self.plan = plan
         self.manifest = manifest
         self.state_dir = state_dir
@@ -59,8 +63,11 @@ class RunState:
         self.max_running = 0
         self.cancelled = False
         self.messages: list[str] = []
-        self._roots: RootAdder | None = None
+        self._roots: RootAdder | None = roots
         self._lost: list[int] = []
+        self._rooted: dict[int, Path] = {}  # point -> its GC root link (asked for)
+        self.unrooted: list[int] = []
+        self.root_error = ""
         self.lost_on: dict[int, int] = {}  # point -> times its builder went away
         self.lost_machines: list[str] = []
         self._unbuildable: dict[int, str] = {}  # point -> why nothing could build it
@@ -98,7 +105,10 @@ class RunState:
     def failed(self, drv: str, exit_code: int | None, reason: str, tail: list[str], machine: str):
         from .machines_nix import lost_builder
 
-        for i in self.indices(drv):
+        together = self.indices(drv)
+        if len(together) > 1 and reason.startswith("timed out after"):
+            reason += f" (its batch of {len(together)} points, as one build)"
+        for i in together:
             if self.status[i] in ("built", "failed"):
                 continue
             last = self.messages[-1] if self.messages else ""
@@ -140,13 +150,17 @@ class RunState:
         self.status[i] = "built"
         if seconds is not None:
             self.durations.append(seconds)
-        if self._roots is not None:
-            self._roots.add(root_link(self.state_dir, i, p.name), p.out_path)
+        self.root(i)
         self.manifest.update(i, status="built", seconds=seconds, machine=machine or "local",
                              error=None, exit_code=None, log_tail=[], finished=now_iso())
         yield PointFinished(i, p.out_path, seconds or 0.0, machine)
 
     def _fail(self, i: int, exit_code, reason: str, tail: list[str], machine: str):
+        # whatever the source (Nix's log, a batch's error.json, a result file), a point's
+        # reason and log tail stay small: a model printing megabytes must not bloat the
+        # manifest or the events
+        reason = cap(reason)
+        tail = _cap_tail(tail)
         self.status[i] = "failed"
         seconds = time.monotonic() - self.start[i] if i in self.start else None
         self.manifest.update(i, status="failed", error=reason, exit_code=exit_code,
@@ -158,8 +172,46 @@ class RunState:
         # A batch's output recording a failure is rooted like a result: were it collected
         # alone, its batch would be half valid, which Nix cannot rebuild cleanly.
         p = self.plan.points[i]
-        if self._roots is not None and os.path.exists(os.path.join(p.out_path, "error.json")):
-            self._roots.add(root_link(self.state_dir, i, p.name), p.out_path)
+        if os.path.exists(os.path.join(p.out_path, "error.json")):
+            self.root(i)
+
+    def root(self, i: int, roots: RootAdder | None = None) -> None:
+        """Protect point ``i``'s output from garbage collection (checked in check_roots)."""
+        if roots is not None:
+            self._roots = roots
+        if self._roots is None:
+            return
+        p = self.plan.points[i]
+        link = root_link(self.state_dir, i, p.name)
+        self._rooted[i] = link
+        self._roots.add(link, p.out_path)
+
+    def _unroot(self, i: int) -> None:
+        link = self._rooted.pop(i, None)
+        if link is not None and self._roots is not None:
+            self._roots.forget(link)
+
+    def check_roots(self, roots: RootAdder | None = None) -> list[int]:
+        """Every result of this run has its GC root: the missing ones are added again; the
+        points still without one are returned (and kept in the manifest, with the reason)."""
+        roots = roots or self._roots
+        if roots is None:
+            return []
+        missing_links, why = roots.ensure()
+        by_link = {link: i for i, link in self._rooted.items()}
+        self.unrooted = sorted(by_link[link] for link in missing_links if link in by_link)
+        folder = Path(self.state_dir) / "gcroots"
+        self.root_error = ""
+        if self.unrooted:
+            n = len(self.unrooted)
+            self.root_error = (f"{n} result{'s' if n != 1 else ''} of this run "
+                               f"{'have' if n != 1 else 'has'} no GC root in {folder}, so "
+                               f"nix-collect-garbage may delete {'them' if n != 1 else 'it'}: "
+                               f"{why}")
+        self.manifest.data["gc_roots"] = {"folder": str(folder), "missing": self.unrooted,
+                                          "error": self.root_error}
+        self.manifest.mark_dirty()
+        return self.unrooted
 
     def cached_failure(self, i: int, roots: RootAdder | None = None):
         """A point in the store whose output records the model's failure (see batches)."""
@@ -183,6 +235,7 @@ class RunState:
         for i in built:
             # an output seen on disk but never registered (Nix stopped in between)
             if self.plan.points[i].out_path in invalid:
+                self._unroot(i)
                 if cancelled:
                     self.status[i] = "cancelled"
                     self.manifest.update(i, status="cancelled", finished=None)
@@ -251,4 +304,17 @@ class RunState:
             m["lost"] = m.get("lost", 0) + 1
         return RunFinished(points=len(self.status), built=c["built"], cached=c["cached"],
                            failed=c["failed"], cancelled=self.cancelled, exit_code=exit_code,
-                           seconds=seconds, per_machine=per_machine)
+                           seconds=seconds, per_machine=per_machine,
+                           unrooted=len(self.unrooted), root_error=self.root_error)
+
+
+def _cap_tail(tail) -> list[str]:
+    """The last lines of ``tail``, each capped, MAX_TAIL characters in all."""
+    out: list[str] = []
+    total = 0
+    for line in reversed([cap(str(x)) for x in tail]):
+        total += len(line)
+        if total > MAX_TAIL and out:
+            break
+        out.append(line)
+    return out[::-1]

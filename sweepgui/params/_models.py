@@ -8,9 +8,27 @@ at 20 degC and 1 bar, no flow.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import numbers
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic_core import PydanticCustomError
+
+from .presets import material_with_preset
+
+
+def _whole_number(value: Any) -> Any:
+    """A count takes 40 or 40.0 (a generator's value), never true or "40"."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise PydanticCustomError("int_type", "Input should be a whole number")
+    return value
+
+
+# Numbers are numbers: JSON's true and "0.5" are errors naming the field, not 1.0 and 0.5.
+# Strict per field (not the whole model), so that an int still serves a float field
+# (TOML's `length = 1`); a count takes an integral float (linspace gives 10.0, 20.0 ...).
+Real = Annotated[float, Strict()]
+Count = Annotated[int, BeforeValidator(_whole_number)]
 
 Boundary = Literal["clamped-clamped", "pinned-pinned", "clamped-free", "clamped-pinned"]
 AxialRestraint = Literal["free", "fixed"]
@@ -30,9 +48,9 @@ class _Group(BaseModel):
 class Pipe(_Group):
     """Geometry and supports of the vibrating tube."""
 
-    length: float = _q(0.5, "m", "Free span between the supports", gt=0.0, le=100.0)
-    outer_diameter: float = _q(0.010, "m", "Outer diameter of the tube", gt=0.0, le=5.0)
-    wall_thickness: float = _q(
+    length: Real = _q(0.5, "m", "Free span between the supports", gt=0.0, le=100.0)
+    outer_diameter: Real = _q(0.010, "m", "Outer diameter of the tube", gt=0.0, le=5.0)
+    wall_thickness: Real = _q(
         0.001, "m", "Wall thickness; must be less than the outer radius", gt=0.0, le=1.0
     )
     boundary: Boundary = Field(
@@ -64,24 +82,37 @@ class Pipe(_Group):
 
 
 class Material(_Group):
-    """Tube material; a preset name fills these values in sweep files and forms."""
+    """Tube material: a preset (resources/materials.toml), whose values fill the properties
+    not given, or a material of your own name with every property given."""
 
-    name: str = Field("316L", description="Material name (a preset or your own label)",
-                      min_length=1, max_length=200, json_schema_extra={"unit": ""})
-    youngs_modulus: float = _q(193e9, "Pa", "Young's modulus at the reference temperature",
-                               label="Young's modulus",
-                               gt=1e6, le=2e12)
-    density: float = _q(7990.0, "kg/m3", "Density of the tube material", gt=1.0, le=30000.0)
-    poisson_ratio: float = _q(0.27, "", "Poisson's ratio", label="Poisson's ratio", gt=-1.0, lt=0.5)
-    thermal_expansion: float = _q(16.0e-6, "1/K", "Linear thermal expansion coefficient",
-                                  ge=-1e-4, le=1e-3)
-    modulus_temperature_coefficient: float = _q(
+    # A name that is no preset never runs with the defaults' (316L's) values under its label.
+    name: str = Field(
+        "316L",
+        description=("Material name: a preset (its values fill the properties not given), or "
+                     "your own name with every property given"),
+        min_length=1, max_length=200, json_schema_extra={"unit": ""},
+    )
+    youngs_modulus: Real = _q(193e9, "Pa", "Young's modulus at the reference temperature",
+                              label="Young's modulus",
+                              gt=1e6, le=2e12)
+    density: Real = _q(7990.0, "kg/m3", "Density of the tube material", gt=1.0, le=30000.0)
+    poisson_ratio: Real = _q(0.27, "", "Poisson's ratio", label="Poisson's ratio", gt=-1.0, lt=0.5)
+    thermal_expansion: Real = _q(16.0e-6, "1/K", "Linear thermal expansion coefficient",
+                                 ge=-1e-4, le=1e-3)
+    modulus_temperature_coefficient: Real = _q(
         -3.9e-4, "1/K", "Relative change of Young's modulus per kelvin: E(T)=E_ref(1+c(T-T_ref))",
         label="E temperature coefficient",
         ge=-1e-2, le=1e-2,
     )
-    reference_temperature: float = _q(293.15, "K", "Temperature at which E and the dimensions are given",
-                                      gt=0.0, le=2000.0)
+    reference_temperature: Real = _q(293.15, "K", "Temperature at which E and the dimensions are given",
+                                     gt=0.0, le=2000.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return material_with_preset(data, cls.model_fields["name"].default)
+        return data
 
 
 class Fluid(_Group):
@@ -89,13 +120,13 @@ class Fluid(_Group):
 
     name: str = Field("Water", description="CoolProp fluid name (e.g. Water, CO2, Nitrogen, Methane)",
                       min_length=1, max_length=200, json_schema_extra={"unit": ""})
-    density: float | None = Field(
+    density: Real | None = Field(
         None,
         description=(
             "Fluid density; empty (null) takes it from the equation of state at the state's "
-            "pressure and temperature, a number overrides it"
+            "pressure and temperature, a number overrides it (0 is the empty tube)"
         ),
-        gt=0.0, le=30000.0,
+        ge=0.0, le=30000.0,
         json_schema_extra={"unit": "kg/m3"},
     )
 
@@ -103,9 +134,9 @@ class Fluid(_Group):
 class State(_Group):
     """Operating state of the fluid."""
 
-    pressure: float = _q(1.0e5, "Pa", "Absolute pressure of the fluid", gt=0.0, le=1e9)
-    temperature: float = _q(293.15, "K", "Temperature of fluid and tube", gt=0.0, le=2000.0)
-    flow_velocity: float = _q(0.0, "m/s", "Mean flow velocity of the fluid", ge=-1000.0, le=1000.0)
+    pressure: Real = _q(1.0e5, "Pa", "Absolute pressure of the fluid", gt=0.0, le=1e9)
+    temperature: Real = _q(293.15, "K", "Temperature of fluid and tube", gt=0.0, le=2000.0)
+    flow_velocity: Real = _q(0.0, "m/s", "Mean flow velocity of the fluid", ge=-1000.0, le=1000.0)
 
 
 class Analysis(_Group):
@@ -113,22 +144,22 @@ class Analysis(_Group):
 
     theory: Theory = Field("timoshenko", description="Beam theory",
                            json_schema_extra={"unit": ""})
-    elements: int = _q(40, "", "Number of finite elements along the tube",
-                  label="Finite elements", ge=2, le=2000)
-    modes: int = _q(6, "", "Number of natural frequencies reported", ge=1, le=200)
-    f_min: float = _q(0.0, "Hz", "Lowest frequency of the spectrum",
-                  label="Lowest frequency", ge=0.0, le=1e7)
-    f_max: float = _q(2000.0, "Hz", "Highest frequency of the spectrum",
-                  label="Highest frequency", gt=0.0, le=1e7)
-    frequencies: int = _q(4001, "", "Number of frequencies in the spectrum",
-                       label="Frequency points", ge=2, le=1_000_000)
-    damping_ratio: float = _q(1e-3, "", "Modal damping ratio of every mode", ge=0.0, lt=1.0)
-    excitation_position: float = _q(0.5, "", "Drive position as a fraction of the length",
-                                 label="Drive position", ge=0.0, le=1.0)
-    response_position: float = _q(0.5, "", "Pick-up position as a fraction of the length",
-                               label="Pick-up position", ge=0.0, le=1.0)
-    ambient_pressure: float = _q(1.0e5, "Pa", "Pressure outside the tube (gauge = pressure - ambient)",
-                                 ge=0.0, le=1e9)
+    elements: Count = _q(40, "", "Number of finite elements along the tube",
+                         label="Finite elements", ge=2, le=2000)
+    modes: Count = _q(6, "", "Number of natural frequencies reported", ge=1, le=200)
+    f_min: Real = _q(0.0, "Hz", "Lowest frequency of the spectrum",
+                     label="Lowest frequency", ge=0.0, le=1e7)
+    f_max: Real = _q(2000.0, "Hz", "Highest frequency of the spectrum",
+                     label="Highest frequency", gt=0.0, le=1e7)
+    frequencies: Count = _q(4001, "", "Number of frequencies in the spectrum",
+                            label="Frequency points", ge=2, le=1_000_000)
+    damping_ratio: Real = _q(1e-3, "", "Modal damping ratio of every mode", ge=0.0, lt=1.0)
+    excitation_position: Real = _q(0.5, "", "Drive position as a fraction of the length",
+                                   label="Drive position", ge=0.0, le=1.0)
+    response_position: Real = _q(0.5, "", "Pick-up position as a fraction of the length",
+                                 label="Pick-up position", ge=0.0, le=1.0)
+    ambient_pressure: Real = _q(1.0e5, "Pa", "Pressure outside the tube (gauge = pressure - ambient)",
+                                ge=0.0, le=1e9)
 
     @model_validator(mode="after")
     def _band(self) -> Analysis:
@@ -145,6 +176,12 @@ class Parameters(_Group):
     fluid: Fluid = Field(default_factory=Fluid)
     state: State = Field(default_factory=State)
     analysis: Analysis = Field(default_factory=Analysis)
+
+    # The fields that the rules between groups (below) read: a sweep checks each distinct
+    # combination of them once, instead of every point (rules inside a group are checked
+    # per distinct combination of that group's values). A new rule here lists its fields.
+    CROSS_GROUP_FIELDS: ClassVar[tuple[str, ...]] = (
+        "pipe.boundary", "analysis.elements", "analysis.modes")
 
     @model_validator(mode="after")
     def _modes_exist(self) -> Parameters:

@@ -2,9 +2,10 @@
 
 The apparent density error of a parameter needs df/drho. If density is not a sweep
 dimension, the built-in model is cheap (milliseconds) and deterministic, so it is run
-in-process at the point itself with the density given explicitly as rho(1 +- 1e-3)
-(central difference; the spectrum is cut to two frequencies since only the natural
-frequencies matter). A custom model cannot be re-run here; then the uniform-beam law
+in-process at the point itself with the density given explicitly as rho(1 +- 1e-3), or
+rho +- 1 kg/m3 for light fluids (central difference; one-sided up from the empty tube,
+rho = 0; the spectrum is cut to two frequencies since only the natural frequencies
+matter). A custom model cannot be re-run here; then the uniform-beam law
 df/drho = -f A_f / (2 (m_tube + m_fluid)) is used if the model reports those derived
 quantities, else df/drho is unknown and the apparent density error is not reported.
 """
@@ -19,6 +20,7 @@ import xarray as xr
 
 BUILTIN_MODEL = "sweepgui-pipe"
 REL_STEP = 1e-3
+MIN_STEP = 1.0  # kg/m3
 
 
 def _nested(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -35,9 +37,13 @@ def _model_slope(ds: xr.Dataset, point: dict[str, Any], rho: float) -> tuple[np.
     flat = json.loads(ds.attrs.get("fixed_parameters", "{}"))
     flat.update(point)
     flat["analysis.frequencies"] = 2
-    step = REL_STEP * rho
+    # A step of 1e-3 of the density, but at least 1 kg/m3: a smaller one drowns in the
+    # eigen-solver's round-off (1e-3 kg/m3 of a gas or of the empty tube was 1 % off).
+    # Central, except near the empty tube, which has no negative density below it.
+    step = REL_STEP * max(rho, MIN_STEP / REL_STEP)
+    low, high = max(rho - step, 0.0), rho + step
     freqs, versions = [], set()
-    for r in (rho + step, rho - step):
+    for r in (high, low):
         flat["fluid.density"] = r
         result = run_point(_nested(flat))
         freqs.append(np.asarray(result["natural_frequencies"], dtype=float))
@@ -47,7 +53,7 @@ def _model_slope(ds: xr.Dataset, point: dict[str, Any], rho: float) -> tuple[np.
     if built and built not in versions:
         note = (f"df/drho from the installed model version {', '.join(sorted(versions))}, "
                 f"but the sweep was built with {built}")
-    return (freqs[0] - freqs[1]) / (2 * step), note
+    return (freqs[0] - freqs[1]) / (high - low), note
 
 
 def density_slope(

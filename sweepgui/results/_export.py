@@ -7,7 +7,9 @@ attributes with the rest of the provenance). Numbers are written as Python's ``r
 identical numbers. Missing values are ``nan`` in CSV, ``null`` in JSON, NaN in netCDF;
 the ``status`` column says why. Files are written to a temp file and renamed.
 
-CSV columns: ``index``, the swept parameters, ``f1 [Hz]`` .. ``fN [Hz]``,
+CSV columns: ``index``, the swept parameters, ``f1 [Hz]`` .. ``fN [Hz]`` (none if the
+model reports no natural frequencies), a custom model's own top-level numbers
+``output.NAME [?]`` (unit unknown; NaN where a point lacks them),
 ``fluid_density [kg/m3]``, ``speed_of_sound [m/s]``, ``stable``, ``status``, ``error``,
 ``machine``, ``seconds [s]``, provenance (``store_path``, ``drv``, ``model_name``,
 ``model_version``, ``sweep_hash``, ``sweep_file``), then the fixed parameters. A header
@@ -101,7 +103,14 @@ def _flat(ds: xr.Dataset, name: str) -> np.ndarray:
     dims = [d for d in ds.natural_frequency.dims if d != "mode"]
     extra = [d for d in var.dims if d not in dims]
     var = var.broadcast_like(ds.status).transpose(*dims, *extra)
-    return var.values.reshape((-1, *var.shape[len(dims):]))
+    # the point count, not -1: with no modes (a custom model without natural frequencies)
+    # the array is empty and -1 cannot be inferred
+    return var.values.reshape((ds.status.size, *var.shape[len(dims):]))
+
+
+def _outputs(ds: xr.Dataset) -> list[str]:
+    """A custom model's own numbers (``output.*`` variables of the dataset)."""
+    return sorted(k for k in ds.data_vars if str(k).startswith("output."))
 
 
 def rows(ds: xr.Dataset) -> tuple[list[str], list[list[Any]]]:
@@ -116,6 +125,8 @@ def rows(ds: xr.Dataset) -> tuple[list[str], list[list[Any]]]:
         cols.append((_header(p, ds[p].attrs.get("units", "") if numeric else None), _flat(ds, p)))
     for k in range(modes):
         cols.append((f"f{k + 1} [Hz]", nf[:, k]))
+    for k in _outputs(ds):
+        cols.append((_header(k, ds[k].attrs.get("units") or "?"), _flat(ds, k)))
     cols += [("fluid_density [kg/m3]", _flat(ds, "fluid_density")),
              ("speed_of_sound [m/s]", _flat(ds, "speed_of_sound")),
              ("stable", [_stable(v) for v in _flat(ds, "stable")]),
@@ -146,6 +157,7 @@ def to_json_obj(ds: xr.Dataset) -> dict[str, Any]:
     header, data = rows(ds)
     swept = _swept(ds)
     nmodes = ds.sizes["mode"]
+    outputs = [(k, _header(k, ds[k].attrs.get("units") or "?")) for k in _outputs(ds)]
     points = []
     for r in data:
         rec = dict(zip(header, r))
@@ -159,6 +171,7 @@ def to_json_obj(ds: xr.Dataset) -> dict[str, Any]:
             **{k: _jsonable(rec[k]) for k in ("status", "error", "machine")},
             "seconds": _jsonable(rec["seconds [s]"]),
             **{k: rec[k] for k in (*PROVENANCE, "sweep_hash")},
+            "outputs": {k.partition(".")[2]: _jsonable(rec[h]) for k, h in outputs},
         })
     attrs = {k: v for k, v in ds.attrs.items() if k not in ("dimensions", "fixed_parameters", "interpreter")}
     attrs["interpreter"] = json.loads(ds.attrs.get("interpreter", "{}") or "{}")

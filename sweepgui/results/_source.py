@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write
+# the one definition of where a sweep's run state lives (the engine writes it there)
+from ..nix.plan import default_state_dir  # noqa: F401 - re-exported by sweepgui.results
 
 MANIFEST_NAME = "manifest.json"
 CACHE_NAME = "results-cache.json"
@@ -31,12 +33,6 @@ _MEMORY: dict[str, dict[str, Any]] = {}
 
 class ResultsError(ValueError):
     """Results cannot be read: names the file and what to do."""
-
-
-def default_state_dir(sweep_file: str | os.PathLike[str]) -> Path:
-    """The engine's default state folder of a sweep file: ``<folder>/.sweepgui/<stem>/``."""
-    p = Path(sweep_file).expanduser().absolute()
-    return p.parent / ".sweepgui" / p.stem
 
 
 def read_manifest(state_dir: str | os.PathLike[str]) -> dict[str, Any]:

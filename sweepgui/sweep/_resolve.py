@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..params import iter_fields, parameter_paths
-from ..params.presets import MATERIAL_FIELDS, material_presets
+from ..params.presets import MATERIAL_FIELDS, material_presets, material_problem
 from ._errors import did_you_mean
+from ._spec import too_many
 from ._sweep import MAX_POINTS, Dimension
 from ._values import coerce_value
 
@@ -42,6 +43,39 @@ def _checked_preset(sweep: Sweep, section: str, name: Any) -> dict[str, Any] | N
     except ValueError as e:
         raise sweep.error(f"material preset '{name}' (resources/materials.toml): {e}",
                           section, "material.name") from None
+
+
+def _check_materials(sweep: Sweep, fixed: dict[str, Any], values: dict[str, list[Any]]) -> None:
+    """Every material.name is a preset, or a material of the user's own with every property
+    given; swept names must give different materials (not one material under two labels).
+
+    For the built-in model only: a custom model receives the name as text and may have
+    materials of its own (the preset names still fill their values, as documented).
+    """
+    if sweep.model.executable is not None:
+        return
+    given = {p.split(".", 1)[1] for p in (*fixed, *values) if p.startswith("material.")}
+    if "material.name" in fixed:
+        problem = material_problem(fixed["material.name"], given)
+        if problem:
+            raise sweep.error(problem, "fixed", "material.name")
+    names = values.get("material.name", [])
+    seen: dict[tuple[Any, ...], Any] = {}
+    for name in names:
+        problem = material_problem(name, given)
+        if problem:
+            raise sweep.error(problem, "variable", "material.name")
+        preset = material_presets().get(name, {})
+        # what this name sets at a point: the preset's values where nothing explicit does
+        own = tuple(preset.get(f) if f"material.{f}" not in fixed and f"material.{f}" not in values
+                    else None for f in MATERIAL_FIELDS)
+        if own in seen:
+            raise sweep.error(
+                f"the material names {seen[own]!r} and {name!r} give the same material: every "
+                "property in which their presets differ is set in [fixed] or [variable], so "
+                "their points would differ only in the label; sweep the properties instead, "
+                "or leave the preset's ones out", "variable", "material.name")
+        seen[own] = name
 
 
 def resolve(sweep: Sweep) -> Resolved:
@@ -75,6 +109,7 @@ def resolve(sweep: Sweep) -> Resolved:
                               "[fixed] and [variable]", "variable", path)
         values[path] = _variable_values(sweep, path, spec, coerce)
 
+    _check_materials(sweep, fixed, values)
     dims = _dimensions(sweep, values, known_set)
     count = math.prod(d.size for d in dims)
     if count > MAX_POINTS:
@@ -106,9 +141,7 @@ def _variable_values(sweep: Sweep, path: str, spec: Any, coerce: Any) -> list[An
     try:
         n = spec.count()
         if n > MAX_POINTS:
-            many = f"{n:,}" if n < 10**15 else f"about 10^{len(str(n)) - 1}"
-            raise ValueError(f"{spec.generator or 'the list'} gives {many} values, more than the "
-                             f"limit of {MAX_POINTS:,} points")
+            raise ValueError(too_many(spec.generator or "the list", n))
         raw = spec.expand()
     except ValueError as e:
         raise sweep.error(str(e), "variable", path) from None

@@ -10,6 +10,13 @@ arange excludes ``stop`` and also any value within 1e-9 steps of it, so a step w
 with limited precision (``0.3333333333333333`` towards ``1``) does not add a value that
 is ``stop`` in all but rounding. If start, stop and step are all integers the values are
 integers (for integer fields such as ``analysis.elements``).
+
+Absurd arguments are refused before anything is computed: more than ``MAX_VALUES`` values
+(a count, or an arange's step count), or a logspace exponent beyond +-308 (10^308 is the
+largest power of ten a float holds; 10^1e9 would be a billion-digit integer). The exact
+results are computed as integer fractions over one common denominator, whose true
+division Python rounds correctly: the float nearest to each exact value, a million of
+them in about a second.
 """
 
 from __future__ import annotations
@@ -29,6 +36,11 @@ GENERATOR_ARGS = {
 }
 # Relative tolerance of arange's excluded stop, in steps.
 ARANGE_TOLERANCE = 1e-9
+# One variable never has more values than a sweep may have points (MAX_POINTS).
+MAX_VALUES = 1_000_000
+# |logspace exponent|: 10^308 is the largest power of ten a float holds (max 1.8e308), and
+# 10^-308 about the smallest normal one.
+MAX_EXPONENT = 308
 
 
 def _is_number(x: Any) -> bool:
@@ -40,12 +52,40 @@ def _exact(x: int | float) -> Fraction:
     return Fraction(x) if isinstance(x, int) else Fraction(repr(x))
 
 
+def too_many(name: str, n: int) -> str:
+    """The message for a generator (or list) of ``n`` values, more than the limit."""
+    many = f"{n:,}" if n < 10**15 else f"about 10^{len(str(n)) - 1}"
+    return f"{name} gives {many} values, more than the limit of {MAX_VALUES:,} points"
+
+
 def _count(name: str, x: Any) -> int:
     if not _is_number(x) or not math.isfinite(x) or x != int(x):
         raise ValueError(f"{name}: the count must be a whole number, got {x!r}")
     if x < 1:
         raise ValueError(f"{name}: the count must be at least 1, got {x!r}")
     return int(x)
+
+
+def _bounded_count(name: str, x: Any) -> int:
+    n = _count(name, x)
+    if n > MAX_VALUES:
+        raise ValueError(too_many(name, n))
+    return n
+
+
+def _exponents(start_exp: Any, stop_exp: Any) -> None:
+    for e in (start_exp, stop_exp):
+        if _is_number(e) and not -MAX_EXPONENT <= e <= MAX_EXPONENT:
+            raise ValueError(
+                f"logspace: the exponents must lie within -{MAX_EXPONENT}..{MAX_EXPONENT} "
+                f"(10^-{MAX_EXPONENT} .. 10^{MAX_EXPONENT}, the range of a float), got {e!r}")
+
+
+def _over(*xs: int | float) -> tuple[list[int], int]:
+    """The exact decimals ``xs`` as integer numerators over one common denominator."""
+    fractions = [_exact(x) for x in xs]
+    den = math.lcm(*(f.denominator for f in fractions))
+    return [f.numerator * (den // f.denominator) for f in fractions], den
 
 
 class VariableSpec(BaseModel):
@@ -117,6 +157,8 @@ class VariableSpec(BaseModel):
         if self.generator is None:
             return len(self.values or [])
         a, b, c = self.args or (0, 0, 0)
+        if self.generator == "logspace":
+            _exponents(a, b)
         if self.generator in ("linspace", "logspace"):
             return _count(self.generator, c)
         return _arange_range(a, b, c).stop  # not len(): a tiny step overflows it
@@ -135,29 +177,35 @@ class VariableSpec(BaseModel):
 
 def linspace(start: float, stop: float, count: int) -> list[float]:
     """``count`` evenly spaced values from start to stop, both included (count 1: start)."""
-    n = _count("linspace", count)
-    a, b = _exact(start), _exact(stop)
+    n = _bounded_count("linspace", count)
     if n == 1:
-        return [float(a)]
-    return [float(a + (b - a) * k / (n - 1)) for k in range(n)]
+        return [float(_exact(start))]
+    (a, b), den = _over(start, stop)
+    # value k = a + (b - a) k / (n - 1), exactly; int / int is correctly rounded
+    step, den = b - a, den * (n - 1)
+    a *= n - 1
+    return [(a + step * k) / den for k in range(n)]
 
 
 def logspace(start_exp: float, stop_exp: float, count: int) -> list[float]:
     """``count`` values 10**e for e evenly spaced from start_exp to stop_exp (included)."""
-    n = _count("logspace", count)
-    a, b = _exact(start_exp), _exact(stop_exp)
-    exps = [a] if n == 1 else [a + (b - a) * k / (n - 1) for k in range(n)]
+    _exponents(start_exp, stop_exp)
+    n = _bounded_count("logspace", count)
+    (a, b), den = _over(start_exp, stop_exp)
+    if n > 1:
+        a, b, den = a * (n - 1), b - a, den * (n - 1)
+    else:
+        b = 0
     out = []
-    for e in exps:
-        try:
-            if e.denominator == 1:  # 10**5 is exactly 100000.0, not pow()'s nearby float
-                v = float(Fraction(10) ** int(e))
-            else:
-                v = 10.0 ** float(e)
-        except OverflowError:
-            v = math.inf
+    for k in range(n):
+        num = a + b * k  # the exponent is num / den, exactly
+        if num % den == 0:  # 10**5 is exactly 100000.0, not pow()'s nearby float
+            e = num // den
+            v = float(10**e) if e >= 0 else 1 / 10**-e
+        else:
+            v = 10.0 ** (num / den)
         if not math.isfinite(v) or v == 0.0:
-            raise ValueError(f"logspace: 10^{float(e):g} is not a usable number")
+            raise ValueError(f"logspace: 10^{num / den:g} is not a usable number")
         out.append(v)
     return out
 
@@ -174,7 +222,9 @@ def _arange_range(start: float, stop: float, step: float) -> range:
 def arange(start: float, stop: float, step: float) -> list[float] | list[int]:
     """start, start+step, ... below stop (excluded, with a 1e-9-step tolerance)."""
     r = _arange_range(start, stop, step)
-    a, s = _exact(start), _exact(step)
+    if r.stop > MAX_VALUES:
+        raise ValueError(too_many("arange", r.stop))
     if all(isinstance(x, int) for x in (start, stop, step)):
-        return [int(a + s * k) for k in r]
-    return [float(a + s * k) for k in r]
+        return [start + step * k for k in r]
+    (a, s), den = _over(start, step)
+    return [(a + s * k) / den for k in r]

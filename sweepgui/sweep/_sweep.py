@@ -6,17 +6,38 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
-from ..params import Parameters, canonical_json
+from ..params import canonical_json
 from ._errors import SweepError
 from ._locate import KeyLocator
-from ._spec import VariableSpec
+from ._spec import MAX_VALUES, VariableSpec
+
+if TYPE_CHECKING:
+    from ._points import Points
 
 # Refuse sweeps larger than this: a typo like count = 1e7 should not freeze the app.
-MAX_POINTS = 1_000_000
+# A sweep of this size loads (every rule checked) in seconds and a few hundred MB: its
+# points are built when read (see _points).
+MAX_POINTS = MAX_VALUES
+
+
+def _no_nul(value: Any) -> Any:
+    """A path or label with NUL cannot name a file (the OS refuses it) nor go to Nix."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character (\\u0000), which no file name or label can "
+                         "hold: remove it")
+    return value
 
 
 class RunSettings(BaseModel):
@@ -24,15 +45,22 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    jobs: int | None = Field(
+    # strict: `jobs = true` or `batch = "4"` is a mistake to report, not 1 and 4
+    jobs: Annotated[int, Strict()] | None = Field(
         None, ge=0, le=4096,
         description="Points built at once on this computer (nix --max-jobs); 0 = remote only")
     machines: str | None = Field(
         None, min_length=1, description="Nix machines file, relative to the sweep file's folder")
-    batch: int | None = Field(
+    batch: Annotated[int, Strict()] | None = Field(
         None, ge=1, le=100_000,
         description="Points computed per Nix build (for fast models: far fewer builds); "
         "results are then cached per batch, so a point's store path depends on its batch")
+    timeout: int | None = Field(
+        None, ge=1, le=10_000_000,
+        description="Seconds a point may take to build (Nix's timeout); a point that takes "
+        "longer fails \"timed out\" and the others go on. Default: no limit")
+
+    _machines_without_nul = field_validator("machines")(_no_nul)
 
     @model_validator(mode="after")
     def _remote_only_needs_machines(self) -> RunSettings:
@@ -52,6 +80,8 @@ class ModelSettings(BaseModel):
         description="Custom model script (params JSON in, output path out), relative to the sweep file")
     name: str | None = Field(None, min_length=1, description="Label of a custom model")
     version: str | None = Field(None, min_length=1, description="Version label of a custom model")
+
+    _without_nul = field_validator("executable", "name", "version")(_no_nul)
 
 
 @dataclass(frozen=True)
@@ -112,9 +142,8 @@ class Sweep(BaseModel):
 
     _locator: KeyLocator | None = PrivateAttr(default=None)
     _cache: tuple[Any, Any] | None = PrivateAttr(default=None)
-    # Points built by check(), handed over once to the next points() call of the same
-    # content: loading a file checks every point, and the caller then asks for them.
-    _checked_points: tuple[Any, list[Parameters]] | None = PrivateAttr(default=None)
+    # The fingerprint of the content check() last passed: points() checks only once.
+    _checked: tuple[Any, ...] | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -190,8 +219,13 @@ class Sweep(BaseModel):
     # -- the public API ---------------------------------------------------------------
     def check(self) -> None:
         """Raise SweepError for the first problem, including cross-field ones at any point."""
-        points = self.points()
-        self._checked_points = (self._fingerprint(), points)
+        from ._points import check_points
+
+        fp = self._fingerprint()
+        if self._checked is not None and self._same(self._checked, fp):
+            return
+        check_points(self, self._resolved())
+        self._checked = fp
 
     def dimensions(self) -> list[Dimension]:
         """The axes in file order; a zip group sits at the place of its first member."""
@@ -208,13 +242,16 @@ class Sweep(BaseModel):
         """Number of points (1 for a sweep without variables)."""
         return math.prod(self.shape)
 
-    def points(self) -> list[Parameters]:
-        """Every point's parameters, C order over :meth:`dimensions` (the last varies fastest)."""
+    def points(self) -> Points:
+        """Every point's parameters, C order over :meth:`dimensions` (the last varies fastest).
+
+        Checks the sweep first (SweepError for the first bad point). The result is a
+        read-only sequence of :class:`~sweepgui.params.Parameters` built on access: a
+        million points cost no memory until read, and each read gives a new object.
+        """
         from ._points import build_points
 
-        handed, self._checked_points = self._checked_points, None
-        if handed is not None and self._same(handed[0], self._fingerprint()):
-            return handed[1]
+        self.check()
         return build_points(self, self._resolved())
 
     def coordinates(self, index: int) -> dict[str, Any]:

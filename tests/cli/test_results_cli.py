@@ -1,12 +1,16 @@
 """``sweepgui sensitivity`` and ``sweepgui export`` on a run in the engine's default state
-folder (``<folder>/.sweepgui/<stem>/``), written here with closed-form beam results."""
+folder (``<folder>/.sweepgui/<file name>/<sweep hash>/``), written here with closed-form
+beam results."""
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
 from sweepgui.cli import main
+from sweepgui.results import default_state_dir
 from tests.results.synth import DEMO, section, write_run
 
 RHO = [980.0, 990.0, 1000.0, 1010.0, 1020.0]
@@ -20,7 +24,7 @@ def sweep(tmp_path):
                     '"state.pressure" = [1e5, 2e5, 4e5]\n')
     write_run(tmp_path, [("fluid.density", {"fluid.density": RHO}),
                          ("state.pressure", {"state.pressure": P})],
-              state=tmp_path / ".sweepgui" / "density", statuses={0: "failed"})
+              state=default_state_dir(path), statuses={0: "failed"})
     return path
 
 
@@ -111,7 +115,20 @@ def test_export_formats(sweep, tmp_path, capsys):
     (b'{"format": 1, "dimensions": [], "points": 5}', "'points' is not a list"),
 ])
 def test_a_damaged_manifest_is_named_not_a_traceback(sweep, capsys, text, words):
-    (sweep.parent / ".sweepgui" / "density" / "manifest.json").write_bytes(text)
+    (default_state_dir(sweep) / "manifest.json").write_bytes(text)
     for argv in (["sensitivity", sweep], ["export", sweep, "-o", sweep.parent / "x.csv"]):
         code, _, err = _run(capsys, *argv)
         assert code == 2 and "manifest.json" in err and words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["export", "-o", "out.csv"], ["sensitivity"]])
+def test_a_sweep_file_that_does_not_load_is_a_message_not_a_traceback(tmp_path, command):
+    """The state of a run is found through the sweep (its identity): a broken file is named."""
+    sweep = tmp_path / "s.toml"
+    sweep.write_text("[fixed]\npipe.lenght = 1\n")
+    args = [command[0], str(sweep), *[str(tmp_path / a) if a.endswith(".csv") else a
+                                      for a in command[1:]]]
+    p = subprocess.run([sys.executable, "-m", "sweepgui", *args], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "line 2, [fixed] pipe.lenght" in p.stderr and "did you mean 'pipe.length'" in p.stderr

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from sweepgui.nix import Engine
 from sweepgui.resources import resources_dir
+from sweepgui.sweep import load_sweep
 from tests.nix.conftest import write_model, write_sweep
 
 pytestmark = pytest.mark.nix
@@ -149,7 +151,8 @@ def test_a_state_folder_that_cannot_be_made_is_a_message(tmp_path: Path, capsys)
     (tmp_path / "s.toml").write_text("[fixed]\npipe.length = 0.42\n")
     assert main(["run", str(tmp_path / "s.toml")]) == 2
     err = capsys.readouterr().err
-    assert f"{tmp_path / '.sweepgui' / 's'}: Not a directory" in err and "Traceback" not in err
+    state = Engine().state_dir(load_sweep(tmp_path / "s.toml"))  # under the file in the way
+    assert f"{state}: Not a directory" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("case", list(BAD_RUNS))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from sweepgui.nix.plan import default_state_dir
 from tests.nix.conftest import write_model, write_sweep
 
 from .builders import BuilderHosts, missing_tools
@@ -135,7 +136,7 @@ def test_untrusted_user_builds_locally_and_the_roots_keep_the_results(nix_daemon
     assert invalid(outs) == []
 
     # the run's GC roots: links of the user's, in the sweep's state folder, one per point
-    roots = sweep.parent / ".sweepgui" / "sweep" / "gcroots"
+    roots = default_state_dir(sweep) / "gcroots"
     links = sorted(roots.iterdir())
     assert len(links) == 4
     for link in links:

@@ -15,6 +15,7 @@ from sweepgui.model import run_point
 from sweepgui.nix.events import PointFailed, PointFinished, PointStarted, RunFinished
 from sweepgui.nix.machines_nix import per_machine_from_manifest
 from sweepgui.nix.manifest import load_manifest
+from sweepgui.nix.plan import default_state_dir
 from sweepgui.nix.store import read_result
 
 pytestmark = [pytest.mark.sshd, pytest.mark.nix]
@@ -102,7 +103,7 @@ analysis.frequencies = 101
     for u in uris:  # and so does the text summary
         assert f"  {u}: {by_host[u]} built, mean " in p.stderr
     # the manifest names the machine of every point, the same as the run reported
-    manifest = load_manifest(tmp_path / ".sweepgui" / "sweep")
+    manifest = load_manifest(default_state_dir(sweep))
     assert sorted(pt["machine"] for pt in manifest["points"]) == \
         sorted(r["machine"] for r in out["results"])
     # and the figures can be had again from the manifest alone (a sweep opened later)

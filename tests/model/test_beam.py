@@ -28,6 +28,18 @@ def test_euler_bernoulli_roots(bc):
     np.testing.assert_allclose(f, ref, rtol=5e-4)  # 0.05 %
 
 
+
+@pytest.mark.parametrize("bc", list(ROOTS))
+def test_the_empty_tube_is_the_tube_alone(bc):
+    # fluid.density = 0: the empty tube, a densitometer's reference state. Its frequencies
+    # are the bare pipe's, m = rho_t A_t (Blevins, Table 8-1); flow of nothing adds nothing.
+    for flow in (0.0, 20.0):
+        p = R.tube(bc, fluid={"density": 0.0}, state={"flow_velocity": flow})
+        r = run_point(p)
+        ref = [R.eb_frequency(b, mass=R.RHO * R.wall_area()) for b in ROOTS[bc]]
+        np.testing.assert_allclose(r["natural_frequencies"], ref, rtol=5e-4)
+        assert r["fluid"]["density"] == 0.0 and r["stable"] is True
+
 def test_timoshenko_approaches_euler_bernoulli_for_a_slender_tube():
     # L/D = 200: shear and rotary inertia change the first three modes by well under 0.5 %
     # (the correction grows like (n D / L)^2: at L/D = 100 mode 3 is already 0.5 % lower).

@@ -73,7 +73,8 @@ def test_cold_then_warm_then_nothing_rebuilt(sweep_dir: Path):
 
     # GC roots and manifest
     state = engine.state_dir(sweep)
-    assert state == sweep_dir / ".sweepgui" / "sweep"
+    # the sweep's own folder: its file name and the start of its content hash
+    assert state == sweep_dir / ".sweepgui" / "sweep.toml" / sweep.content_hash()[7:23]
     roots = sorted(os.listdir(state / "gcroots"))
     assert len(roots) == 6
     for p in plan.points:

@@ -8,6 +8,7 @@ the interpreter): Nix's error arrives as one log line of serialised binary data.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sweepgui.nix.logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted,
@@ -114,3 +115,40 @@ def test_a_failure_reason_carries_the_models_last_words():
     # a specific reason from Nix (a signal, a remote failure) is kept as it is
     assert with_cause("killed by signal 9 (SIGKILL)", tail) == "killed by signal 9 (SIGKILL)"
     assert len(with_cause(generic, ["x" * 1000])) < 400
+
+
+# recorded from Nix 2.8 (nix-build --option timeout 2 of a builder sleeping 30 s)
+TIMEOUT_LINES = [
+    '@nix {"action":"start","fields":["/nix/store/w74rlgs2ifhnvn929z3dwf688bnwvc97-slow.drv",'
+    '"",1,1],"id":7,"level":3,"text":"building","type":105}',
+    '@nix {"action":"result","fields":["hi"],"id":7,"type":101}',
+    '@nix {"action":"msg","column":null,"file":null,"level":0,"line":null,"msg":"\\u001b[31;1m'
+    'error:\\u001b[0m \\u001b[35;1mbuilding of \'/nix/store/w74rlgs2ifhnvn929z3dwf688bnwvc97-'
+    'slow.drv!out\' from .drv file\\u001b[0m timed out after \\u001b[35;1m2\\u001b[0m seconds"}',
+    '@nix {"action":"stop","id":7}',
+]
+
+
+def test_a_build_timeout_of_nix_2_8_is_a_failure_that_says_so():
+    p = LogParser()
+    events = [e for line in TIMEOUT_LINES for e in p.feed(line)]
+    failed = [e for e in events if isinstance(e, DrvFailed)]
+    assert len(failed) == 1
+    assert failed[0].drv == "/nix/store/w74rlgs2ifhnvn929z3dwf688bnwvc97-slow.drv"
+    assert failed[0].reason == "timed out after 2 s"
+    # newer wordings name the output with ^ or say it in a "Reason:"
+    for text in ("building of '/nix/store/a-x.drv^out' timed out after 5 seconds",
+                 "Cannot build '/nix/store/a-x.drv'. Reason: timed out after 5 seconds"):
+        (f,) = LogParser().feed('@nix ' + json.dumps({"action": "msg", "level": 0, "msg": text}))
+        assert (f.drv, f.reason) == ("/nix/store/a-x.drv", "timed out after 5 s")
+
+
+def test_a_huge_log_line_is_cut_with_a_marker():
+    p = LogParser()
+    p.feed(TIMEOUT_LINES[0])
+    (log,) = p.feed('@nix ' + json.dumps({"action": "result", "id": 7, "type": 101,
+                                          "fields": ["\x1b[31m" + "x" * 5_000_000]}))
+    assert log.line == "x" * 2_000 + " … [4,998,000 characters cut]"
+    assert p.tail_of(log.drv) == [log.line]
+    (msg,) = p.feed("y" * 100_000)  # a plain stderr line of Nix's
+    assert len(msg.text) < 2_100 and msg.text.endswith("[98,000 characters cut]")

@@ -1,8 +1,10 @@
 import json
+import tomllib
 
 import pytest
 
 from sweepgui.params import (
+    Material,
     ParameterError,
     Parameters,
     canonical_json,
@@ -101,3 +103,26 @@ def test_modes_limited_by_the_supported_degrees_of_freedom(boundary, available):
         Parameters.model_validate({**base, "analysis": {"elements": 4, "modes": available + 1}})
     problems = format_validation_error(exc.value)
     assert problems[0][0] == "analysis.modes" and f"only {available}" in problems[0][1]
+
+
+def test_material_defaults_are_the_default_preset():
+    # the model fills a material without values from the field defaults when its name is the
+    # default preset (it runs without resources/ in a build), so they must be that preset's
+    with open(resources_dir() / "materials.toml", "rb") as fh:
+        steel = tomllib.load(fh)["316L"]
+    m = Material()
+    assert m.name == "316L"
+    for name in ("youngs_modulus", "density", "poisson_ratio", "thermal_expansion",
+                 "modulus_temperature_coefficient", "reference_temperature"):
+        assert getattr(m, name) == steel[name], name
+
+
+def test_a_preset_name_fills_the_material_and_an_unknown_one_is_refused():
+    with open(resources_dir() / "materials.toml", "rb") as fh:
+        zr = tomllib.load(fh)["Zirconium 702"]
+    m = Parameters.model_validate({"material": {"name": "Zirconium 702", "density": 6500.0}}).material
+    assert (m.youngs_modulus, m.poisson_ratio, m.density) == (zr["youngs_modulus"], zr["poisson_ratio"], 6500.0)
+    with pytest.raises(ValidationError) as e:
+        Parameters.model_validate({"material": {"name": "zirconium 702"}})
+    ((path, msg),) = format_validation_error(e.value)
+    assert path == "material.name" and "did you mean 'Zirconium 702'" in msg

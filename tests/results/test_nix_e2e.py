@@ -16,7 +16,7 @@ import xarray as xr
 
 from sweepgui.cli import main
 from sweepgui.resources import resources_dir
-from sweepgui.results import load_dataset, read_csv
+from sweepgui.results import default_state_dir, load_dataset, read_csv
 
 pytestmark = [
     pytest.mark.nix,
@@ -58,7 +58,7 @@ def test_density_example_matches_the_uniform_beam_and_exports_reopen(tmp_path, c
     assert code == 0
     doc = json.loads(out)
     s = next(s for s in doc["sensitivities"] if s["parameter"] == "fluid.density" and s["mode"] == 1)
-    ds = load_dataset(tmp_path / ".sweepgui" / "density", with_spectra=False)
+    ds = load_dataset(default_state_dir(sweep), with_spectra=False)
     a_f, m_t = _tube(json.loads(ds.attrs["fixed_parameters"]))
     rho = s["at"]["fluid.density"]
     reference = -s["frequency"] * a_f / (2 * (m_t + rho * a_f))
@@ -102,8 +102,8 @@ def test_pressure_temperature_example_gives_errors_per_bar_and_per_kelvin(tmp_pa
     # f0^2 * P * k, k = int(phi'^2) / (EI int(phi''^2)) over its first mode shape
     # (Rayleigh; Blevins' beta L = 4.73004); fixed ends turn 1 K into E A_p alpha of
     # compression and 1 bar into (1 - 2 nu) 1e5 A_f (Poisson), and E(T) adds c/2 per K.
-    fixed = json.loads(load_dataset(tmp_path / ".sweepgui" / "pressure-temperature",
-                                    with_spectra=False).attrs["fixed_parameters"])
+    fixed = json.loads(load_dataset(default_state_dir(sweep), with_spectra=False)
+                       .attrs["fixed_parameters"])
     a_f, m_t = _tube(fixed)
     e, nu = fixed["material.youngs_modulus"], fixed["material.poisson_ratio"]
     d_o, length = fixed["pipe.outer_diameter"], fixed["pipe.length"]
@@ -145,7 +145,7 @@ def test_pinned_tube_with_fixed_ends_follows_the_axial_load_law_through_nix(tmp_
     code, out, _ = _cli(capsys, "sensitivity", sweep, "--json", "--mode", "1", "--at", "state.pressure=11e5")
     assert code == 0
     s = json.loads(out)["sensitivities"][0]
-    fixed = json.loads(load_dataset(tmp_path / ".sweepgui" / "pinned", with_spectra=False)
+    fixed = json.loads(load_dataset(default_state_dir(sweep), with_spectra=False)
                        .attrs["fixed_parameters"])
     a_f, m_t = _tube(fixed)
     e, nu, length = fixed["material.youngs_modulus"], fixed["material.poisson_ratio"], fixed["pipe.length"]

@@ -83,3 +83,24 @@ def test_density_from_the_eos_is_not_counted_as_an_error(tmp_path):
     b = sensitivities(load_dataset(given, with_spectra=False), mode=1)[0]
     assert a.value != pytest.approx(b.value, rel=0.1)   # the frequencies do see the density
     assert a.apparent_density_error == pytest.approx(b.apparent_density_error, rel=0.02)
+
+
+def test_the_empty_tube_gets_its_density_slope_from_the_model(tmp_path):
+    """fluid.density = 0 (the empty tube, a densitometer's reference state): df/drho there is
+    the uniform-beam -f A_f / (2 m_tube), from re-running the model one-sided at rho >= 0."""
+    bar = 1e5
+    pressures = [1 * bar, 6 * bar, 11 * bar]
+    fixed = {"pipe.boundary": "pinned-pinned", "pipe.axial_restraint": "fixed",
+             "analysis.theory": "euler-bernoulli", "analysis.frequencies": 11,
+             "analysis.modes": 2, "fluid.density": 0.0}
+    sd = write_run(tmp_path, [("state.pressure", {"state.pressure": pressures})], result=_model,
+                   fixed=fixed, model=BUILTIN)
+    res = sensitivities(load_dataset(sd, with_spectra=False), at={"state.pressure": 6 * bar})
+    s = next(s for s in res if s.parameter == "state.pressure" and s.mode == 1)
+    m = RHO_T * A_T
+    f0 = math.pi / (2 * L**2) * math.sqrt(E * I / m)
+    p_cr = math.pi**2 * E * I / L**2
+    f = f0 * math.sqrt(1 - (1 - 2 * NU) * 5 * bar * A_F / p_cr)
+    assert s.frequency == pytest.approx(f, rel=0.005)
+    assert res.density_derivative_source == "model"
+    assert float(res.density_derivative[0]) == pytest.approx(-f * A_F / (2 * m), rel=0.005)

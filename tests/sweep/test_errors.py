@@ -56,7 +56,7 @@ CASES = [
     ("generator on a choice", '[variable]\n"pipe.boundary" = { linspace = [1, 2, 3] }\n',
      "boundary", "pipe.boundary", ["list them"]),
     ("variable out of bounds", '# x\n[variable]\n"fluid.density" = [\n  990.0,\n  -5.0,\n]\n',
-     '"fluid.density"', "fluid.density", ["-5.0", "> 0", "kg/m3"]),
+     '"fluid.density"', "fluid.density", ["-5.0", ">= 0", "kg/m3"]),
     ("generated value out of bounds",
      '[variable]\n"analysis.damping_ratio" = { linspace = [0.5, 1.5, 3] }\n',
      "damping", "analysis.damping_ratio", ["1.0", "< 1"]),

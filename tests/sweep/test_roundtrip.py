@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sweepgui.params import canonical_json, field_info
+from sweepgui.params.presets import MATERIAL_FIELDS, material_presets
 from sweepgui.resources import resources_dir
 from sweepgui.sweep import Sweep, VariableSpec, load_sweep, loads_sweep, save_sweep
 
@@ -117,8 +118,15 @@ TEXTS = ["fluid.name", "material.name"]
 CHOICES = ["pipe.boundary", "pipe.axial_restraint", "analysis.theory"]
 
 
+PRESETS = list(material_presets())
+PROPERTIES = [f"material.{f}" for f in MATERIAL_FIELDS]
+
+
 @st.composite
 def specs(draw, path):
+    if path == "material.name":  # swept names are presets (a name of one's own is one material)
+        return VariableSpec.from_values(draw(st.lists(st.sampled_from(PRESETS), min_size=1,
+                                                      max_size=3, unique=True)))
     if path in TEXTS:
         return VariableSpec.from_values(draw(st.lists(st.text(min_size=1, max_size=12),
                                                       min_size=1, max_size=3, unique=True)))
@@ -151,12 +159,18 @@ def sweeps(draw):
     for p in draw(st.lists(st.sampled_from(FLOATS + TEXTS + CHOICES), max_size=4, unique=True)):
         if p in variables:
             continue
-        if p in TEXTS:
+        if p == "material.name" and draw(st.booleans()):
+            fixed[p] = draw(st.sampled_from(PRESETS))
+        elif p in TEXTS:
             fixed[p] = draw(st.text(min_size=1, max_size=12))
         elif p in CHOICES:
             fixed[p] = draw(st.sampled_from(field_info(p).choices))
         else:
             fixed[p] = draw(_number(p))
+    if fixed.get("material.name", PRESETS[0]) not in PRESETS:  # a material of one's own
+        for p in PROPERTIES:
+            if p not in variables and p not in fixed:
+                fixed[p] = draw(_number(p))
     zips = {}
     lists = [p for p, s in variables.items() if s.values is not None]
     if len(lists) >= 2 and draw(st.booleans()):
@@ -166,7 +180,8 @@ def sweeps(draw):
         variables[b] = VariableSpec.from_values(variables[b].values[:n])
         zips[draw(st.sampled_from(["pt", "group 1", "ζ"]))] = [b, a]
     run = {"jobs": draw(st.none() | st.integers(1, 64)),
-           "machines": draw(st.none() | st.text(min_size=1, max_size=10)),
+           "machines": draw(st.none() | st.text(st.characters(blacklist_characters="\x00"),
+                                                 min_size=1, max_size=10)),
            "batch": draw(st.none() | st.integers(1, 1000))}
     return Sweep(fixed=fixed, variables=variables, zips=zips, run=run)
 

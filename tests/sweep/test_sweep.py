@@ -100,20 +100,27 @@ def test_preset_name_fills_the_material_and_explicit_fields_override():
     assert m.density == 4500.0  # given explicitly, not the preset's 4510
 
 
-def test_a_name_that_is_no_preset_is_a_label():
-    m = loads_sweep('[fixed]\nmaterial.name = "my alloy"\nmaterial.youngs_modulus = 2e11\n')
-    mat = m.points()[0].material
-    assert mat.name == "my alloy" and mat.youngs_modulus == 2e11
+def test_a_name_that_is_no_preset_is_a_material_of_ones_own_with_every_property():
+    own = {"youngs_modulus": 2e11, "density": 7000.0, "poisson_ratio": 0.3,
+           "thermal_expansion": 1e-5, "modulus_temperature_coefficient": -1e-4,
+           "reference_temperature": 300.0}
+    text = '[fixed]\nmaterial.name = "my alloy"\n' + "".join(
+        f"material.{k} = {v!r}\n" for k, v in own.items())
+    mat = loads_sweep(text).points()[0].material
+    assert mat.name == "my alloy" and {k: getattr(mat, k) for k in own} == own
+    with pytest.raises(SweepError, match="material.name: 'my alloy' is not a material preset"):
+        loads_sweep(text.replace("material.density = 7000.0\n", ""))
 
 
 def test_swept_material_names_fill_each_point_from_its_preset():
     presets = _materials()
     s = loads_sweep('[fixed]\nmaterial.poisson_ratio = 0.3\n'
-                    '[variable]\n"material.name" = ["316L", "Zirconium 702", "custom"]\n'
+                    '[variable]\n"material.name" = ["316L", "Zirconium 702", "Borosilicate glass"]\n'
                     '"material.density" = [5000.0, 6000.0]\n')
     pts = s.points()
-    assert [p.material.name for p in pts] == ["316L", "316L", "Zirconium 702",
-                                              "Zirconium 702", "custom", "custom"]
+    assert [p.material.name for p in pts] == ["316L", "316L", "Zirconium 702", "Zirconium 702",
+                                              "Borosilicate glass", "Borosilicate glass"]
+    assert pts[4].material.youngs_modulus == presets["Borosilicate glass"]["youngs_modulus"]
     zr = pts[2].material
     assert zr.youngs_modulus == presets["Zirconium 702"]["youngs_modulus"]
     assert zr.thermal_expansion == presets["Zirconium 702"]["thermal_expansion"]
@@ -183,3 +190,18 @@ def test_editing_a_sweep_in_place_is_seen_by_the_next_call():
     s.fixed["analysis.elements"] = True  # equal to 1 but not a number
     with pytest.raises(SweepError, match="takes a number"):
         s.check()
+
+
+def test_points_are_a_read_only_sequence_built_on_access():
+    s = loads_sweep('[variable]\n"fluid.density" = [990.0, 1000.0, 1010.0]\n'
+                    '"state.pressure" = [1e5, 2e5]\n')
+    pts = s.points()
+    assert len(pts) == 6 and pts[-1] == pts[5] and pts[-1].state.pressure == 2e5
+    assert [p.fluid.density for p in pts[1:4]] == [990.0, 1000.0, 1000.0]  # a slice is a list
+    assert pts == list(pts) and list(pts) == pts and pts != list(pts)[:5]
+    assert pts[3] is not pts[3]  # a new object per read: editing one edits no other point
+    with pytest.raises(IndexError):
+        pts[6]
+    # the sequence keeps the values it was made from
+    s.fixed["pipe.length"] = 0.4
+    assert pts[0].pipe.length == 0.5 and s.points()[0].pipe.length == 0.4
