@@ -212,8 +212,7 @@ def _batch() -> int:
             reason = f"the model exited with code {code}"
         else:
             try:
-                with open(result, encoding="utf-8") as fh:
-                    json.load(fh)
+                _check_result(result)
             except (OSError, ValueError) as exc:
                 reason, code = f"the model exited 0 but wrote no readable result.json: {exc}", 1
         if reason is not None:
@@ -225,6 +224,18 @@ def _batch() -> int:
         print(f"sweepgui: point {k + 1}/{len(texts)} "
               f"{'failed' if reason else 'done'} in {time.monotonic() - t0:.3f} s", flush=True)
     return 0
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"it holds {name}, which is not a number a result may hold (JSON has no "
+                     "NaN or Infinity): the model must fail instead")
+
+
+def _check_result(path: str) -> None:
+    """A result is strict JSON: readable, and without NaN or Infinity (Python's json writes
+    them by default), so that no non-number is ever cached as the model's answer."""
+    with open(path, encoding="utf-8") as fh:
+        json.load(fh, parse_constant=_refuse_constant)
 
 
 def _signal_name(n: int) -> str:
@@ -257,8 +268,7 @@ def main() -> int:
         print(f"sweepgui: the model exited with code {code}", file=sys.stderr)
         return code
     try:
-        with open(result, encoding="utf-8") as fh:
-            json.load(fh)
+        _check_result(result)
     except (OSError, ValueError) as exc:
         print(f"sweepgui: the model exited 0 but wrote no readable result.json: {exc}",
               file=sys.stderr)

@@ -38,3 +38,24 @@ def test_a_segfaulting_model_is_reported_as_killed_by_sigsegv(tmp_path: Path):
     assert failed[0].exit_code == 128 + 11
     assert "killed by signal 11 (SIGSEGV)" in failed[0].reason, failed[0].reason
     assert "245" not in failed[0].reason
+
+
+NAN_MODEL = '''\
+import json, sys
+params = json.load(open(sys.argv[1]))
+json.dump({"marker": MARKER, "value": float("nan") if params["fluid"]["density"] == 1010.0
+           else 1.0}, open(sys.argv[2], "w"))
+'''
+
+
+@pytest.mark.parametrize("batch", [None, 2])
+def test_a_result_holding_nan_is_a_failure_never_a_cached_result(tmp_path: Path, batch):
+    """Python's json writes NaN by default: such a "result" is the model's failure."""
+    (tmp_path / "model.py").write_text(NAN_MODEL.replace("MARKER", repr(uuid.uuid4().hex)))
+    sweep = load_sweep(write_sweep(tmp_path, {"fluid.density": [1000.0, 1010.0]}))
+    engine = Engine(state_dir=tmp_path / "state", batch=batch)
+    events = list(engine.run(sweep, jobs=2))
+    failed = [e for e in events if isinstance(e, PointFailed)]
+    assert [e.index for e in events if isinstance(e, PointFinished)] == [0]
+    assert [e.index for e in failed] == [1]
+    assert "NaN" in failed[0].reason, failed[0].reason
