@@ -29,16 +29,16 @@ def _server_key(model: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _private_folder(path: str) -> bool:
-    """Whether ``path`` is a real folder of this build's own user that nobody else may
-    write (lstat: a symlink planted by someone else does not count)."""
+def _private_folder(path: str, uid: int) -> bool:
+    """Whether ``path`` is a real folder of ``uid`` that nobody else may write (lstat: a
+    symlink planted by someone else does not count)."""
     import stat
 
     try:
         st = os.lstat(path)
     except OSError:
         return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == uid and not st.st_mode & 0o022
 
 
 def _peer_uid(s) -> int:
@@ -54,50 +54,57 @@ def _via_server(model: str, params: str, result: str) -> int | None:
 
     Returns the model's exit code, or None when no server can take it (then the caller
     computes the point itself: same interpreter, same model, same answer). Only a server
-    of this build's own user counts: its folders must be this user's and closed to others,
-    and the process at the other end of the socket must run as this user (peer
-    credentials), so another local user cannot answer in the model's place.
+    of this build's own user, or of root, counts: its folders must be that user's and
+    writable by nobody else, and the process at the other end of the socket must run as
+    that user (peer credentials), so another local user cannot answer in the model's place.
     """
     import socket
 
-    base = os.path.join("/tmp", f"sweepgui-modelserver-{os.getuid()}")
-    folder = os.path.join(base, _server_key(model))
-    if not (_private_folder(base) and _private_folder(folder)):
-        return None
-    try:
-        names = [n for n in os.listdir(folder) if n.endswith(".sock")]
-    except OSError:
-        return None
     with open(params, encoding="utf-8") as fh:
         request = json.dumps({"model": model, "params": fh.read()}).encode() + b"\n"
-    for name in names:
+    # this build's own user's server, or root's (root's builds run as the build users)
+    for uid in dict.fromkeys((os.getuid(), 0)):
+        base = os.path.join("/tmp", f"sweepgui-modelserver-{uid}")
+        folder = os.path.join(base, _server_key(model))
+        if not (_private_folder(base, uid) and _private_folder(folder, uid)):
+            continue
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.connect(os.path.join(folder, name))
-                if _peer_uid(s) != os.getuid():
-                    continue
-                s.sendall(request)
-                with s.makefile("rb") as rf:
-                    reply = json.loads(rf.readline())
-                    size = reply.get("result_bytes", -1)
-                    data = rf.read(size) if size >= 0 else None
-                    if data is not None and len(data) != size:
-                        continue  # the server went away mid-reply
-        except (OSError, ValueError):
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".sock"))
+        except OSError:
             continue
-        if reply.get("unsupported"):
-            continue
-        sys.stdout.write(reply.get("stdout", ""))
-        sys.stdout.flush()
-        sys.stderr.write(reply.get("stderr", ""))
-        sys.stderr.flush()
-        if data is not None:
-            tmp = result + ".tmp"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, result)
-        return int(reply.get("code", 1))
+        for name in names:
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.connect(os.path.join(folder, name))
+                    if _peer_uid(s) != uid:
+                        continue
+                    s.sendall(request)
+                    with s.makefile("rb") as rf:
+                        reply = json.loads(rf.readline())
+                        size = reply.get("result_bytes", -1)
+                        data = rf.read(size) if size >= 0 else None
+                        if data is not None and len(data) != size:
+                            continue  # the server went away mid-reply
+            except (OSError, ValueError):
+                continue
+            if reply.get("unsupported"):
+                continue
+            return _answer(reply, data, result)
     return None
+
+
+def _answer(reply: dict, data, result: str) -> int:
+    """Pass on a server's answer as the model's own: its output, result file, exit code."""
+    sys.stdout.write(reply.get("stdout", ""))
+    sys.stdout.flush()
+    sys.stderr.write(reply.get("stderr", ""))
+    sys.stderr.flush()
+    if data is not None:
+        tmp = result + ".tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, result)
+    return int(reply.get("code", 1))
 
 
 def _run_builtin(model: str, params: str, result: str) -> int:

@@ -12,9 +12,10 @@ derivations do not change either way.
 
 Usage: PYTHON modelserver.py --model STORE_PATH --key KEY --workers N
 The socket lives in ``/tmp/sweepgui-modelserver-<uid>/<key>/<pid>.sock``. Both folders must be
-this user's own and closed to others (made with mode 0700, checked with lstat: the server does
-not start otherwise), and both ends check the other's user (SO_PEERCRED): only this user's own
-builds reach the server, and a builder takes answers only from a server of its own user. The key hashes the model path, the interpreter identity
+this user's own and writable by nobody else (made with mode 0700, or 0755 for root, whose builds
+run as the Nix build users; checked with lstat: the server does not start otherwise), and both
+ends check the other's user (SO_PEERCRED): a builder takes answers only from a server of its
+own user or of root, and a server other than root's serves only its own user's builds. The key hashes the model path, the interpreter identity
 and the interpreter path, so a builder only ever talks to a server equal to itself.
 """
 
@@ -37,18 +38,28 @@ def socket_dir(key: str) -> str:
 
 
 def private_folder(path: str) -> bool:
-    """Make ``path`` (mode 0700) unless it exists; True only if it is then a real folder of
-    this user that nobody else may write. /tmp is shared: another user may have made the
-    folder (or a symlink) first, and then this server must not use it."""
+    """Make ``path`` unless it exists; True only if it is then a real folder of this user
+    that nobody else may write. /tmp is shared: another user may have made the folder (or a
+    symlink) first, and then this server must not use it.
+
+    Root's folders are open for reading (mode 0755): the Nix build users that run root's
+    builds (nixbld*) reach root's server there, and only root can add anything to them.
+    Anybody else's are closed (0700).
+    """
     import stat
 
+    mode = 0o755 if os.getuid() == 0 else 0o700
     with contextlib.suppress(FileExistsError):
-        os.mkdir(path, 0o700)
+        os.mkdir(path, mode)
     try:
         st = os.lstat(path)
     except OSError:
         return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+    if not (stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022):
+        return False
+    if stat.S_IMODE(st.st_mode) != mode:  # e.g. root's folder made 0700 by an older version
+        os.chmod(path, mode)
+    return True
 
 
 def peer_uid(conn: socket.socket) -> int:
@@ -106,7 +117,8 @@ def _worker(listener: socket.socket, model: str, scratch: str) -> None:
     while True:
         conn, _ = listener.accept()
         try:
-            if peer_uid(conn) != os.getuid():  # only this user's own builds
+            # only this user's own builds (root's: also the build users running them)
+            if os.getuid() != 0 and peer_uid(conn) != os.getuid():
                 conn.close()
                 continue
             if main is None:
@@ -150,6 +162,8 @@ def main() -> int:
     path = os.path.join(folder, f"{os.getpid()}.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
+    if os.getuid() == 0:
+        os.chmod(path, 0o666)  # the build users connect (see private_folder)
     listener.listen(64)
     # the model writes its OUT file durably (fsync): in memory that costs nothing. The
     # workers' folders live in one folder this process removes when it ends.

@@ -318,7 +318,13 @@ class Engine:
         return rc
 
     def _build_users(self, opts: dict[str, str]) -> bool:
-        return self.setup().build_users and opts.get("build-users-group", None) != ""
+        """Whether builds run as Nix build users who cannot reach this user's warm model
+        processes: under a daemon (the user's are private to the user). Root's builds as
+        the build users reach root's (see modelserver.py)."""
+        if self.setup().daemon:
+            return True
+        return (self.setup().build_users and opts.get("build-users-group", None) != ""
+                and os.geteuid() != 0)
 
     def _nix_build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int, opts: dict,
                    env: dict, builder_args: list[str], cancel: threading.Event,
