@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from sweepgui.nix.interpreter import blocking_folder
+
 from .builders import _children
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -62,58 +64,17 @@ NIX_STATE_DIR = Path(os.environ.get("NIX_STATE_DIR", "/nix/var/nix"))
 
 # -- can this machine do it? ----------------------------------------------------------------
 
-def usable_by_others(path: str | os.PathLike, need_exec: bool | None = None) -> bool:
-    """Whether a user who is neither root nor the owner can reach ``path`` (every folder on
-    the way o+x, symlinks followed) and read it (o+r; o+x too for an executable file, or with
-    ``need_exec``; a folder needs o+rx)."""
-    seen: set[str] = set()
-    todo = [os.path.abspath(path)]
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        parts = p.split("/")
-        for i in range(2, len(parts) + 1):
-            prefix = "/".join(parts[:i]) or "/"
-            try:
-                st = os.lstat(prefix)
-            except OSError:
-                return False
-            if stat.S_ISLNK(st.st_mode):
-                target = os.path.join(os.path.dirname(prefix), os.readlink(prefix))
-                rest = "/".join(parts[i:])
-                todo.append(os.path.normpath(os.path.join(target, rest) if rest else target))
-                break
-            last = i == len(parts)
-            if not last:
-                need = stat.S_IXOTH
-            elif stat.S_ISDIR(st.st_mode):
-                need = stat.S_IXOTH | stat.S_IROTH
-            else:
-                exe = need_exec if need_exec is not None else bool(st.st_mode & stat.S_IXUSR)
-                need = stat.S_IROTH | (stat.S_IXOTH if exe else 0)
-            if st.st_mode & need != need:
-                return False
-    return True
-
-
-def _python_paths() -> list[tuple[str, bool | None]]:
+def _python_paths() -> list[str]:
     """What another user (and the build users) must reach to run this project's CLI."""
     import sysconfig
 
-    paths: list[tuple[str, bool | None]] = [
-        (sys.executable, True),
-        (sysconfig.get_paths()["stdlib"], None),
-        (sysconfig.get_paths()["purelib"], None),
-        (str(PROJECT), None),
-        (str(PROJECT / "sweepgui" / "__init__.py"), False),
-        (str(PROJECT / "sweepgui" / "__main__.py"), False),
-    ]
+    paths = [sys.executable, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+             str(PROJECT), str(PROJECT / "sweepgui" / "__init__.py"),
+             str(PROJECT / "sweepgui" / "__main__.py")]
     nix_dir = PROJECT / "resources" / "nix"
     if nix_dir.is_dir():
-        paths.append((str(nix_dir), None))
-        paths += [(str(f), False) for f in sorted(nix_dir.iterdir()) if f.is_file()]
+        paths.append(str(nix_dir))
+        paths += [str(f) for f in sorted(nix_dir.iterdir()) if f.is_file()]
     return paths
 
 
@@ -133,8 +94,8 @@ def why_not_multiuser() -> str | None:
                 "`apt-get install nix-setup-systemd` (bash resources/dev.sh test installs it)")
     if not members:
         return f"the group '{BUILD_USERS_GROUP}' has no build users"
-    for path, exe in _python_paths():
-        if not usable_by_others(path, exe):
+    for path in _python_paths():
+        if blocking_folder(path) is not None:  # the app's own rule for the build users
             return (f"other users cannot run this project's Python: {path} (resolved: "
                     f"{os.path.realpath(path)}) is not readable by them (a folder on the way "
                     "lacks o+x, e.g. a Python under /root): recreate .venv from /usr/bin/python3 "
