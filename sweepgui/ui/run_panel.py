@@ -83,6 +83,8 @@ class RunPanel(QWidget):
         self._plan = None  # (sweep, plan): the last plan, for a sweep opened but not run
         self.plot_panel.results_source = self._results_source
         self.plot_panel.message.connect(lambda text, error: self._say(text, error=error))
+        from . import calibration_tab  # the Calibration tab beside the sensitivity table (issue 15)
+        self.calibration = calibration_tab.attach(self)
         self._update_buttons()
 
     # -- widgets ------------------------------------------------------------------------------
