@@ -9,6 +9,7 @@ way.  Each field can be fixed or swept (a list, or linspace/logspace/arange for 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -23,10 +24,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sweepgui.params import FieldInfo
+from sweepgui.params import FieldInfo, iter_fields
 
 from .sweep_model import EOS, GENERATORS, SweepModel, generate
-from .widgets import error_label, format_list, format_number, set_invalid, show_error
+from .widgets import (
+    WheelSafeComboBox,
+    bounds_phrase,
+    error_label,
+    format_list,
+    format_number,
+    set_invalid,
+    show_error,
+)
 
 MODE_LABELS = {"fixed": "fixed", "list": "list", "linspace": "linspace",
                "logspace": "logspace", "arange": "arange"}
@@ -36,6 +45,30 @@ _GEN_TIPS = {"linspace": ("first value", "last value (included)", "number of val
              "logspace": ("exponent of the first value (10^a)", "exponent of the last value (10^b)",
                           "number of values"),
              "arange": ("first value", "stop (excluded)", "step between values")}
+
+
+# a typical value of each generator box: its room from the start (start, stop, count/step)
+_GEN_TYPICAL = ("-0.0015", "-0.0015", "0.0015")
+
+
+def _text_width(edit: QLineEdit, text: str) -> int:
+    """The width a QLineEdit needs to show ``text`` whole (frame, margins and cursor included)."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionFrame
+
+    opt = QStyleOptionFrame()
+    edit.initStyleOption(opt)
+    frame = edit.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, opt, edit)
+    margins = edit.textMargins()
+    # QLineEdit keeps 2 px on each side of its text, plus the cursor's pixel
+    return (edit.fontMetrics().horizontalAdvance(text) + 2 * frame + margins.left()
+            + margins.right() + 4 + 2)
+
+
+def _fit_text(edit: QLineEdit) -> None:
+    """Grow a generator box for a value longer than the typical one (never below its base)."""
+    width = max(int(edit.property("baseWidth") or 0), _text_width(edit, edit.text()))
+    if width != edit.minimumWidth():
+        edit.setMinimumWidth(width)
 
 
 _MODE_BOX_WIDTH: dict[str, int] = {}
@@ -54,18 +87,55 @@ def _mode_box_width(like: QComboBox) -> int:
     return _MODE_BOX_WIDTH[key]
 
 
-def tooltip_for(info: FieldInfo) -> str:
-    parts = [f"<b>{info.path}</b>", info.description or ""]
+def display_unit(info: FieldInfo) -> str:
+    """The unit the forms show: the field's own, or what a dimensionless position is measured
+    in ("fraction of length", said by the field's description while sweepgui.params gives the
+    unit as "")."""
     if info.unit:
-        parts.append(f"unit: {info.unit}")
-    if info.bounds_text():
-        parts.append(f"allowed: {info.bounds_text()}")
+        return info.unit
+    if "fraction of the length" in info.description.lower():
+        return "fraction of length"
+    return ""
+
+
+def _label_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in iter_fields():
+        counts[f.label] = counts.get(f.label, 0) + 1
+    return counts
+
+
+_LABELS: dict[str, int] = {}
+
+
+def field_title(info: FieldInfo) -> str:
+    """How messages name a field: its form label (with the group where two groups share the
+    label: "Fluid density") and its unit, e.g. "Drive position (fraction of length)"."""
+    if not _LABELS:
+        _LABELS.update(_label_counts())
+    title = info.label or info.name
+    if _LABELS.get(title, 0) > 1:
+        title = f"{info.group.capitalize()} {title[:1].lower()}{title[1:]}"
+    unit = display_unit(info)
+    return f"{title} ({unit})" if unit else title
+
+
+def tooltip_for(info: FieldInfo) -> str:
+    # rich text: every piece is escaped ("<= 1" once read as a tag hid the upper bound)
+    esc = html.escape
+    parts = [f"<b>{esc(info.label or info.name)}</b> ({esc(info.path)})", esc(info.description or "")]
+    unit = display_unit(info)
+    if unit:
+        parts.append(f"unit: {esc(unit)}")
+    rule = bounds_phrase(info.ge, info.gt, info.le, info.lt)
+    if rule:
+        parts.append(f"allowed: {esc(rule)}")
     if info.choices:
-        parts.append("choices: " + ", ".join(info.choices))
+        parts.append("choices: " + esc(", ".join(info.choices)))
     if info.kind == "optional-float":
         parts.append("empty: taken from the equation of state")
     default = "empty" if info.default is None else format_number(info.default)
-    parts.append(f"default: {default}")
+    parts.append(f"default: {esc(default)}")
     return "<br>".join(p for p in parts if p)
 
 
@@ -129,11 +199,11 @@ class FieldEditor(QWidget):
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         # page 0: fixed value
         if info.kind == "choice":
-            self.value = QComboBox()
+            self.value = WheelSafeComboBox()
             self.value.addItems(list(info.choices))
             self.value.currentTextChanged.connect(self._on_fixed)
         elif info.kind == "str":
-            self.value = QComboBox()
+            self.value = WheelSafeComboBox()
             self.value.setEditable(True)
             self.value.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
             if suggestions is not None:
@@ -163,26 +233,34 @@ class FieldEditor(QWidget):
         self.gen_edits: list[QLineEdit] = []
         for i in range(3):
             lab, ed = QLabel(), QLineEdit()
-            lab.setProperty("role", "hint")
+            # plain labels (the grey "hint" look read as disabled)
             # room for the widest label of any generator from the start: the row's minimum width
             # (and so the forms') never grows when a field switches mode, which clipped the forms
             widest = max(lab.fontMetrics().horizontalAdvance(t[i]) for t in _GEN_LABELS.values())
             lab.setMinimumWidth(widest + 2)
             lab.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            ed.setMinimumWidth(36)
+            # room for a typical value from the start (the same on every page, so switching
+            # modes never widens the forms), more while a longer one is shown: "100000" once
+            # showed as "0000" and 283.15 as "83.15" in a box of 36 px
+            ed.setProperty("baseWidth", _text_width(ed, _GEN_TYPICAL[i]))
+            ed.setMinimumWidth(ed.property("baseWidth"))
             ed.setToolTip(tip)
             ed.textEdited.connect(self._on_generator)
+            ed.textChanged.connect(lambda _t, ed=ed: _fit_text(ed))
             gl.addWidget(lab)
-            gl.addWidget(ed, 1)
+            gl.addWidget(ed, 3 if i < 2 else 2)
             self.gen_labels.append(lab)
             self.gen_edits.append(ed)
         self.stack.addWidget(gen_page)
 
-        self.unit = QLabel(info.unit)
-        # the widest unit ("kg/m3") plus a gap, so that no unit touches the mode box beside it
-        self.unit.setMinimumWidth(self.unit.fontMetrics().horizontalAdvance("kg/m3") + 6)
+        self.unit = QLabel(display_unit(info))
+        # the widest short unit ("kg/m3") plus a gap, so that units line up and none touches
+        # the mode box beside it; a long one ("fraction of length") gets its own width
+        fm = self.unit.fontMetrics()
+        self.unit.setMinimumWidth(max(fm.horizontalAdvance("kg/m3"),
+                                      fm.horizontalAdvance(self.unit.text())) + 6)
         self.unit.setToolTip(tip)
-        self.mode = QComboBox()
+        self.mode = WheelSafeComboBox()
         modes = ["fixed", "list"] + (list(GENERATORS) if info.numeric else [])
         for m in modes:
             self.mode.addItem(MODE_LABELS[m], m)

@@ -8,10 +8,12 @@ Run is disabled while the input is invalid.
 
 from __future__ import annotations
 
+import re
 import threading
+import weakref
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,18 +30,23 @@ from PySide6.QtWidgets import (
 from sweepgui.params import GROUPS, field_info, iter_fields
 from sweepgui.params.presets import material_presets
 
-from .binder import FieldEditor
+from .binder import FieldEditor, field_title
 from .forms_run import RunSettingsBox
 from .forms_zips import DimensionsBox
 from .sweep_model import EOS, SweepDraft, SweepModel
-from .widgets import INVALID_STYLE, error_label, show_error
+from .widgets import INVALID_STYLE, deliver_to, error_label, show_error
 from .widgets_fluids import FLUIDS
 
 GROUP_TITLES = {"pipe": "Pipe", "material": "Material", "fluid": "Fluid",
                 "state": "State", "analysis": "Analysis"}
 VALIDATE_DELAY_MS = 120  # validate after typing pauses, not on every key
-# Up to this many points the sweep is checked on the GUI thread (about 20 ms); more on a thread.
+# Up to this many points, and this many swept values in all, the sweep is checked on the GUI
+# thread (about 20 ms); more on a thread. The values count too: each value of each axis is
+# validated once (0.1-0.3 s for two 4,000-value ranges, which stalled the window).
 SYNC_POINTS = 1000
+SYNC_VALUES = 300
+_DOTTED = re.compile(r"\b(?:" + "|".join(GROUPS) + r")\.[a-z_]+\b")
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # f_min, wall_thickness (not plain words)
 
 
 def check_draft(draft: SweepDraft, problems: list[tuple[str, str]]) -> tuple[list, Any]:
@@ -69,7 +76,6 @@ class ParameterForms(QWidget):
 
     validityChanged = Signal(bool, str)
     sweepChanged = Signal(object)
-    _checked = Signal(int, object)  # (generation, (problems, sweep)) from the check thread
 
     def __init__(self, model: SweepModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -115,9 +121,12 @@ class ParameterForms(QWidget):
         scroll.setWidget(body)
         # never scroll sideways (rows cut off mid-word); the narrowest dock still shows every column
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(body.minimumSizeHint().width() + bar + 4)
-        self._preferred_width = body.sizeHint().width() + bar + 16
+        self._scroll, self._body = scroll, body
+        self._fit_scroll()
+        # a row that needs more room later (a long value in a range box) widens the dock
+        # instead of being cut off at the right
+        self._layout_watch = _LayoutWatch(self._fit_scroll, body)
+        body.installEventFilter(self._layout_watch)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -132,8 +141,8 @@ class ParameterForms(QWidget):
         self._timer.setInterval(VALIDATE_DELAY_MS)
         self._timer.timeout.connect(self._validate_soon)
         self._generation = 0
+        self._checking = False  # a check runs on a thread (its result is not shown yet)
         self._closed = False
-        self._checked.connect(self._on_checked)
         model.changed.connect(self._on_model_changed)
         self._on_model_changed()
         self.validate_now()
@@ -164,6 +173,15 @@ class ParameterForms(QWidget):
                 spacer = QLabel("")
                 self._labels.append(spacer)
                 form.addRow(spacer, self.density_given)
+        if group == "analysis":
+            # modes the drive or pick-up position cannot show (a node there): said where the
+            # positions are set, before anything is built
+            self.node_hint = QLabel()
+            self.node_hint.setObjectName("nodeHint")
+            self.node_hint.setWordWrap(True)
+            self.node_hint.setStyleSheet("color: #9a6700;")
+            self.node_hint.setVisible(False)
+            form.addRow(self.node_hint)
         err = error_label()
         form.addRow(err)
         self.group_errors[group] = err
@@ -176,6 +194,13 @@ class ParameterForms(QWidget):
         if path == "fluid.name":
             return (lambda: list(FLUIDS)), None
         return None, None
+
+    def _fit_scroll(self) -> None:
+        bar = self._scroll.verticalScrollBar().sizeHint().width()
+        need = self._body.minimumSizeHint().width() + bar + 4
+        if need != self._scroll.minimumWidth():
+            self._scroll.setMinimumWidth(need)
+        self._preferred_width = max(self._body.sizeHint().width() + bar + 16, need)
 
     def sizeHint(self):  # noqa: N802 - room for every column when the window allows it
         hint = super().sizeHint()
@@ -198,7 +223,34 @@ class ParameterForms(QWidget):
         self.density_given.blockSignals(False)
         self.editors["fluid.density"].setEnabled(given)
         self._update_count()
+        self._update_node_hint()
         self._timer.start()
+
+    def _update_node_hint(self) -> None:
+        """Name the modes whose peaks the drive and pick-up positions hide (fixed values; a
+        swept one is marked per point in the run panel's table)."""
+        from .points_model import modes_at_nodes
+
+        draft = self._model.draft
+        paths = ("pipe.boundary", "analysis.excitation_position", "analysis.response_position",
+                 "analysis.modes")
+        text = ""
+        if not draft.model.get("executable") and not any(p in draft.variables for p in paths):
+            values = draft.resolved()
+            boundary, drive, pick, modes = (values.get(p) for p in paths)
+            try:
+                hidden = modes_at_nodes(str(boundary), float(drive), float(pick), int(modes))
+            except (TypeError, ValueError):
+                hidden = ()
+            if hidden:
+                names = ", ".join(str(m) for m in hidden)
+                which = "Mode" if len(hidden) == 1 else "Modes"
+                text = (f"⚠ {which} {names} {'has' if len(hidden) == 1 else 'have'} a node at the "
+                        f"drive or pick-up position: {'its peak is' if len(hidden) == 1 else 'their peaks are'} "
+                        "missing from the spectrum (the frequencies are still listed). Move the "
+                        "positions off the nodes to see them.")
+        self.node_hint.setText(text)
+        self.node_hint.setVisible(bool(text))
 
     def _update_count(self) -> None:
         draft = self._model.draft
@@ -231,32 +283,49 @@ class ParameterForms(QWidget):
         """Check the sweep here and now: every problem at its field, the Sweep, Run's state."""
         self._timer.stop()
         self._generation += 1
+        self._checking = False
         self._apply(*check_draft(self._model.draft, self._model.problems()))
+
+    def is_current(self) -> bool:
+        """Whether ``sweep`` and ``reason`` are those of the model as it is now (no check
+        waiting for a pause in typing or running on a thread)."""
+        return not self._timer.isActive() and not self._checking
+
+    @staticmethod
+    def _heavy(draft: SweepDraft) -> bool:
+        """Whether checking ``draft`` would stall the window (then it runs on a thread)."""
+        points = draft.point_count() or 0
+        values = sum(n or 0 for _, n in draft.dimension_counts())
+        return points > SYNC_POINTS or values > SYNC_VALUES
 
     def _validate_soon(self) -> None:
         """After a pause in typing: small sweeps at once, large ones on a worker thread."""
         if self._closed:
             return
         draft = self._model.draft
-        if (draft.point_count() or 0) <= SYNC_POINTS:
+        if not self._heavy(draft):
             self.validate_now()
             return
         self._generation += 1
-        generation, copy, problems = self._generation, draft.copy(), self._model.problems()
-        self._show_reason(f"Checking {draft.point_count():,} points…")
+        self._checking = True
+        generation, copy = self._generation, draft.copy()
+        inputs = self._model.input_problems()
+        n = draft.point_count()
+        self._show_reason(f"Checking {n:,} points…" if n else "Checking the sweep…")
         self.run_button.setEnabled(False)
+        forms = weakref.ref(self)  # the thread holds no widget, only this weak reference
 
         def work() -> None:
-            result = check_draft(copy, problems)
-            try:
-                self._checked.emit(generation, result)
-            except RuntimeError:  # the forms were closed meanwhile
-                pass
+            # the expensive part: every value of every axis, then the points
+            result = check_draft(copy, inputs + copy.problems())
+            deliver_to(forms, "_on_checked", generation, result)
 
         threading.Thread(target=work, name="sweepgui-check", daemon=True).start()
 
     def _on_checked(self, generation: int, result: tuple) -> None:
-        if generation == self._generation:  # a newer edit supersedes older checks
+        """A check's result, on the GUI thread (see ``deliver_to``)."""
+        if generation == self._generation and not self._closed:  # newer edits supersede it
+            self._checking = False
             self._apply(*result)
 
     def _apply(self, problems: list[tuple[str, str]], sweep: Any) -> None:
@@ -264,10 +333,12 @@ class ParameterForms(QWidget):
         by_group: dict[str, list[str]] = {}
         for path, msg in problems:
             target = self._field_of(path, msg)
+            text = self._humanize(path, msg)
             if target:
-                by_field.setdefault(target, []).append(msg)
+                by_field.setdefault(target, []).append(text)
             else:
-                by_group.setdefault(path.split(".")[0], []).append(f"{path}: {msg}" if path else msg)
+                by_group.setdefault(path.split(".")[0], []).append(
+                    f"{self._title(path)}: {text}" if path else text)
         for path, editor in self.editors.items():
             editor.show_problem("; ".join(by_field.get(path, [])) or None)
         for group, label in self.group_errors.items():
@@ -279,7 +350,15 @@ class ParameterForms(QWidget):
         if not ok:
             path, msg = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            reason = f"Cannot run: {path + ': ' if path and path not in msg else ''}{msg}{more}"
+            target = self._field_of(path, msg)
+            text = self._humanize(path, msg)
+            if target and target != path:  # a rule of a group that names its field first
+                reason = f"Cannot run: {text}{more}"
+            elif path and path not in msg:
+                # the field as the form names it ("Drive position"), not its dotted path
+                reason = f"Cannot run: {self._title(path)}: {text}{more}"
+            else:
+                reason = f"Cannot run: {text}{more}"
         self.reason = reason
         self._show_reason(reason)
         if sweep is None:
@@ -294,12 +373,52 @@ class ParameterForms(QWidget):
     def shutdown(self) -> None:
         """Stop checking (the window is closing): no more validity or sweep signals."""
         self._timer.stop()
+        self._layout_watch.callback = None
         self._generation += 1  # results of checks still on their way are dropped
         self._closed = True
 
     def _show_reason(self, reason: str) -> None:
         show_error(self.reason_label, reason or None)
         self.reason_label.setToolTip(reason)
+
+    @staticmethod
+    def _humanize(path: str, msg: str) -> str:
+        """A message in the form's words: field names (``f_min``, ``analysis.modes``) of the
+        parameters' own rules become the labels the form shows ("Lowest frequency")."""
+        group = path.split(".", 1)[0]
+        if path not in GROUPS:
+            try:
+                field_info(path)
+            except KeyError:  # e.g. an unknown key of a sweep file: its words are the file's
+                return msg
+
+        def label(info, first: bool) -> str:
+            text = info.label or info.name
+            return text if first else text[:1].lower() + text[1:]
+
+        def dotted(m: re.Match) -> str:
+            try:
+                return label(field_info(m.group(0)), m.start() == 0)
+            except KeyError:
+                return m.group(0)
+
+        def bare(m: re.Match) -> str:
+            try:
+                return label(field_info(f"{group}.{m.group(0)}"), m.start() == 0)
+            except KeyError:
+                return m.group(0)
+
+        if group not in GROUPS:  # e.g. a sweep file's message: its keys are the file's words
+            return msg
+        return _SNAKE.sub(bare, _DOTTED.sub(dotted, msg))
+
+    @staticmethod
+    def _title(path: str) -> str:
+        """A field's name in messages: its form label and unit; other paths as they are."""
+        try:
+            return field_title(field_info(path))
+        except KeyError:
+            return path
 
     def _field_of(self, path: str, msg: str) -> str | None:
         """The field a problem belongs to; a group's cross-field message names its field first."""
@@ -322,3 +441,16 @@ class ParameterForms(QWidget):
             self._model.set_fixed("fluid.density", 1000.0)
         else:
             self._model.set_fixed("fluid.density", None)
+
+
+class _LayoutWatch(QObject):
+    """Calls ``callback`` when the watched widget's layout asks for a new size."""
+
+    def __init__(self, callback, parent: QObject | None = None):
+        super().__init__(parent)
+        self.callback = callback
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LayoutRequest and self.callback is not None:
+            self.callback()
+        return False

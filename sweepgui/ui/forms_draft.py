@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -26,6 +27,52 @@ MODES = ("fixed", "list") + GENERATORS
 # How many sweep points the forms still validate one by one (more: the engine's plan does it).
 VALIDATE_POINTS_UP_TO = 4000
 
+# pydantic's error types -> the rule in plain words (the bounds come from the field itself)
+_BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_PLAIN = {
+    "float_type": "must be a number", "float_parsing": "must be a number",
+    "int_type": "must be a whole number", "int_from_float": "must be a whole number",
+    "int_parsing": "must be a whole number", "finite_number": "must be a finite number",
+    "string_type": "must be text", "string_too_short": "must not be empty",
+    "bool_type": "must be true or false",
+}
+
+
+def plain_errors(exc: Any) -> list[tuple[str, str]]:
+    """(dotted path, message in plain words) of a pydantic ValidationError.
+
+    "must be between 0 and 1 (got 1.5)" instead of "Input should be less than or equal to 1":
+    a bound names the field's whole range (both ends), from the field's own definition.
+    Messages of the parameters' own rules (cross-field checks) are kept as they are.
+    """
+    from .widgets_text import bounds_phrase, format_number
+
+    plain: list[tuple[str, str]] = []
+    for (path, msg), err in zip(format_validation_error(exc), exc.errors()):
+        kind = err.get("type", "")
+        inp = err.get("input")
+        ctx = err.get("ctx") or {}
+        try:
+            info = field_info(path)
+        except KeyError:
+            info = None
+        if kind in _BOUND_ERRORS and info is not None:
+            words = f"must be {bounds_phrase(info.ge, info.gt, info.le, info.lt)}"
+        elif kind == "literal_error" and info is not None and info.choices:
+            words = "must be one of " + ", ".join(info.choices)
+        elif kind == "string_too_long" and "max_length" in ctx:
+            words = f"is too long (at most {ctx['max_length']} characters)"
+        elif kind in _PLAIN:
+            words = _PLAIN[kind]
+        else:
+            plain.append((path, msg))
+            continue
+        if inp is not None and not isinstance(inp, (dict, list)):
+            shown = repr(inp) if isinstance(inp, str) else format_number(inp)
+            words += f" (got {shown})"
+        plain.append((path, words))
+    return plain
+
 
 class DraftError(ValueError):
     """A sweep file the forms cannot represent (bad TOML, unknown section)."""
@@ -36,7 +83,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
     A table stops the descent when its dotted name is a parameter (a generator table).
     """
-    known = set(parameter_paths())
+    known = set(_paths())
     out: dict[str, Any] = {}
     for key, value in table.items():
         path = f"{prefix}{key}"
@@ -47,12 +94,43 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _paths() -> tuple[str, ...]:
+    """Every parameter path (the field list never changes while the app runs)."""
+    return tuple(parameter_paths())
+
+
+def _spec_key(spec: Any) -> Any:
+    """A hashable key of a generator spec (None for lists: they are their own values)."""
+    if isinstance(spec, dict) and len(spec) == 1:
+        (name, args), = spec.items()
+        if isinstance(args, (list, tuple)) and all(
+                isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+            return name, tuple((type(a), a) for a in args)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _generated(key: Any) -> tuple:
+    name, args = key
+    return tuple(_generate({name: [a for _, a in args]}))
+
+
 def generate(spec: Any) -> list:
     """The values of one variable spec (a list, or ``{generator: [a, b, c]}``).
 
     The loader's own expansion, so that the forms preview exactly what a run computes.
-    Raises ValueError with a readable message for a malformed spec.
+    Raises ValueError with a readable message for a malformed spec. A generator's values are
+    remembered: the forms ask for them many times per edit (every row's refresh), and
+    expanding 4,000 values each time made typing in a big sweep lag.
     """
+    key = _spec_key(spec)
+    if key is None:
+        return _generate(spec)
+    return list(_generated(key))
+
+
+def _generate(spec: Any) -> list:
     vs = VariableSpec.from_toml(spec)
     if vs.generator is None and not vs.values:
         raise ValueError("the list of values is empty")
@@ -105,7 +183,7 @@ class SweepDraft:
     # -- values ----------------------------------------------------------------------------
     def resolved(self) -> dict[str, Any]:
         """Every parameter path -> the value the forms show when it is not swept."""
-        values = {p: field_info(p).default for p in parameter_paths()}
+        values = {p: field_info(p).default for p in _paths()}
         name = self.fixed.get("material.name", values["material.name"])
         preset = material_presets().get(name) if isinstance(name, str) else None
         if preset is not None:
@@ -225,11 +303,11 @@ class SweepDraft:
                 Parameters.model_validate(nested)
             except Exception as exc:  # pydantic.ValidationError
                 if hasattr(exc, "errors"):
-                    return format_validation_error(exc)
+                    return plain_errors(exc)
                 return [("", str(exc))]
             return []
 
-        known = set(parameter_paths())
+        known = set(_paths())
         for path in list(self.fixed) + list(self.variables):
             if path not in known:
                 close = difflib.get_close_matches(path, known, n=1)
@@ -245,7 +323,8 @@ class SweepDraft:
             except ValueError as exc:
                 out.append((path, str(exc)))
                 continue
-            for v in values[:VALIDATE_POINTS_UP_TO]:
+            # each distinct value once (1 and True are not the same value here)
+            for v in {(type(v), v): v for v in values[:VALIDATE_POINTS_UP_TO]}.values():
                 errs = [e for e in check({**base_ok, path: v}) if e not in out]
                 if errs:
                     out.extend(errs)
@@ -263,7 +342,7 @@ class SweepDraft:
 
     # -- writing ---------------------------------------------------------------------------
     def to_toml(self) -> str:
-        order = {p: i for i, p in enumerate(parameter_paths())}
+        order = {p: i for i, p in enumerate(_paths())}
         lines: list[str] = []
         fixed = {p: v for p, v in self.fixed.items() if v is not None}
         if fixed:

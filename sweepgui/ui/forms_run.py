@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
-    QSpinBox,
     QToolButton,
     QWidget,
 )
 
 from .sweep_model import SweepModel
+from .widgets import WheelSafeSpinBox
 
 AUTO = -1  # the spin box's "default" value: the key is left out of the file
 
@@ -33,7 +33,7 @@ class RunSettingsBox(QGroupBox):
         self.setObjectName("group:run")
         self._model = model
         self._updating = False
-        self.jobs = QSpinBox()
+        self.jobs = WheelSafeSpinBox()
         self.jobs.setRange(AUTO, 4096)
         self.jobs.setSpecialValueText("default (Nix's max-jobs)")
         self.jobs.setMaximumWidth(260)

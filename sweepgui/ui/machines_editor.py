@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QToolBar,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +42,8 @@ from PySide6.QtWidgets import (
 from sweepgui.nix.machines import Entry, Machine, MachinesError, MachinesFile, default_machines_path
 
 from .machines_system import IgnoredMachinesBanner, SystemMachinesView, own_heading, runs_use
-from .widgets_machines import KEYS, MachineDelegate, MachinesTableModel
+from .widgets import deliver_to, error_label, show_error
+from .widgets_machines import COLUMNS, KEYS, MachineDelegate, MachinesTableModel
 
 CHECK_WORKERS = 4
 
@@ -61,10 +64,6 @@ class QtMachineEditor(QWidget):
     message = Signal(str)
     machinesChanged = Signal()
     setupStale = Signal()
-    # from worker threads: (entry, level, text) / (entry, host key or None, error) / machines
-    _checked = Signal(object, str, str)
-    _fetched = Signal(object, object, str)
-    _imported = Signal(object, str)
 
     def __init__(self, path: Path | None = None, parent: QWidget | None = None, setup=None):
         super().__init__(parent)
@@ -77,8 +76,10 @@ class QtMachineEditor(QWidget):
         self._pool: ThreadPoolExecutor | None = None
         self.model = MachinesTableModel(parent=self)
         self.model.problem.connect(self._show)
+        self.model.refused.connect(self._on_refused)
         self.model.edited.connect(self._update_state)
         self.model.edited.connect(self._on_machines_changed)
+        self.model.edited.connect(self._on_edited)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -88,6 +89,7 @@ class QtMachineEditor(QWidget):
                                    | QAbstractItemView.EditTrigger.EditKeyPressed
                                    | QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)  # "bu…\nse…": one line per machine, columns fit their text
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -101,6 +103,11 @@ class QtMachineEditor(QWidget):
         self.details.setObjectName("details")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # an edit the table refused, said under the table (and at the cell), not only in the
+        # status bar: "Row 1, Host key: …"
+        self.cell_error = error_label()
+        self.cell_error.setObjectName("cellError")
+        self.cell_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.empty_hint = QLabel()
@@ -109,6 +116,12 @@ class QtMachineEditor(QWidget):
         self.use_for_runs.setToolTip("Pass the saved file to Nix (--builders @FILE) when a sweep "
                                      "has no machines file of its own")
         self.use_for_runs.toggled.connect(lambda _: self._on_machines_changed())
+        # said beside the box whatever the Nix set-up: saved machines are not used by themselves
+        self.runs_hint = QLabel("not used for runs")
+        self.runs_hint.setObjectName("runsHint")
+        self.runs_hint.setStyleSheet("color: #9a6700;")
+        self.runs_hint.setToolTip("Saving never changes this choice: tick 'Use these machines "
+                                  "for runs' to pass them to Nix")
         self.own_heading = QLabel()
         self.own_heading.setObjectName("ownHeading")
         self.own_heading.setWordWrap(True)
@@ -155,6 +168,7 @@ class QtMachineEditor(QWidget):
         bottom.addWidget(self.buttons["open"])
         bottom.addWidget(self.buttons["save"])
         bottom.addSpacing(12)
+        bottom.addWidget(self.runs_hint)
         bottom.addWidget(self.use_for_runs)
         own = QWidget()
         own_layout = QVBoxLayout(own)
@@ -162,6 +176,7 @@ class QtMachineEditor(QWidget):
         own_layout.addWidget(self.own_heading)
         own_layout.addWidget(self.empty_hint)
         own_layout.addWidget(self.table, 1)
+        own_layout.addWidget(self.cell_error)
         own_layout.addWidget(self.details)
         own_layout.addWidget(self.note)
         own_layout.addLayout(bottom)
@@ -176,9 +191,7 @@ class QtMachineEditor(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(split, 1)
 
-        self._checked.connect(self._on_checked)
-        self._fetched.connect(self._on_fetched)
-        self._imported.connect(self._on_imported)
+        self._self_ref = weakref.ref(self)  # what worker threads hand their results to
         self.load(self.path, quiet=True)
 
     # -- file ------------------------------------------------------------------------------
@@ -229,17 +242,28 @@ class QtMachineEditor(QWidget):
         except OSError as exc:
             QMessageBox.warning(self, "Machines file", f"Cannot save {self.path}: {exc.strerror or exc}")
             return False
-        had_machines = self._saved_machines
         self._saved_text = self.model.machines_file.dumps()
         self._saved_machines = bool(self.model.machines_file.machines)
-        if self._saved_machines and not had_machines:
-            # as when the app starts with this file: the first machines saved are used for runs
-            # (the box stayed unchecked, and a user who just added a builder saw it unused)
-            self.use_for_runs.setChecked(True)
+        # Saving never changes 'Use these machines for runs' (it once ticked it, and runs then
+        # went to a machine that Test had found broken): it says what runs will do instead.
         self._update_state()
         self._on_machines_changed()
-        self._show(f"Saved {target} (previous version: {target.name}.bak)")
+        unused = (self._saved_machines and not self.use_for_runs.isChecked())
+        self._show(f"Saved {target} (previous version: {target.name}.bak)"
+                   + ("; runs do not use these machines until you tick 'Use these machines "
+                      "for runs'" if unused else ""))
         return True
+
+    def failed_machines(self) -> list[tuple[str, str]]:
+        """(machine name, first problem) of each machine whose last Test found an error."""
+        out = []
+        for row in range(self.model.rowCount()):
+            status = self.model.status(row)
+            if status is not None and status[0] == "error":
+                lines = [ln for ln in status[1].splitlines() if ln.strip()]
+                first = next((ln for ln in lines if ln.startswith("✘")), lines[0] if lines else "")
+                out.append((self.model.machine(row).name, first.lstrip("✘ ").strip()))
+        return out
 
     def machines_for_runs(self) -> Path | None:
         """The saved file to pass to runs, or None (not wanted, no machines, or not saved)."""
@@ -273,11 +297,10 @@ class QtMachineEditor(QWidget):
             self._pool = ThreadPoolExecutor(CHECK_WORKERS, thread_name_prefix="sweepgui-machines")
         return self._pool
 
-    def _emit_safely(self, signal, *args) -> None:
-        try:
-            signal.emit(*args)
-        except RuntimeError:  # the editor was deleted meanwhile
-            pass
+    def _deliver(self, method: str, *args) -> None:
+        """Hand a worker's result to ``method`` on the GUI thread (called on the worker: it
+        touches no widget; skipped if the editor is gone by then)."""
+        deliver_to(self._self_ref, method, *args)
 
     def test_selected(self) -> None:
         self._test([self.model.entry(r) for r in self.selected_rows()])
@@ -289,21 +312,7 @@ class QtMachineEditor(QWidget):
         for entry in entries:
             self.model.set_status(entry, "running", "testing…")
             machine = dataclasses.replace(entry.machine)
-            self._executor().submit(self._check_job, entry, machine)
-
-    def _check_job(self, entry: Entry, machine: Machine) -> None:
-        try:
-            from sweepgui.nix.machine_checks import check_machine
-
-            checks = check_machine(machine)
-        except Exception as exc:  # noqa: BLE001 - shown on the row, never a traceback
-            self._emit_safely(self._checked, entry, "error", f"the check itself failed: {exc}")
-            return
-        levels = [c.level for c in checks]
-        level = "error" if "error" in levels else "warning" if "warning" in levels else "ok"
-        text = "\n".join(f"{'✔' if c.level == 'ok' else '⚠' if c.level == 'warning' else '✘'} "
-                         f"{c.name}: {c.message}" for c in checks) or "no checks ran"
-        self._emit_safely(self._checked, entry, level, text)
+            self._executor().submit(_check_job, self._self_ref, entry, machine)
 
     def _on_checked(self, entry: Entry, level: str, text: str) -> None:
         self.model.set_status(entry, level, text)
@@ -316,15 +325,8 @@ class QtMachineEditor(QWidget):
         for row in self.selected_rows():
             entry = self.model.entry(row)
             self.model.set_status(entry, "running", "fetching the host key…")
-            self._executor().submit(self._fetch_job, entry, dataclasses.replace(entry.machine))
-
-    def _fetch_job(self, entry: Entry, machine: Machine) -> None:
-        try:
-            from sweepgui.nix.machine_checks import fetch_host_key
-
-            self._emit_safely(self._fetched, entry, fetch_host_key(machine), "")
-        except Exception as exc:  # noqa: BLE001
-            self._emit_safely(self._fetched, entry, None, str(exc))
+            self._executor().submit(_fetch_job, self._self_ref, entry,
+                                    dataclasses.replace(entry.machine))
 
     def _on_fetched(self, entry: Entry, key: str | None, error: str) -> None:
         rows = [r for r, e in enumerate(self.model.entries()) if e is entry]
@@ -394,15 +396,7 @@ class QtMachineEditor(QWidget):
     def import_system(self) -> None:
         self.buttons["import"].setEnabled(False)
         self._show("Reading the system's machines…")
-        self._executor().submit(self._import_job)
-
-    def _import_job(self) -> None:
-        try:
-            from sweepgui.nix.machines_sources import system_machines
-
-            self._emit_safely(self._imported, system_machines(), "")
-        except Exception as exc:  # noqa: BLE001
-            self._emit_safely(self._imported, [], str(exc))
+        self._executor().submit(_import_job, self._self_ref)
 
     def _on_imported(self, machines: list[Machine], error: str) -> None:
         self.buttons["import"].setEnabled(True)
@@ -472,6 +466,7 @@ class QtMachineEditor(QWidget):
 
     def _update_usage(self) -> None:
         own = bool(self.model.machines_file.machines)
+        self.runs_hint.setVisible(own and not self.use_for_runs.isChecked())
         use = runs_use(self.setup, own, self.use_for_runs.isChecked())
         ignored = self.ignored()
         self.own_heading.setText(own_heading(use, html.escape(str(self.path)), ignored))
@@ -533,6 +528,71 @@ class QtMachineEditor(QWidget):
 
     def _show(self, text: str) -> None:
         self.message.emit(text)
+
+    def _on_refused(self, row: int, column: int, why: str) -> None:
+        """An edit was refused: say why at the cell (tooltip and the line under the table)."""
+        index = self.model.index(row, column)
+        text = f"Row {row + 1}, {COLUMNS[column][1]}: not changed: {why}"
+        show_error(self.cell_error, text)
+        if index.isValid():
+            self.table.setCurrentIndex(index)
+            self.table.scrollTo(index)
+            rect = self.table.visualRect(index)  # where the cell is now (after scrolling)
+            QToolTip.showText(self.table.viewport().mapToGlobal(rect.bottomLeft()), text,
+                              self.table.viewport(), rect, 15000)
+
+    def _on_edited(self) -> None:
+        show_error(self.cell_error, None)  # the last edit was taken
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Widen columns to their text (never narrower than the user made them): a host added
+        after the file was loaded showed as "10…"."""
+        last = self.model.columnCount() - 1
+        for col in range(last):  # the last one stretches
+            need = self.table.sizeHintForColumn(col)
+            if need > self.table.columnWidth(col):
+                self.table.setColumnWidth(col, need)
+
+
+# -- worker-thread jobs: they hold the editor only weakly and hand results over with
+# deliver_to, so a window closed meanwhile is never touched from these threads
+
+def _check_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
+    try:
+        from sweepgui.nix.machine_checks import check_machine
+
+        checks = check_machine(machine)
+    except Exception as exc:  # noqa: BLE001 - shown on the row, never a traceback
+        deliver_to(editor, "_on_checked", entry, "error", f"the check itself failed: {exc}")
+        return
+    levels = [c.level for c in checks]
+    level = "error" if "error" in levels else "warning" if "warning" in levels else "ok"
+    text = "\n".join(f"{'✔' if c.level == 'ok' else '⚠' if c.level == 'warning' else '✘'} "
+                     f"{c.name}: {c.message}" for c in checks) or "no checks ran"
+    deliver_to(editor, "_on_checked", entry, level, text)
+
+
+def _fetch_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
+    try:
+        from sweepgui.nix.machine_checks import fetch_host_key
+
+        key = fetch_host_key(machine)
+    except Exception as exc:  # noqa: BLE001
+        deliver_to(editor, "_on_fetched", entry, None, str(exc))
+        return
+    deliver_to(editor, "_on_fetched", entry, key, "")
+
+
+def _import_job(editor: weakref.ref) -> None:
+    try:
+        from sweepgui.nix.machines_sources import system_machines
+
+        machines = system_machines()
+    except Exception as exc:  # noqa: BLE001
+        deliver_to(editor, "_on_imported", [], str(exc))
+        return
+    deliver_to(editor, "_on_imported", machines, "")
 
 
 MachinesEditor = QtMachineEditor

@@ -79,6 +79,8 @@ class MainWindow(QMainWindow):
             self.run_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
             if hasattr(self.run_panel, "routeChanged"):
                 self.run_panel.routeChanged.connect(lambda _error: self._update_actions())
+            if hasattr(self.run_panel, "failedChanged"):  # Rerun failed: only with failed points
+                self.run_panel.failedChanged.connect(lambda _failed: self._update_actions())
             button = getattr(self.run_panel, "run_button", None)
             if button is not None:
                 # the panel's own Run button goes through the window, like Ctrl+R: the forms'
@@ -330,7 +332,9 @@ class MainWindow(QMainWindow):
         self.run_action.setToolTip(why)
         self.forms.run_button.setToolTip(why)
         self.cancel_action.setEnabled(running)
-        self.rerun_action.setEnabled(self.run_panel is not None and not running)
+        # as the panel's button: failed points only (cancelled ones are built by the next Run)
+        has_failed = getattr(self.run_panel, "has_failed", lambda: True)
+        self.rerun_action.setEnabled(self.run_panel is not None and not running and has_failed())
 
     def _route_error(self) -> str:
         """Why the builders refuse the sweep (the run panel's route, from the last plan)."""
@@ -349,7 +353,8 @@ class MainWindow(QMainWindow):
 
     def run(self) -> bool:
         """Start the sweep in the run panel (False if it cannot run now)."""
-        self.forms.validate_now()
+        if not self.forms.is_current():  # the last check is not of the sweep as it is now
+            self.forms.validate_now()
         sweep = self.forms.sweep
         if sweep is None or self.run_panel is None or self.is_running():
             if self.forms.reason:
@@ -365,8 +370,33 @@ class MainWindow(QMainWindow):
             if machines is not None and self.machines_editor.is_dirty():
                 self.statusBar().showMessage(
                     "The build machines have unsaved changes: this run uses the saved file", 8000)
+        if not self._may_use_machines(machines):
+            return False
+        self._close_when_stopped = False  # a new run: no close is pending
         self.tabs.setCurrentIndex(0)
         self.run_panel.start(sweep, machines=machines, jobs=getattr(run, "jobs", None))
+        return True
+
+    def _may_use_machines(self, machines) -> bool:
+        """Before a run passes the machines tab's file to Nix: a machine whose last Test found
+        an error is named, and the run starts only if the user says so (Nix would still send
+        points to it, where they fail or wait)."""
+        editor = self.machines_editor
+        failed = getattr(editor, "failed_machines", lambda: [])() if editor is not None else []
+        if machines is None or not failed or Path(machines) != Path(editor.path):
+            return True
+        lines = "\n".join(f"• {name}: {why}" for name, why in failed)
+        answer = QMessageBox.question(
+            self, APP_NAME,
+            f"These build machines failed their last Test:\n{lines}\n\n"
+            "Nix will still send points to them, where they fail or wait. Run anyway?\n"
+            "(Build machines tab: fix and Test them again, remove them, or untick "
+            "'Use these machines for runs'.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.statusBar().showMessage("Not run: a build machine failed its last Test", 8000)
+            return False
         return True
 
     def cancel(self) -> None:
@@ -381,22 +411,35 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.forms.setEnabled(not running)  # the sweep a run uses stays what it was
         if not running and self._close_when_stopped:
+            # the close the user asked for during the run; asked once: a close refused now
+            # (e.g. unsaved changes, Cancel) leaves the window as any other, and later runs
+            # neither close it nor ask about it
+            self._close_when_stopped = False
             self.close()
         elif not running and self.forms.sweep is not None:
             self.run_panel.set_sweep(self.forms.sweep)  # a fresh plan: now cached / to build
 
     # -- window state ----------------------------------------------------------------------
     def _restore_state(self) -> None:
+        screen = self.screen().availableGeometry()
         geometry = self._settings.value("window/geometry")
+        state = self._settings.value("window/state")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            screen = self.screen().availableGeometry()
-            self.resize(min(1500, int(screen.width() * 0.92)), min(940, int(screen.height() * 0.9)))
-        state = self._settings.value("window/state")
+            self.first_start_layout(screen.width(), screen.height(), docks=False)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-        else:  # first start: the forms get about 40 % of the width, the run panel the rest
+        else:
+            self.first_start_layout(screen.width(), screen.height(), size=False)
+
+    def first_start_layout(self, width: int, height: int, size: bool = True,
+                           docks: bool = True) -> None:
+        """The window's size and the forms' share on a first start on a ``width`` x
+        ``height`` screen: the forms get about 40 % of the width, the run panel the rest."""
+        if size:
+            self.resize(min(1500, int(width * 0.92)), min(940, int(height * 0.9)))
+        if docks:
             self.resizeDocks([self.parameters_dock], [max(self.forms.minimumSizeHint().width(),
                                                           int(self.width() * 0.4))],
                              Qt.Orientation.Horizontal)
@@ -417,11 +460,16 @@ class MainWindow(QMainWindow):
                 if answer != QMessageBox.StandardButton.Yes:
                     event.ignore()
                     return
-                self._close_when_stopped = True
-                self.statusBar().showMessage("Cancelling the run…")
-                self.run_panel.cancel()
-            event.ignore()  # closes when runningChanged(False) arrives
-            return
+                # the run may have ended while the question was open: then there is nothing
+                # to cancel and no run end to wait for, and closing goes on below
+                if self.is_running():
+                    self._close_when_stopped = True
+                    self.statusBar().showMessage("Cancelling the run…")
+                    self.run_panel.cancel()
+            if self.is_running():
+                event.ignore()  # closes when runningChanged(False) arrives
+                return
+        self._close_when_stopped = False
         if not self._may_discard() or not self._may_discard_machines():
             event.ignore()
             return

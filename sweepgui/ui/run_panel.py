@@ -49,6 +49,7 @@ class RunPanel(QWidget):
     planReady = Signal(object)
     message = Signal(str)
     routeChanged = Signal(str)  # why Run is refused for the builders ("" = it is not)
+    failedChanged = Signal(bool)  # whether some point failed (Rerun failed has work)
 
     def __init__(self, parent=None, engine_factory=None) -> None:
         super().__init__(parent)
@@ -94,7 +95,8 @@ class RunPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the builds; finished points stay in the store")
         self.rerun_button = QPushButton("Rerun failed")
-        self.rerun_button.setToolTip("Build again only the points that failed or were cancelled")
+        self.rerun_button.setToolTip("Build again only the points that failed (cancelled points "
+                                     "are built by the next Run)")
         self.run_button.clicked.connect(lambda: self.start(self._sweep, self._machines, self._jobs))
         self.cancel_button.clicked.connect(self.cancel)
         self.rerun_button.clicked.connect(self.rerun_failed)
@@ -260,8 +262,13 @@ class RunPanel(QWidget):
             self.cancel_button.setEnabled(False)
             self._say("cancelling…")
 
+    def has_failed(self) -> bool:
+        """Whether some point failed (cancelled points do not count: Run builds them)."""
+        return self.rows.has_failed()
+
     def rerun_failed(self) -> None:
-        """Build again the points that failed or were cancelled (``Engine.run(only=...)``)."""
+        """Build again the points that failed (``Engine.run(only=...)``); cancelled points are
+        not failed: the next Run builds them with the rest."""
         if self.is_running() or self._sweep is None:
             return
         only = self.rows.failed_indices()
@@ -338,7 +345,7 @@ class RunPanel(QWidget):
             self._set_layout(outcome.sweep, outcome.layout)
         if outcome.plan is not None:
             self._plan = (outcome.sweep, outcome.plan)
-            self.rows.apply_plan(outcome.plan)
+            self.rows.apply_plan(outcome.plan, getattr(outcome, "node_modes", None))
             self.table_model.rows_changed(range(len(self.rows.rows)))
             loading = self._show_cached(outcome.plan, outcome.layout)
             if not self._ran:  # after a run its summary stays on the message line
@@ -417,7 +424,8 @@ class RunPanel(QWidget):
                 self._say(item.text, error=item.level == "error")
             elif isinstance(item, ev.RunFinished):
                 changed.update(self.rows.finish(item.cancelled))
-                self._say(self._summary(item), error=item.failed > 0)
+                self._say(self._summary(item),
+                          error=item.failed > 0 or self.rows.counts()["failed"] > 0)
                 self.table.resizeColumnsToContents()
             else:
                 i = self.rows.apply(item)
@@ -432,9 +440,14 @@ class RunPanel(QWidget):
         self._update_progress()
 
     def _summary(self, f: ev.RunFinished) -> str:
+        # the table's counts, as on the progress bar: cancelled is not failed
+        c = self.rows.counts()
         what = "cancelled" if f.cancelled else "finished"
-        return (f"{what}: {f.built} built, {f.cached} cached, {f.failed} failed of {f.points} "
-                f"in {f.seconds:.1f} s")
+        text = (f"{what}: {c['built']} built, {c['cached']} cached, {c['failed']} failed, "
+                f"{c['cancelled']} cancelled of {len(self.rows.rows)} in {f.seconds:.1f} s")
+        if c["cancelled"]:
+            text += "; Run builds the cancelled points"
+        return text
 
     def _on_running(self, running: bool) -> None:
         self._ran = True
@@ -455,13 +468,17 @@ class RunPanel(QWidget):
         self.run_button.setToolTip(refused or "Build every point of the sweep with Nix "
                                               "(cached points are reused)")
         self.cancel_button.setEnabled(running)
-        self.rerun_button.setEnabled(not running and self._sweep is not None
-                                     and bool(self.rows.failed_indices()))
+        failed = self.rows.has_failed()
+        self.rerun_button.setEnabled(not running and self._sweep is not None and failed)
+        if failed != getattr(self, "_had_failed", False):
+            self._had_failed = failed
+            self.failedChanged.emit(failed)
 
     def _update_progress(self) -> None:
-        c = self.rows.counts()
+        c = self.rows.counts()  # O(1): this runs after every batch of events
         total = len(self.rows.rows)
-        failed = c["failed"] + c["cancelled"]
+        failed = c["failed"]
+        # cancelled points are not done: the next Run builds them
         done = c["cached"] + c["built"] + failed
         # QProgressBar.setValue repaints synchronously on big jumps; a queued update is enough
         self.progress.setUpdatesEnabled(False)
@@ -475,9 +492,11 @@ class RunPanel(QWidget):
             waiting = f"{c['queued'] + c['planned']} queued"
         else:
             waiting = f"{c['queued']} queued, {c['planned']} to build"
+        cancelled = f"{c['cancelled']} cancelled, " if c["cancelled"] else ""
         self.progress.setFormat(
             f"%p% — {c['cached']} cached, {c['built']} built, {c['running']} running, {failed} failed, "
-            f"{waiting}{_eta_text(eta)}")
+            f"{cancelled}{waiting}{_eta_text(eta)}")
+        self._update_buttons()  # Rerun failed follows the failed count
 
     def _on_current_row(self, current, _previous) -> None:
         i = current.data(IndexRole) if current.isValid() else None

@@ -57,6 +57,10 @@ class SweepModel(QObject):
     def problems(self) -> list[tuple[str, str]]:
         return list(self._input_errors.items()) + self._draft.problems()
 
+    def input_problems(self) -> list[tuple[str, str]]:
+        """(path, message) of text in the forms that does not parse yet."""
+        return list(self._input_errors.items())
+
     def input_error(self, path: str) -> str | None:
         """The message for text in the forms that does not parse yet (None: none)."""
         return self._input_errors.get(path)

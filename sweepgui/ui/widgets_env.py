@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+import weakref
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QWidget
@@ -85,8 +86,9 @@ def probe_environment(refresh: bool = False) -> dict:
 class EnvironmentProbe(QObject):
     """Runs :func:`probe_environment` on a plain thread; ``ready(dict)`` arrives on the GUI thread.
 
-    A Python thread (not a QThread): it only runs two short subprocesses, and its result
-    crosses to the GUI thread through the queued signal.
+    A Python thread (not a QThread): it only runs two short subprocesses. It holds the probe
+    only weakly and hands its result over with ``deliver_to``: ``ready`` is emitted on the GUI
+    thread, and not at all if the window (and this probe) went away meanwhile.
     """
 
     ready = Signal(dict)
@@ -98,18 +100,23 @@ class EnvironmentProbe(QObject):
 
     def start(self, refresh: bool = False) -> None:
         """Probe (again); ``refresh``: ask Nix again, e.g. after the system's machines changed."""
-        self._thread = threading.Thread(target=self._work, args=(refresh,),
+        self._thread = threading.Thread(target=_probe_job, args=(weakref.ref(self), self._stopped,
+                                                                 refresh),
                                         name="sweepgui-env-probe", daemon=True)
         self._thread.start()
 
-    def _work(self, refresh: bool = False) -> None:
-        info = probe_environment(refresh)
-        if self._stopped.is_set():
-            return
-        try:
+    def _deliver(self, info: dict) -> None:
+        """The probe's result, on the GUI thread."""
+        if not self._stopped.is_set():
             self.ready.emit(info)
-        except RuntimeError:  # the window went away meanwhile
-            pass
 
     def stop(self) -> None:
         self._stopped.set()
+
+
+def _probe_job(probe: weakref.ref, stopped: threading.Event, refresh: bool) -> None:
+    from .widgets import deliver_to
+
+    info = probe_environment(refresh)
+    if not stopped.is_set():
+        deliver_to(probe, "_deliver", info)

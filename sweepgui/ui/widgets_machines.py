@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .widgets import WheelSafeComboBox, WheelSafeDoubleSpinBox, WheelSafeSpinBox
+
 from sweepgui.nix.machines import (PROTOCOLS, UINT_MAX, Entry, Machine, MachinesError,
                                    MachinesFile)
 from sweepgui.nix.machines_line import column_text_problem, speed_ok
@@ -46,8 +48,9 @@ COLUMNS = [
     ("speed_factor", "Speed", "Relative speed; Nix prefers faster builders (empty: 1)"),
     ("supported_features", "Features", "Supported features, comma separated (e.g. big-parallel,kvm)"),
     ("mandatory_features", "Mandatory", "Features a build must ask for to be sent here"),
-    ("host_key", "Host key", "Pinned public host key (base64, as in the machines file); "
-                             "use 'Fetch host key' to fill it in"),
+    ("host_key", "Host key", "Pinned public host key: paste 'ssh-ed25519 AAAA…' (as ssh-keyscan "
+                             "or known_hosts give it) or its base64 as in the machines file; "
+                             "'Fetch host key' fills it in"),
 ]
 KEYS = [c[0] for c in COLUMNS]
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -115,14 +118,44 @@ def parse_cell(key: str, value: Any) -> Any:
     if key == "host_key":
         if not text or text == "-":
             return None
+        return host_key_column(text)
+    raise KeyError(key)
+
+
+_KEY_TYPE = re.compile(r"^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+)$")
+_HOST_KEY_HELP = ("paste the builder's public host key as ssh-keyscan or known_hosts give it "
+                  "('ssh-ed25519 AAAA…'), or its base64 as in a machines file")
+
+
+def host_key_column(text: str) -> str:
+    """Column 8 of the machines file (base64 of ``TYPE KEY``) from what a user pastes.
+
+    Takes the key line itself (``ssh-ed25519 AAAA… [comment]``), a line of ``ssh-keyscan``
+    (``HOST TYPE KEY``) or of ``known_hosts`` (``HOSTS TYPE KEY [comment]``), or column 8 as
+    it is. ValueError says why a text is not a host key.
+    """
+    tokens = text.split()
+    for i, token in enumerate(tokens[:-1]):
+        if _KEY_TYPE.match(token):
+            blob = tokens[i + 1]
+            try:
+                raw = base64.b64decode(blob, validate=True)
+                n = int.from_bytes(raw[:4], "big")
+                inner = raw[4:4 + n].decode("ascii")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise ValueError(f"the text after '{token}' is not a key (base64 expected): "
+                                 f"{_HOST_KEY_HELP}") from None
+            if inner != token or len(raw) < 4 + n + 4:
+                raise ValueError(f"the key after '{token}' is not a {token} key: {_HOST_KEY_HELP}")
+            return base64.b64encode(f"{token} {blob}".encode()).decode()
+    if len(tokens) == 1:  # column 8 itself
         try:
             decoded = base64.b64decode(text, validate=True).decode("utf-8").split()
         except (binascii.Error, UnicodeDecodeError):
-            raise ValueError("host key must be base64 of a line like 'ssh-ed25519 AAAA...'") from None
-        if len(decoded) < 2:
-            raise ValueError("host key must be base64 of a line like 'ssh-ed25519 AAAA...'")
-        return text
-    raise KeyError(key)
+            decoded = []
+        if len(decoded) >= 2:
+            return text  # as the file has it (its comment, if any, kept)
+    raise ValueError(f"this is not a host key: {_HOST_KEY_HELP}")
 
 
 def display(machine: Machine, key: str) -> str:
@@ -151,6 +184,7 @@ class MachinesTableModel(QAbstractTableModel):
     """
 
     problem = Signal(str)
+    refused = Signal(int, int, str)  # (row, column, why): an edit was refused
     edited = Signal()
 
     def __init__(self, machines_file: MachinesFile | None = None, parent=None):
@@ -285,7 +319,7 @@ class MachinesTableModel(QAbstractTableModel):
         try:
             parsed = parse_cell(key, value)
         except ValueError as exc:
-            self.problem.emit(f"{COLUMNS[index.column()][1]}: {exc}")
+            self._refuse(index, str(exc))
             return False
         machine = self.machine(index.row())
         if getattr(machine, key) == parsed:
@@ -294,7 +328,7 @@ class MachinesTableModel(QAbstractTableModel):
         try:  # the last word: the line reads back as this machine
             changed.validate()
         except MachinesError as exc:
-            self.problem.emit(f"{COLUMNS[index.column()][1]}: {exc.msg}")
+            self._refuse(index, exc.msg)
             return False
         from sweepgui.nix.machines_nix import readable_by_nix
 
@@ -303,6 +337,11 @@ class MachinesTableModel(QAbstractTableModel):
         if note:
             self.problem.emit(f"{COLUMNS[index.column()][1]}: {note}")
         return True
+
+
+    def _refuse(self, index, why: str) -> None:
+        self.problem.emit(f"{COLUMNS[index.column()][1]}: {why}")
+        self.refused.emit(index.row(), index.column(), why)
 
 
 class IdentityFileEditor(QWidget):
@@ -337,17 +376,18 @@ class MachineDelegate(QStyledItemDelegate):
 
     def createEditor(self, parent, option, index):  # noqa: N802
         key = KEYS[index.column()]
+        # the wheel over an open cell editor scrolls the table unless the editor has the focus
         if key == "protocol":
-            combo = QComboBox(parent)
+            combo = WheelSafeComboBox(parent)
             combo.addItems(list(PROTOCOLS))
             return combo
         if key in ("port", "max_jobs"):
-            spin = QSpinBox(parent)
+            spin = WheelSafeSpinBox(parent)
             spin.setRange(0, 65535 if key == "port" else 10_000)
             spin.setSpecialValueText("default")  # 0 = the column's default ("-")
             return spin
         if key == "speed_factor":
-            spin = QDoubleSpinBox(parent)
+            spin = WheelSafeDoubleSpinBox(parent)
             spin.setRange(0.0, 1e6)
             spin.setDecimals(2)
             spin.setSpecialValueText("default")

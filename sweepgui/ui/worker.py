@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -67,6 +68,7 @@ class PlanOutcome:
     error: str = ""
     route_warnings: tuple[str, ...] = ()
     route_error: str = ""
+    node_modes: Any = None  # per point: (modes at a node of drive or pick-up, note), or None
 
 
 def _default_engine(sweep):
@@ -105,10 +107,13 @@ _KEEP_ALIVE: set = set()
 
 
 class _Buffer:
-    """Events from the worker thread, taken in batches by the GUI thread."""
+    """Events from the worker thread, taken in batches by the GUI thread.
+
+    A deque: taking a batch costs the batch, not the backlog (slicing a list copied the
+    whole backlog at every batch of a 10,000-point burst)."""
 
     def __init__(self) -> None:
-        self._items: list = []
+        self._items: deque = deque()
         self._lock = threading.Lock()
 
     def put(self, item) -> bool:
@@ -121,10 +126,10 @@ class _Buffer:
         """Up to ``limit`` items, oldest first, and whether more are waiting."""
         with self._lock:
             if limit is None or len(self._items) <= limit:
-                items, self._items = self._items, []
+                items, self._items = list(self._items), deque()
                 return items, False
-            items, self._items = self._items[:limit], self._items[limit:]
-            return items, True
+            pop = self._items.popleft
+            return [pop() for _ in range(limit)], True
 
 
 class RunWorker(QObject):
@@ -211,7 +216,15 @@ class PlanWorker(QObject):
             error = _user_message(exc)
         warnings, route_error = route_of(engine, self._sweep, self._machines) \
             if engine is not None else ((), "")
-        self.done.emit(PlanOutcome(self._sweep, plan, layout, error, warnings, route_error))
+        nodes = None
+        if layout is not None:
+            try:  # which modes the drive or pick-up cannot show (the point table marks them)
+                from .points_model import point_node_modes
+
+                nodes = point_node_modes(self._sweep)
+            except Exception:  # noqa: BLE001 - a hint only: without it the table just lacks it
+                nodes = None
+        self.done.emit(PlanOutcome(self._sweep, plan, layout, error, warnings, route_error, nodes))
 
 
 class RunController(QObject):

@@ -150,15 +150,19 @@ def test_default_file_is_the_users_own_in_the_temp_config(qtbot, tmp_path):
     assert widget.model.rowCount() == 0 and widget.machines_for_runs() is None
 
 
-def test_the_first_machines_saved_are_used_for_runs(qtbot, tmp_path):
+def test_saving_leaves_use_for_runs_to_the_user(qtbot, tmp_path):
+    # saving once ticked 'Use these machines for runs' by itself (issue 12): runs then used a
+    # machine the user had not chosen for them; the choice is the user's alone
     path = tmp_path / "machines"
     widget = QtMachineEditor(path)
     qtbot.addWidget(widget)
     assert widget.machines_for_runs() is None and not widget.use_for_runs.isChecked()
     widget.add_machine()
     assert widget.save()
-    assert widget.machines_for_runs() == path  # as the next start of the app would have it
-    widget.use_for_runs.setChecked(False)  # the user's choice stays once machines were saved
+    assert not widget.use_for_runs.isChecked() and widget.machines_for_runs() is None
+    widget.use_for_runs.setChecked(True)
+    assert widget.machines_for_runs() == path
     widget.duplicate_selected()
-    assert widget.save() and widget.machines_for_runs() is None
+    assert widget.save() and widget.use_for_runs.isChecked()
+    assert widget.machines_for_runs() == path
     widget.shutdown(wait=True)

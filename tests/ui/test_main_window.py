@@ -127,10 +127,11 @@ def test_invalid_input_disables_run_and_says_why(window, tmp_path, qtbot):
     qtbot.keyClicks(editor, "-3")
     w.forms.validate_now()
     assert not w.run_action.isEnabled()
-    assert "pipe.length" in w.run_action.toolTip()
-    assert "pipe.length" in w.forms.reason_label.text()
+    # the form's label and unit, not the dotted path (issue 12)
+    assert "Length (m)" in w.run_action.toolTip()
+    assert "Length (m)" in w.forms.reason_label.text()
     assert not w.run()  # Ctrl+R does nothing but say why
-    assert "pipe.length" in w.statusBar().currentMessage()
+    assert "Length (m)" in w.statusBar().currentMessage()
 
 
 def test_opening_an_invalid_file_clears_the_previous_files_points(window, tmp_path, qtbot):
@@ -140,7 +141,7 @@ def test_opening_an_invalid_file_clears_the_previous_files_points(window, tmp_pa
     qtbot.waitUntil(lambda: len(w.run_panel.rows.rows) == 2)
     bad = sweep_file(tmp_path, "bad.toml", "[fixed]\npipe.length = -3\n")
     assert w.open_file(bad, ask=False)
-    assert "pipe.length" in w.forms.reason
+    assert "Length (m)" in w.forms.reason
     assert w.run_panel.rows.rows == [] and w.run_panel.table_model.rowCount() == 0
     assert not w.run_panel.run_button.isEnabled()
     w.open_file(sweep_file(tmp_path), ask=False)  # a valid file shows its points again

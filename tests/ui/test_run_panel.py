@@ -158,7 +158,8 @@ def test_cancel_from_the_gui_leaves_no_process_behind(qtbot, tmp_path):
     assert not panel.is_running() and panel.controller._thread is None
     assert {r.status for r in panel.rows.rows} == {"cancelled"}
     assert panel.message_label.text().startswith("cancelled")
-    assert panel.rerun_button.isEnabled() and panel.run_button.isEnabled()
+    # nothing failed: Rerun failed has nothing to do, Run builds the cancelled points (issue 12)
+    assert not panel.rerun_button.isEnabled() and panel.run_button.isEnabled()
 
 
 def test_a_failed_point_is_shown_where_it_happens_and_rerun_alone(qtbot, tmp_path):

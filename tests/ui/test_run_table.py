@@ -40,7 +40,9 @@ def test_events_move_rows_through_their_states_and_keep_a_bounded_log():
     assert len(rows.rows[1].log) == 400 and rows.rows[1].log[-1] == "line 999"
     assert rows.counts()["queued"] == 1
     assert rows.finish(cancelled=True) == [2]
-    assert rows.failed_indices() == [1, 2]
+    # cancelled is not failed: Rerun failed takes the failed point only (issue 12)
+    assert rows.failed_indices() == [1]
+    assert rows.counts()["cancelled"] == 1 and rows.counts()["failed"] == 1
 
 
 def _panel_with_rows(qtbot) -> RunPanel:
