@@ -424,8 +424,8 @@ class RunPanel(QWidget):
                 self._say(item.text, error=item.level == "error")
             elif isinstance(item, ev.RunFinished):
                 changed.update(self.rows.finish(item.cancelled))
-                self._say(self._summary(item),
-                          error=item.failed > 0 or self.rows.counts()["failed"] > 0)
+                self._say(self._summary(item), error=item.failed > 0 or item.unrooted > 0
+                          or self.rows.counts()["failed"] > 0)
                 self.table.resizeColumnsToContents()
             else:
                 i = self.rows.apply(item)
@@ -447,6 +447,9 @@ class RunPanel(QWidget):
                 f"{c['cancelled']} cancelled of {len(self.rows.rows)} in {f.seconds:.1f} s")
         if c["cancelled"]:
             text += "; Run builds the cancelled points"
+        if f.unrooted:  # results nix-collect-garbage may delete: the run has failed
+            text += (f". {f.unrooted} result(s) have no GC root and may be deleted by "
+                     f"nix-collect-garbage: {f.root_error or 'the roots could not be added'}")
         return text
 
     def _on_running(self, running: bool) -> None:

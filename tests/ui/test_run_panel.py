@@ -186,3 +186,19 @@ def test_a_failed_point_is_shown_where_it_happens_and_rerun_alone(qtbot, tmp_pat
     assert started == {1}
     # point 0 is not built again: the engine reports it from the store
     assert [r.status for r in panel.rows.rows] == ["cached", "failed"]
+
+
+def test_a_run_that_cannot_root_its_results_says_so_as_a_failure(qtbot, tmp_path):
+    """Results without GC roots may be deleted by nix-collect-garbage: the run has failed,
+    even with every point built, and the panel says so in red."""
+    (tmp_path / "model.py").write_text(SLOW_MODEL.replace("MARKER", repr(uuid.uuid4().hex)))
+    path = tmp_path / "s.toml"
+    path.write_text('[variable]\n"fluid.density" = [990.0, 1000.0]\n[run]\njobs = 2\n'
+                    '[model]\nexecutable = "model.py"\n')
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "gcroots").write_text("a file where the roots go")
+    panel = make_panel(qtbot, tmp_path)
+    run(qtbot, panel, load_sweep(path))
+    text = panel.message_label.text()
+    assert "2 built" in text and "no GC root" in text and "nix-collect-garbage" in text, text
+    assert "c62828" in panel.message_label.styleSheet()
