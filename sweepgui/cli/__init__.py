@@ -36,13 +36,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for mod_name, cmds in COMMAND_MODULES.items():
         if only is not None and only not in cmds:
             continue
-        try:
-            mod = importlib.import_module(f"{__name__}.{mod_name}")
-        except ModuleNotFoundError as exc:  # a command not built yet
-            if exc.name != f"{__name__}.{mod_name}":
-                raise
-            continue
-        mod.register(sub)
+        importlib.import_module(f"{__name__}.{mod_name}").register(sub)
     return parser
 
 

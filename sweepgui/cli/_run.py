@@ -116,14 +116,9 @@ def _engine_errors():
 
     # OSError: the state folder cannot be made or written (a file in its way, a read-only
     # disk, no space left), the model file cannot be read, ...
-    errors: tuple[type[BaseException], ...] = (NixError, OSError)
-    try:
-        from sweepgui.nix.machines import MachinesError
+    from sweepgui.nix.machines import MachinesError
 
-        errors += (MachinesError,)
-    except ImportError:
-        pass
-    return errors
+    return (NixError, OSError, MachinesError)
 
 
 def _plan(args: argparse.Namespace) -> int:

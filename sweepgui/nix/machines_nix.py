@@ -40,11 +40,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ._nixcmd import STORE_INFO, nix_version  # noqa: F401 - STORE_INFO re-exported
+from ._nixcmd import SSH_OPTS, STORE_INFO, nix_version  # noqa: F401 - STORE_INFO re-exported
 from .machines import Machine, MachinesFile, write_atomic
 
 # never prompt (a password or an unknown host key), never wait long for a dead host
-BASE_SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=5")
+BASE_SSH_OPTIONS = tuple(SSH_OPTS.split())  # one definition, in _nixcmd
 PORT_IN_URI = (2, 31)
 FRACTIONAL_SPEED = (2, 20)
 

@@ -70,10 +70,8 @@ def probe_environment(refresh: bool = False) -> dict:
         info.update(_nix_version_texts())
         info["nix_tip"] = f"{info['nix_tip']}\nthe Nix set-up is unknown: {_short(exc)}".strip()
     try:
-        try:
-            from sweepgui.nix import detect_interpreter
-        except ImportError:
-            from sweepgui.nix.interpreter import detect_interpreter
+        from sweepgui.nix import detect_interpreter
+
         interp = detect_interpreter()
         info["interpreter"] = f"interpreter: {interp.mode}"
         info["interpreter_tip"] = f"{interp.description}\n{interp.python}"
