@@ -26,25 +26,24 @@ from tests.ui.synthetic_runs import (
 QUICKSTART = ROOT / "resources" / "examples" / "quickstart.toml"
 
 
-def drawn_labels(axis) -> list[str]:
-    """The tick labels an axis draws now (pyqtgraph drops those that do not fit)."""
+def _text_specs(axis) -> list:
+    """(rect, flags, text) of every tick label an axis draws now (pyqtgraph drops those
+    that do not fit)."""
     img = QImage(4, 4, QImage.Format.Format_ARGB32)
     p = QPainter(img)
     try:
         specs = axis.generateDrawSpecs(p)
     finally:
         p.end()
-    return [text for _, _, text in specs[2]] if specs else []
+    return list(specs[2]) if specs else []
+
+
+def drawn_labels(axis) -> list[str]:
+    return [text for _, _, text in _text_specs(axis)]
 
 
 def drawn_label_rects(axis):
-    img = QImage(4, 4, QImage.Format.Format_ARGB32)
-    p = QPainter(img)
-    try:
-        specs = axis.generateDrawSpecs(p)
-    finally:
-        p.end()
-    return [rect for rect, _, _ in specs[2]] if specs else []
+    return [rect for rect, _, _ in _text_specs(axis)]
 
 
 # -- 1. spectra vanish ---------------------------------------------------------------------------
