@@ -26,10 +26,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from sweepgui.nix import events as ev  # noqa: E402
-from sweepgui.sweep import loads_sweep  # noqa: E402
+from sweepgui.nix import events as ev
+from sweepgui.sweep import loads_sweep
 
 
 def sweep_of(points: int):

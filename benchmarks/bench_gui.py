@@ -29,16 +29,16 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
-from sweepgui.nix import events as ev  # noqa: E402
-from sweepgui.sweep import loads_sweep  # noqa: E402
-from sweepgui.ui import plots as plots_module  # noqa: E402
-from sweepgui.ui.plots_data import PointResult  # noqa: E402
-from sweepgui.ui.plots_spectra import SpectraView  # noqa: E402
+from sweepgui.nix import events as ev
+from sweepgui.sweep import loads_sweep
+from sweepgui.ui import plots as plots_module
+from sweepgui.ui.plots_data import PointResult
+from sweepgui.ui.plots_spectra import SpectraView
 
 N_SAMPLES = 4000
 SWEEP = """

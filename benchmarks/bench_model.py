@@ -56,8 +56,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     n = ap.parse_args().repeat
 
-    from sweepgui.model import run_point
     from sweepgui.atomic import atomic_write
+    from sweepgui.model import run_point
 
     def _write_atomic(path: str, text: str) -> None:  # as the model writes OUT
         atomic_write(path, text, fsync=True)

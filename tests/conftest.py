@@ -23,5 +23,5 @@ def pytest_sessionstart(session):
             from sweepgui.nix.portable import ensure_portable
 
             ensure_portable()
-        except Exception as exc:  # noqa: BLE001 - the tests that need it will say why
+        except Exception as exc:
             print(f"conftest: the portable interpreter could not be made: {exc}")

@@ -206,7 +206,7 @@ def _batch() -> int:
         sys.stdout, sys.stderr = tee_out, tee_err
         try:
             code = run(model, params, result)
-        except Exception as exc:  # noqa: BLE001 - one point's trouble, not the batch's
+        except Exception as exc:
             print(f"sweepgui: {type(exc).__name__}: {exc}", file=sys.stderr)
             code = 1
         finally:

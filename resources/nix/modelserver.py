@@ -87,7 +87,7 @@ def _serve_one(conn: socket.socket, model: str, main, workdir: str) -> None:
                 code = main([params, out])
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            except BaseException as exc:  # noqa: BLE001 - report like a crashed process
+            except BaseException:
                 import traceback
 
                 traceback.print_exc()
@@ -125,14 +125,14 @@ def _worker(listener: socket.socket, model: str, scratch: str) -> None:
                 try:
                     sys.path.insert(0, model)
                     from sweepgui.model.__main__ import main  # the store copy, first on sys.path
-                except Exception:  # noqa: BLE001 - then the builders compute themselves
+                except Exception:
                     sys.path.remove(model)
                     main = None
                     with conn:
                         conn.sendall(b'{"unsupported": true}\n')
                     continue
             _serve_one(conn, model, main, workdir)
-        except Exception:  # noqa: BLE001 - one bad request must not end the worker
+        except Exception:
             with contextlib.suppress(OSError):
                 conn.close()
 

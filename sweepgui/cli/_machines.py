@@ -205,8 +205,15 @@ def _add(args) -> int:
     from dataclasses import replace
 
     from ..nix.machine_checks import fetch_host_key, fingerprint
-    from ..nix.machines import (UINT_MAX, Machine, MachinesError, check_column_text,
-                                check_host_key, parse_entry, parse_uri)
+    from ..nix.machines import (
+        UINT_MAX,
+        Machine,
+        MachinesError,
+        check_column_text,
+        check_host_key,
+        parse_entry,
+        parse_uri,
+    )
     from ..nix.machines_line import speed_ok
     path = _path(args)
     mf = _load(args, missing_ok=True)
@@ -368,8 +375,13 @@ def _write_system(args) -> int:
 
 def _install_system(args) -> int:
     from ..nix.machines import MachinesError
-    from ..nix.machines_sources import (SYSTEM_MACHINES, escalation_tool, install_system,
-                                        nixos_snippet, system_install)
+    from ..nix.machines_sources import (
+        SYSTEM_MACHINES,
+        escalation_tool,
+        install_system,
+        nixos_snippet,
+        system_install,
+    )
     mf = _load(args)
     machines = _pick(mf, args.names)
     if not machines:

@@ -72,7 +72,7 @@ def _check_sweep_hash(sweep: Path, manifest: dict[str, Any]) -> None:
         from sweepgui.sweep import load_sweep
 
         current = load_sweep(sweep).content_hash()
-    except Exception:  # noqa: BLE001 - an unreadable sweep file does not spoil old results
+    except Exception:
         return
     if manifest.get("sweep_hash") and current != manifest["sweep_hash"]:
         print(f"sweepgui: warning: {sweep} changed since its last run ({manifest.get('updated', '?')}); "
@@ -172,6 +172,6 @@ def _emit(text: str) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            sys.stdout = open(os.devnull, "w")
         except OSError:
             pass

@@ -219,8 +219,7 @@ def _hms(seconds: float) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from sweepgui.nix import Engine
-    from sweepgui.nix.events import (PointCached, PointFailed, PointFinished, Progress,
-                                     RunFinished, RunMessage)
+    from sweepgui.nix.events import PointCached, PointFailed, PointFinished, Progress, RunFinished, RunMessage
 
     sweep = _load(args.sweep)
     machines = Path(args.machines) if args.machines else None

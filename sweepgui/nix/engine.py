@@ -14,23 +14,31 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ._nixcmd import (NixError, nix_command, nix_env, option_args, require_nix,
-                      user_configured)
-from .setup import (SINGLE_USER, BuilderRoute, NixSetup, detect_setup, route_builders,
-                    unreadable_for_build_users)
-from .events import (BuildEvent, Planned, PointCached, PointFailed, PointFinished,
-                     PointLog, PointStarted, Progress, RunFinished, RunMessage)
+from ._nixcmd import NixError, nix_command, nix_env, option_args, require_nix, user_configured
+from .events import (
+    BuildEvent,
+    Planned,
+    PointCached,
+    PointLog,
+    RunMessage,
+)
 from .gcroots import RootAdder
 from .interpreter import InterpreterInfo, build_user_paths, detect_interpreter
-from .logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped,
-                       LogParser, NixMessage)
+from .logparse import DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped, LogParser, NixMessage
 from .manifest import ManifestWriter, initial_manifest
 from .modelsrc import ModelSource, builtin_model_source, custom_model_source
 from .plan import Plan, default_state_dir, plan_points, sweep_nix, write_points_file
 from .process import NixProcess
 from .run_state import RunState
+from .setup import (
+    SINGLE_USER,
+    BuilderRoute,
+    NixSetup,
+    detect_setup,
+    route_builders,
+    unreadable_for_build_users,
+)
 from .store import ResultError, invalid_paths, read_result
-
 
 _log = logging.getLogger(__name__)
 
@@ -254,7 +262,7 @@ class Engine:
     def _root_before_leaving(st: RunState, exc: BaseException) -> None:
         try:
             st.check_roots()
-        except Exception as err:  # noqa: BLE001 - the run's own exception goes first
+        except Exception as err:
             st.root_error = f"the GC roots of this run could not be checked: {err}"
         if st.root_error:
             _log.warning("%s", st.root_error)

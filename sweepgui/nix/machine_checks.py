@@ -20,9 +20,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ._nixcmd import NixError, nix_cli, nix_command
 from .machine_errors import _explain, explain_no_builder  # noqa: F401 - re-exported
 from .machines import Machine
-from ._nixcmd import NixError, nix_cli, nix_command
 from .machines_nix import PORT_IN_URI, compatibility, local_nix_version, ssh_options_for, sshopts
 
 DEFAULT_TIMEOUT = 10.0

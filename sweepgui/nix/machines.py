@@ -20,8 +20,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..atomic import atomic_path
-from .machines_line import (COLUMNS, PROTOCOLS, UINT_MAX, Machine, MachinesError,
-                            check_column_text, check_host_key, parse_entry, parse_uri)
+from .machines_line import (
+    COLUMNS,
+    PROTOCOLS,
+    UINT_MAX,
+    Machine,
+    MachinesError,
+    check_column_text,
+    check_host_key,
+    parse_entry,
+    parse_uri,
+)
 
 __all__ = ["COLUMNS", "PROTOCOLS", "UINT_MAX", "Comment", "Entry", "Include", "Machine",
            "MachinesError", "MachinesFile", "check_column_text", "check_host_key",
@@ -81,7 +90,7 @@ class MachinesFile:
     adjusted: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
-    def parse(cls, text: str, source: str | os.PathLike | None = None) -> "MachinesFile":
+    def parse(cls, text: str, source: str | os.PathLike | None = None) -> MachinesFile:
         src = None if source is None else str(source)
         mf = cls(source=src)
         for lineno, line in enumerate(text.splitlines(), start=1):
@@ -115,7 +124,7 @@ class MachinesFile:
         return mf
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "MachinesFile":
+    def load(cls, path: str | os.PathLike) -> MachinesFile:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:

@@ -27,7 +27,6 @@ breaks multi-user Nix; an aggregator no machine accepts ends every run with Nix'
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
@@ -382,11 +381,11 @@ def _probe(m: Machine, timeout: float) -> str | None:
                     break
                 rest += chunk
             if len(rest) < 6 or rest[5] != 20:  # uint32 length, padding byte, message type
-                raise socket.timeout
+                raise TimeoutError
     except ConnectionRefusedError:
         return (f"connection refused at {end[0]} port {end[1]}: nothing accepts ssh "
                 "connections there; start sshd there, or fix the host name or port")
-    except socket.timeout:
+    except TimeoutError:
         if "data" in locals() and data.startswith(b"SSH-"):
             return (f"{m.name} answers as an ssh server at {end[0]} port {end[1]} but completes "
                     f"no ssh handshake within {timeout:g} s (a hung sshd, or something in the "

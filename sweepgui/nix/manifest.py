@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..atomic import atomic_write
@@ -25,7 +25,7 @@ FILENAME = "manifest.json"
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def load_manifest(state_dir: str | os.PathLike) -> dict:
@@ -102,7 +102,7 @@ def initial_manifest(sweep, plan, state_dir: Path, only: set[int] | None) -> dic
         for path in d.paths:
             try:
                 units[path] = field_info(path).unit
-            except Exception:  # noqa: BLE001 - a path the params module does not know
+            except Exception:
                 units[path] = ""
         dims.append({"name": d.name, "paths": list(d.paths),
                      "values": {k: list(v) for k, v in d.values.items()}, "units": units})

@@ -84,7 +84,7 @@ def _model_version() -> str:
             v = getattr(_model, attr, None)
             if isinstance(v, str):
                 return v
-    except Exception:  # noqa: BLE001 - a model that fails to import still gets built
+    except Exception:
         pass
     from .. import __version__
 

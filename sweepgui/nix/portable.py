@@ -69,7 +69,7 @@ class Portable:
         return [self.loader, "--library-path", self.library_path, self.python]
 
     @classmethod
-    def at(cls, store_path: str) -> "Portable":
+    def at(cls, store_path: str) -> Portable:
         info = json.loads(Path(store_path, "portable.json").read_text())
         return cls(store_path, f"{store_path}/{info['python']}", f"{store_path}/{info['loader']}",
                    f"{store_path}/lib/sys", f"{store_path}/site")

@@ -19,7 +19,6 @@ from .manifest import ManifestWriter, now_iso
 from .plan import Plan
 from .store import ResultError, invalid_paths, read_result
 
-
 _GENERIC = re.compile(r"the build failed with exit code -?\d+")
 _WRAPPER = re.compile(r"sweepgui: the model exited with code -?\d+")
 # the model's prefixes: its name, and the path of the build's temporary parameters file

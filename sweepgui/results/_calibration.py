@@ -171,12 +171,12 @@ class Calibration:
                 out = out + c.value * dt ** c.powers[0] * dp ** c.powers[1]
         return out
 
-    def A(self, T: Any = None, p: Any = None) -> np.ndarray:  # noqa: N802 - the physicist's name
+    def A(self, T: Any = None, p: Any = None) -> np.ndarray:
         """A(T, p) in kg/(m3 s2) (numpy-broadcasting; defaults: the reference state)."""
         dt, dp = self._offsets(T, p)
         return self._poly("A", dt, dp)
 
-    def B(self, T: Any = None, p: Any = None) -> np.ndarray:  # noqa: N802
+    def B(self, T: Any = None, p: Any = None) -> np.ndarray:
         """B(T, p) in kg/m3 (numpy-broadcasting; defaults: the reference state)."""
         dt, dp = self._offsets(T, p)
         return self._poly("B", dt, dp)

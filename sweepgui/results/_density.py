@@ -70,7 +70,7 @@ def density_slope(
             slope, note = _model_slope(ds, point, rho)
             if slope.shape == nf.shape:
                 return slope, "model", note
-        except Exception as exc:  # noqa: BLE001 - any model failure: fall back to the formula
+        except Exception as exc:
             model_note = f"re-running the model for df/drho failed ({exc}); "
         else:
             model_note = ""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write
+
 # the one definition of where a sweep's run state lives (the engine writes it there)
 from ..nix.plan import default_state_dir  # noqa: F401 - re-exported by sweepgui.results
 

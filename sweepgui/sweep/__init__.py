@@ -11,6 +11,7 @@ from ._spec import GENERATORS, VariableSpec, arange, linspace, logspace
 from ._sweep import MAX_POINTS, Dimension, ModelSettings, RunSettings, Sweep
 from ._values import EOS
 from ._write import save_sweep, toml_key, toml_value
+from .status import Status
 
 __all__ = [
     "EOS",
@@ -20,6 +21,7 @@ __all__ = [
     "ModelSettings",
     "RunSettings",
     "Sweep",
+    "Status",
     "SweepError",
     "VariableSpec",
     "arange",

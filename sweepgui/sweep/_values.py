@@ -7,7 +7,7 @@ the parameter models use, so that a bad value is reported at the key that gave i
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -19,7 +19,7 @@ from ..params import GROUPS, canonical_number, field_info
 EOS = "eos"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapter(path: str) -> TypeAdapter:
     group, name = path.split(".", 1)
     f = GROUPS[group].model_fields[name]

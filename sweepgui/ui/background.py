@@ -8,7 +8,8 @@ function returns -- it does not need the owner to be alive to stop.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
@@ -46,7 +47,7 @@ class _Worker(QObject):
     def run(self) -> None:
         try:
             result, error = self._fn(), None
-        except Exception as exc:  # noqa: BLE001 - handed to the owner, which shows it
+        except Exception as exc:
             result, error = None, exc
         self.finished.emit(result, error)
 

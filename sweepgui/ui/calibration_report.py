@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, QUrl
@@ -63,7 +63,7 @@ def report_html(cal, prov: dict[str, str], images: dict[str, str], *,
                 font_pt: float = 8.5) -> str:
     """The report as one HTML page; ``images``: name (``IMAGES``) -> the ``src`` of its picture;
     ``reduced``: how the maps show the density axis (e.g. " at 900 kg/m3")."""
-    created = created or datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    created = created or datetime.now(UTC).astimezone().isoformat(timespec="seconds")
     ref = cal.reference
     un = cal.uncompensated
     un_at = ", ".join(_state(p, v) for p, v in (un.get("state") or {}).items())

@@ -13,15 +13,31 @@ Nothing is computed while the tab is not on show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
-    QLabel, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QTableWidget,
-    QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from sweepgui import __version__
@@ -30,7 +46,12 @@ from sweepgui.results.display import display_unit
 
 from .background import BackgroundCall
 from .calibration_data import (
-    PRESSURE, TEMPERATURE, CalibrationOutcome, calibration_for, map_axes, residual_by_density,
+    PRESSURE,
+    TEMPERATURE,
+    CalibrationOutcome,
+    calibration_for,
+    map_axes,
+    residual_by_density,
     residual_map,
 )
 from .calibration_plots import ResidualDensityPlot, ResidualMap, report_images

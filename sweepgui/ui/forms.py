@@ -202,7 +202,7 @@ class ParameterForms(QWidget):
             self._scroll.setMinimumWidth(need)
         self._preferred_width = max(self._body.sizeHint().width() + bar + 16, need)
 
-    def sizeHint(self):  # noqa: N802 - room for every column when the window allows it
+    def sizeHint(self):
         hint = super().sizeHint()
         hint.setWidth(max(hint.width(), self._preferred_width))
         return hint
@@ -450,7 +450,7 @@ class _LayoutWatch(QObject):
         super().__init__(parent)
         self.callback = callback
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.LayoutRequest and self.callback is not None:
             self.callback()
         return False

@@ -417,7 +417,7 @@ class QtMachineEditor(QWidget):
             self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         self.shutdown()
         super().closeEvent(event)
 
@@ -563,7 +563,7 @@ def _check_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
         from sweepgui.nix.machine_checks import check_machine
 
         checks = check_machine(machine)
-    except Exception as exc:  # noqa: BLE001 - shown on the row, never a traceback
+    except Exception as exc:
         deliver_to(editor, "_on_checked", entry, "error", f"the check itself failed: {exc}")
         return
     levels = [c.level for c in checks]
@@ -578,7 +578,7 @@ def _fetch_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
         from sweepgui.nix.machine_checks import fetch_host_key
 
         key = fetch_host_key(machine)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         deliver_to(editor, "_on_fetched", entry, None, str(exc))
         return
     deliver_to(editor, "_on_fetched", entry, key, "")
@@ -589,7 +589,7 @@ def _import_job(editor: weakref.ref) -> None:
         from sweepgui.nix.machines_sources import system_machines
 
         machines = system_machines()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         deliver_to(editor, "_on_imported", [], str(exc))
         return
     deliver_to(editor, "_on_imported", machines, "")

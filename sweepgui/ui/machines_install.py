@@ -65,8 +65,7 @@ def _how(via) -> str:
 
 def prepare_install(machines, target: Path | None, escalation=AUTO, nixos=AUTO) -> dict:
     """What the dialog shows (runs on a worker thread: it reads files and looks for tools)."""
-    from sweepgui.nix.machines_sources import (SYSTEM_MACHINES, escalation_tool, nixos_snippet,
-                                               system_install)
+    from sweepgui.nix.machines_sources import SYSTEM_MACHINES, escalation_tool, nixos_snippet, system_install
 
     if nixos is AUTO:
         nixos = target is None and Path("/etc/NIXOS").exists()

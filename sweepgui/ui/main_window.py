@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
 
 from .forms import ParameterForms
 from .nix_status import NixStatusButton, setup_level, setup_tooltip
+from .sweep_model import DraftError, SweepDraft, SweepModel
 from .widgets_env import (
     EnvironmentProbe,
     load_machines_editor,
     load_run_panel,
     make_settings,
 )
-from .sweep_model import DraftError, SweepDraft, SweepModel
 
 APP_NAME = "sweepgui"
 MAX_RECENT = 8
@@ -449,7 +449,7 @@ class MainWindow(QMainWindow):
         self._settings.setValue("window/state", self.saveState())
         self._settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.is_running():
             if not self._close_when_stopped:
                 answer = QMessageBox.question(

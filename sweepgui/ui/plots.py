@@ -8,16 +8,27 @@ shown in display units (bar, degC: ``sweepgui.results.display``); files stay SI.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401 - registers ImageExporter/SVGExporter
+import pyqtgraph.exporters
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QGraphicsItem, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox,
-    QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+    QComboBox,
+    QFileDialog,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from sweepgui.results.display import display_unit, format_value
@@ -316,7 +327,7 @@ class PlotPanel(QWidget):
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Stop the timers and wait (bounded) for a sensitivity computation or data export."""
         self._scalar_timer.stop()
-        self.sensitivity._timer.stop()  # noqa: SLF001 - the panel owns its table
+        self.sensitivity._timer.stop()
         return self.sensitivity._call.wait(timeout_s) and self._export_call.wait(timeout_s)
 
     # -- sensitivities ------------------------------------------------------------------------

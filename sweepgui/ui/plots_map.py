@@ -8,7 +8,7 @@ Cells not finished yet are transparent (NaN).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg

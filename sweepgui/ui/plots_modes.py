@@ -10,7 +10,7 @@ from ``sweepgui.results`` (the rule and units of ``sweepgui sensitivity``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg

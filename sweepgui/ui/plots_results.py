@@ -31,7 +31,7 @@ class ResultsSource:
     def key(self) -> tuple:
         try:
             identity = self.sweep.content_hash()
-        except Exception:  # noqa: BLE001 - a sweep object without a hash: by identity
+        except Exception:
             identity = id(self.sweep)
         return (identity, str(self.state_dir), id(self.plan))
 

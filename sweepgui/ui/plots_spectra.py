@@ -14,7 +14,7 @@ Auto-range stays off; the view follows the data bounds only until the user zooms
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg

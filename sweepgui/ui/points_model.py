@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap, QPainter
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from sweepgui.nix import events as ev
 

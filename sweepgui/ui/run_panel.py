@@ -12,8 +12,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
-    QProgressBar, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from sweepgui.nix import events as ev
@@ -242,7 +253,7 @@ class RunPanel(QWidget):
         self._sweep, self._machines, self._jobs = sweep, machines, jobs
         try:
             layout = SweepLayout.from_sweep(sweep)
-        except Exception as exc:  # noqa: BLE001 - a sweep the user can fix: say why, no traceback
+        except Exception as exc:
             self._say(f"cannot run: {exc}", error=True)
             return
         self.cached_loader.cancel()  # the run reports (and loads) the cached points not shown yet
@@ -312,7 +323,7 @@ class RunPanel(QWidget):
             return True
         try:
             return a is not None and b is not None and a.content_hash() == b.content_hash()
-        except Exception:  # noqa: BLE001 - objects without a hash are simply different
+        except Exception:
             return False
 
     def _set_layout(self, sweep, layout: SweepLayout, keep_rows: bool = False) -> None:
@@ -362,7 +373,7 @@ class RunPanel(QWidget):
             return None
         try:
             state_dir = self.controller.engine_factory(sweep).state_dir(sweep)
-        except Exception:  # noqa: BLE001 - an engine without a state folder: the plan only
+        except Exception:
             state_dir = None
         plan = self._plan[1] if self._plan is not None and self._same_sweep(self._plan[0], sweep) else None
         return ResultsSource(sweep, plan, state_dir)

@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..atomic import atomic_write
-
 from .forms_draft import (  # noqa: F401  (re-exported: the model's vocabulary)
     EOS,
     GENERATORS,

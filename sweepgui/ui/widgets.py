@@ -36,7 +36,7 @@ class _WheelWhenFocused:
         # not Qt.WheelFocus: a wheel turned over the box must not give it the focus first
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def wheelEvent(self, event) -> None:
         if self.hasFocus():
             super().wheelEvent(event)
         else:

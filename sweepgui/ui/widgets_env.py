@@ -50,7 +50,7 @@ def _nix_version_texts() -> dict:
 
         nix = detect_nix()
         return {"nix": f"Nix {nix.version}" if nix.ok else "Nix: not usable", "nix_tip": nix.message}
-    except Exception as exc:  # noqa: BLE001 - any failure is only shown
+    except Exception as exc:
         return {"nix": "Nix: unknown", "nix_tip": _short(exc)}
 
 
@@ -66,7 +66,7 @@ def probe_environment(refresh: bool = False) -> dict:
 
         setup = detect_setup(refresh=refresh)
         info.update(setup=setup, nix=setup.summary(), nix_tip=setup_tooltip(setup))
-    except Exception as exc:  # noqa: BLE001 - shown; the version alone still is
+    except Exception as exc:
         info.update(_nix_version_texts())
         info["nix_tip"] = f"{info['nix_tip']}\nthe Nix set-up is unknown: {_short(exc)}".strip()
     try:
@@ -75,7 +75,7 @@ def probe_environment(refresh: bool = False) -> dict:
         interp = detect_interpreter()
         info["interpreter"] = f"interpreter: {interp.mode}"
         info["interpreter_tip"] = f"{interp.description}\n{interp.python}"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         info["interpreter"] = "interpreter: unknown"
         info["interpreter_tip"] = _short(exc) + "\n" + traceback.format_exc(limit=1)
     return info

@@ -27,13 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .widgets import WheelSafeComboBox, WheelSafeDoubleSpinBox, WheelSafeSpinBox
-
-from sweepgui.nix.machines import (PROTOCOLS, UINT_MAX, Entry, Machine, MachinesError,
-                                   MachinesFile)
+from sweepgui.nix.machines import PROTOCOLS, UINT_MAX, Entry, Machine, MachinesError, MachinesFile
 from sweepgui.nix.machines_line import column_text_problem, speed_ok
 
 from .icons import status_icon
+from .widgets import WheelSafeComboBox, WheelSafeDoubleSpinBox, WheelSafeSpinBox
 
 # (key, header, tooltip)
 COLUMNS = [
@@ -261,13 +259,13 @@ class MachinesTableModel(QAbstractTableModel):
         return self._status.get(id(self.entries()[row]))
 
     # -- Qt's model interface --------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.entries())
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section][1]
@@ -310,7 +308,7 @@ class MachinesTableModel(QAbstractTableModel):
             return COLUMNS[index.column()][2]
         return None
 
-    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or role != Qt.ItemDataRole.EditRole:
             return False
         key = KEYS[index.column()]
@@ -374,7 +372,7 @@ class IdentityFileEditor(QWidget):
 class MachineDelegate(QStyledItemDelegate):
     """Suitable editors: protocol combo, spin boxes for port/jobs/speed, file chooser for keys."""
 
-    def createEditor(self, parent, option, index):  # noqa: N802
+    def createEditor(self, parent, option, index):
         key = KEYS[index.column()]
         # the wheel over an open cell editor scrolls the table unless the editor has the focus
         if key == "protocol":
@@ -396,14 +394,14 @@ class MachineDelegate(QStyledItemDelegate):
             return IdentityFileEditor(parent)
         return super().createEditor(parent, option, index)
 
-    def updateEditorGeometry(self, editor, option, index):  # noqa: N802
+    def updateEditorGeometry(self, editor, option, index):
         # columns are sized to their text; an editor gets at least the room it needs (a spin box
         # or the protocol box in a narrow column showed only part of its value)
         rect = option.rect
         rect.setWidth(max(rect.width(), editor.sizeHint().width()))
         editor.setGeometry(rect)
 
-    def setEditorData(self, editor, index):  # noqa: N802
+    def setEditorData(self, editor, index):
         value = index.data(Qt.ItemDataRole.EditRole)
         if isinstance(editor, QComboBox):
             editor.setCurrentText(str(value))
@@ -414,7 +412,7 @@ class MachineDelegate(QStyledItemDelegate):
         else:
             super().setEditorData(editor, index)
 
-    def setModelData(self, editor, model, index):  # noqa: N802
+    def setModelData(self, editor, model, index):
         if isinstance(editor, QComboBox):
             model.setData(index, editor.currentText())
         elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):

@@ -17,9 +17,10 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
@@ -96,7 +97,7 @@ def load_result_item(loader: Callable[[int, str], PointResult], index: int,
     or a load of cached results."""
     try:
         return ResultLoaded(index, loader(index, store_path))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return ResultMissing(index, f"point {index}: cannot read the result in {store_path}: {exc}")
 
 
@@ -177,7 +178,7 @@ class RunWorker(QObject):
                 if isinstance(e, (ev.PointFinished, ev.PointCached)) \
                         and self._shown.get(e.index) != e.store_path:
                     todo.put((e.index, e.store_path))
-        except Exception as exc:  # noqa: BLE001 - shown in the panel, never a traceback dialog
+        except Exception as exc:
             self._put(RunCrashed(_user_message(exc), traceback.format_exc()))
         finally:
             todo.put(None)
@@ -190,7 +191,7 @@ def route_of(engine, sweep, machines: Path | None) -> tuple[tuple[str, ...], str
     runs Nix the first time (the set-up): call it off the GUI thread."""
     try:
         r = engine.route(sweep, machines=machines)
-    except Exception as exc:  # noqa: BLE001 - e.g. a malformed machines file: the run says it too
+    except Exception as exc:
         return (f"the build machines cannot be checked: {_user_message(exc)}",), ""
     return tuple(r.warnings), r.error or ""
 
@@ -212,7 +213,7 @@ class PlanWorker(QObject):
             layout = SweepLayout.from_sweep(self._sweep)
             engine = self._factory(self._sweep)
             plan = engine.plan(self._sweep)
-        except Exception as exc:  # noqa: BLE001 - shown in the panel's message line
+        except Exception as exc:
             error = _user_message(exc)
         warnings, route_error = route_of(engine, self._sweep, self._machines) \
             if engine is not None else ((), "")
@@ -222,7 +223,7 @@ class PlanWorker(QObject):
                 from .points_model import point_node_modes
 
                 nodes = point_node_modes(self._sweep)
-            except Exception:  # noqa: BLE001 - a hint only: without it the table just lacks it
+            except Exception:
                 nodes = None
         self.done.emit(PlanOutcome(self._sweep, plan, layout, error, warnings, route_error, nodes))
 

@@ -25,7 +25,6 @@ from sweepgui.nix import Engine, read_result
 from sweepgui.nix.events import PointFinished
 from sweepgui.nix.server import server_key
 from sweepgui.sweep import load_sweep
-
 from tests.integration.daemon import TestUser, build_user_uids
 
 pytestmark = [pytest.mark.nix,

@@ -11,7 +11,6 @@ import pytest
 from sweepgui.nix import Engine
 from sweepgui.nix.events import PointFailed, PointFinished
 from sweepgui.sweep import load_sweep
-
 from tests.nix.conftest import write_sweep
 
 pytestmark = [pytest.mark.nix,

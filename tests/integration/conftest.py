@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from .builders import BuilderHosts, missing_tools
+
 # multi-user Nix: a real nix-daemon and real users (skipped unless root and the project's
 # Python is usable by other users)
-from .daemon import (multiuser_ready, nix_daemon, nix_daemons,  # noqa: F401
-                     test_user, test_users)
+from .daemon import multiuser_ready, nix_daemon, nix_daemons, test_user, test_users  # noqa: F401
 
 
 @pytest.fixture

@@ -633,7 +633,7 @@ class TempGroup:
         subprocess.run(["groupdel", self.name], capture_output=True, timeout=30)
 
 
-def share_portable_python(user: "TestUser") -> None:
+def share_portable_python(user: TestUser) -> None:
     """Tell ``user`` of the portable Python this test run already made (the same
     environment: the same store path), so that each new user does not make it again (about
     15 s each). What a user's own cache names is trusted only because it is the user's."""

@@ -26,8 +26,17 @@ from sweepgui.nix.plan import default_state_dir
 from tests.nix.conftest import write_model, write_sweep
 
 from .builders import BuilderHosts, missing_tools
-from .daemon import (NIX_STORE, SOCKET_GROUP, TempGroup, TestUser, alive, build_user_processes,
-                     build_user_uids, group_exists, parent_of)
+from .daemon import (
+    NIX_STORE,
+    SOCKET_GROUP,
+    TempGroup,
+    TestUser,
+    alive,
+    build_user_processes,
+    build_user_uids,
+    group_exists,
+    parent_of,
+)
 
 pytestmark = [pytest.mark.nix]
 

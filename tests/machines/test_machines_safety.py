@@ -17,6 +17,7 @@ from sweepgui.nix.machines import Machine, MachinesError, MachinesFile
 from .test_cli import run
 from .test_machines_file import KEY, local_system, needs_nix, nix_reads
 
+
 def one_machine(systems: str) -> list[str]:
     return [f"{systems}, 1, , "]
 

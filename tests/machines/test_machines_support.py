@@ -12,8 +12,7 @@ import pytest
 
 from sweepgui.nix.machine_checks import check_identity, check_system, explain_no_builder
 from sweepgui.nix.machines import Machine, MachinesFile
-from sweepgui.nix.machines_nix import (builder_setup, compatibility, lost_builder,
-                                       ssh_config_text)
+from sweepgui.nix.machines_nix import builder_setup, compatibility, lost_builder, ssh_config_text
 from sweepgui.nix.machines_sources import nixos_snippet, system_machines
 
 from .test_machines_file import KEY, local_system, needs_nix, nix_reads

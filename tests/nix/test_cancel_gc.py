@@ -14,7 +14,6 @@ import pytest
 from sweepgui.nix import Engine, load_manifest, read_result
 from sweepgui.nix.events import Planned, PointFinished, PointStarted, RunFinished
 from sweepgui.sweep import load_sweep
-
 from tests.procs import processes_mentioning
 
 from .conftest import write_model, write_sweep

@@ -12,10 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from sweepgui.nix.setup import detect_setup
 from sweepgui.nix import Engine, load_manifest, read_result
-from sweepgui.nix.events import (Planned, PointCached, PointFailed, PointFinished,
-                                 PointLog, PointStarted, Progress, RunFinished)
+from sweepgui.nix.events import (
+    Planned,
+    PointCached,
+    PointFailed,
+    PointFinished,
+    PointLog,
+    PointStarted,
+    Progress,
+    RunFinished,
+)
+from sweepgui.nix.setup import detect_setup
 from sweepgui.sweep import load_sweep
 
 from .conftest import write_model, write_sweep

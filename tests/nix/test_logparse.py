@@ -11,8 +11,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sweepgui.nix.logparse import (DependenciesFailed, DrvFailed, DrvLog, DrvStarted,
-                                   DrvStopped, LogParser, NixMessage, clean)
+from sweepgui.nix.logparse import (
+    DependenciesFailed,
+    DrvFailed,
+    DrvLog,
+    DrvStarted,
+    DrvStopped,
+    LogParser,
+    NixMessage,
+    clean,
+)
 
 DATA = Path(__file__).parent / "data"
 

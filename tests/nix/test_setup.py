@@ -10,8 +10,8 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -21,8 +21,7 @@ from sweepgui.nix.interpreter import blocking_folder
 from sweepgui.nix.machine_checks import daemon_ssh_checks
 from sweepgui.nix.machines import Machine
 from sweepgui.nix.machines_sources import install_system, system_install
-from sweepgui.nix.setup import (DAEMON, SINGLE_USER, NixSetup, detect_setup, matches_users,
-                                route_builders)
+from sweepgui.nix.setup import DAEMON, SINGLE_USER, NixSetup, detect_setup, matches_users, route_builders
 
 from .conftest import nix_available
 

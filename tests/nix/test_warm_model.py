@@ -19,7 +19,6 @@ from sweepgui.nix import Engine, read_result
 from sweepgui.nix.events import PointFinished
 from sweepgui.nix.process import descendants
 from sweepgui.sweep import load_sweep
-
 from tests.procs import processes_mentioning
 
 pytestmark = pytest.mark.nix

@@ -2,6 +2,7 @@ import json
 import tomllib
 
 import pytest
+from pydantic import ValidationError
 
 from sweepgui.params import (
     Material,
@@ -15,7 +16,6 @@ from sweepgui.params import (
 from sweepgui.params.presets import material_preset, material_presets
 from sweepgui.params.schema import SCHEMA_FILE, parameters_schema_text
 from sweepgui.resources import resources_dir
-from pydantic import ValidationError
 
 
 def test_exported_schema_is_current():

@@ -13,8 +13,9 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sweepgui.params import field_info
 

@@ -10,7 +10,10 @@ import pytest
 
 from sweepgui.results import load_dataset, sensitivities
 from sweepgui.results.display import (
-    axis_label, display_unit, format_value, spans_decades,
+    axis_label,
+    display_unit,
+    format_value,
+    spans_decades,
 )
 from sweepgui.results.slope import gradient_at, slope_at
 

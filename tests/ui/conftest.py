@@ -22,7 +22,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QSettings, QThread, QTimer  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QThread, QTimer
 
 try:  # shiboken tells whether the C++ object behind a wrapper still exists
     from shiboken6 import isValid as _is_valid

@@ -7,9 +7,9 @@ along every curve's known path and count the curves that are really on screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QPointF

@@ -523,8 +523,9 @@ def test_a_run_cancelled_without_failures_offers_no_rerun_of_failed(window, qtbo
 # -- 11. results of plain threads reach only live objects, on the GUI thread --------------------
 
 def test_a_check_finishing_after_the_forms_are_gone_touches_nothing(qtbot, monkeypatch):
-    import sweepgui.ui.forms as forms_module
     from shiboken6 import isValid
+
+    import sweepgui.ui.forms as forms_module
 
     release, entered, finished = threading.Event(), threading.Event(), threading.Event()
     original = forms_module.check_draft

@@ -26,7 +26,6 @@ import sweepgui.ui.calibration_data as calibration_data
 from sweepgui.sweep import loads_sweep
 from sweepgui.ui.calibration_tab import NO_SWEEP, CalibrationTab
 from sweepgui.ui.plots_results import ResultsSource
-
 from tests.results import synth
 from tests.ui.synthetic_runs import FakeEngine, make_panel, run
 
@@ -312,7 +311,7 @@ def test_the_fit_runs_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
     gaps = np.diff(ticks)
     assert gaps.size > 20 and gaps.max() < 0.3, f"the GUI thread stalled {gaps.max():.2f} s"
     qtbot.waitUntil(lambda: not tab.is_computing(), timeout=10_000)
-    assert not tab._call.is_running()  # noqa: SLF001 - no thread left running
+    assert not tab._call.is_running()
 
 
 def test_the_run_tab_has_the_calibration_tab_and_it_follows_a_run(qtbot, tmp_path):

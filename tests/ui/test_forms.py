@@ -10,7 +10,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 
 from sweepgui.resources import resources_dir
 from sweepgui.sweep import load_sweep, loads_sweep

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+
 import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSpinBox

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QMessageBox
 from sweepgui.resources import resources_dir
 from sweepgui.sweep import load_sweep
 from sweepgui.ui.app import create_window, parse_args
-from sweepgui.ui.main_window import MainWindow
 from sweepgui.ui.widgets_env import make_settings
 
 SMALL = """\

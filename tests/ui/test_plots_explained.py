@@ -13,7 +13,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QToolTip
 
 from sweepgui.sweep import load_sweep
-
 from tests.ui.synthetic_runs import ROOT, make_panel, run, segment, segment_place
 
 # 3 pressures x 3 temperatures x 3 densities (C order: density fastest)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QToolButton
 
 from sweepgui.results import load_dataset, read_csv, sensitivities
 from sweepgui.sweep import loads_sweep
-
 from tests.results import synth
 from tests.ui.synthetic_runs import FakeEngine, make_panel, run, segment
 

@@ -18,9 +18,16 @@ from sweepgui.ui.colormaps import colour_table
 from sweepgui.ui.plots import PlotPanel
 from sweepgui.ui.plots_layout import SweepLayout
 from sweepgui.ui.plots_spectra import SEAL_AT
-
 from tests.ui.synthetic_runs import (
-    ROOT, F, curve_colours, fit_button, make_panel, reopen, rendered_segments, run, segment,
+    ROOT,
+    F,
+    curve_colours,
+    fit_button,
+    make_panel,
+    rendered_segments,
+    reopen,
+    run,
+    segment,
 )
 
 QUICKSTART = ROOT / "resources" / "examples" / "quickstart.toml"

@@ -5,7 +5,6 @@ Real Nix: the points are built first with the engine alone, as an earlier sessio
 from __future__ import annotations
 
 import os
-
 import shutil
 import textwrap
 import time
@@ -17,12 +16,11 @@ import pytest
 
 from sweepgui.nix import Engine, read_result
 from sweepgui.nix import events as ev
+from sweepgui.nix.process import descendants
 from sweepgui.sweep import load_sweep
 from sweepgui.ui.plots_data import PointResult, SpectraStore, vertices_per_curve
 from sweepgui.ui.run_panel import RunPanel
 from sweepgui.ui.worker import load_point_result
-from sweepgui.nix.process import descendants
-
 from tests.procs import processes_mentioning
 
 pytestmark = [pytest.mark.nix, pytest.mark.skipif(shutil.which("nix-build") is None,
