@@ -75,9 +75,12 @@ let
     passAsFile = [ "params" ];
   });
 
-  # A batch (for fast models): one derivation computing several points, one output
-  # (store path) per point. Nix's per-build cost is paid once per batch; each point still
-  # has its own result path, but that path depends on the whole batch.
+  # A group (for fast models): one derivation computing several points, one output
+  # (store path) per point. Nix's per-build cost is paid once per group; each point has
+  # its own result path, which depends on the whole group: the engine's result index
+  # (sweepgui/nix/index.py) maps the point's own out path to it, so that the point is
+  # reused alone by any later sweep. A point the model fails on gets error.json in its
+  # output; the engine then builds that point's own derivation (never caching a failure).
   mkBatch = b:
     let
       outs = builtins.genList (i: "p${toString i}") (builtins.length b.points);

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from sweepgui.sweep.status import DONE, Status
+
 from . import UserError
 
 
@@ -40,9 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="a point taking longer fails (\"timed out\"), the others go on "
                    "(default: [run] timeout of the sweep file, else no limit)")
     r.add_argument("--batch", type=int, metavar="K",
-                   help="compute K points per Nix build (for fast models: far fewer builds; "
-                   "results are then cached per batch, and a point's store path depends on "
-                   "its batch; default: [run] batch of the sweep file)")
+                   help="compute K points per Nix build (1: one derivation per point; "
+                   "default: [run] batch of the sweep file, else automatic: about two groups "
+                   "per build slot for the built-in model, one point per build for a custom "
+                   "model). Every point is still cached and reused on its own")
     r.set_defaults(handler=_run)
 
     p = subparsers.add_parser("plan", help="show which points are cached and which would be built",
@@ -50,7 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "is built) and ask the Nix store which already exist.")
     p.add_argument("sweep", metavar="SWEEP.toml")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--batch", type=int, metavar="K", help="plan K points per Nix build (as run)")
+    p.add_argument("--batch", type=int, metavar="K",
+                   help="accepted as for run; the plan does not depend on it (grouping is "
+                   "decided when building, and each point is cached on its own)")
     p.add_argument("--machines", metavar="FILE", help="plan with this machines file (as run)")
     p.add_argument("--jobs", "-j", type=int, metavar="N", help="local jobs (as run)")
     p.set_defaults(handler=_plan)
@@ -255,12 +260,12 @@ def _run(args: argparse.Namespace) -> int:
         for ev in engine.run(sweep, jobs=args.jobs, machines=machines, cancel=cancel,
                              timeout=args.timeout):
             if isinstance(ev, PointCached):
-                status[ev.index] = {"status": "cached", "store_path": ev.store_path}
+                status[ev.index] = {"status": Status.CACHED, "store_path": ev.store_path}
             elif isinstance(ev, PointFinished):
-                status[ev.index] = {"status": "built", "store_path": ev.store_path,
+                status[ev.index] = {"status": Status.BUILT, "store_path": ev.store_path,
                                     "machine": ev.machine or "local", "seconds": ev.seconds}
             elif isinstance(ev, PointFailed):
-                status[ev.index] = {"status": "failed", "machine": ev.machine or "local",
+                status[ev.index] = {"status": Status.FAILED, "machine": ev.machine or "local",
                                     "error": ev.reason, "exit_code": ev.exit_code}
                 bar.say(_failure_text(sweep, ev))
             elif isinstance(ev, Progress):
@@ -314,13 +319,14 @@ def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -
     results = []
     for p in manifest["points"]:
         s = status.get(p["index"], {})
-        st = s.get("status") or ("cancelled" if p["status"] in ("queued", "cancelled") else p["status"])
+        st = s.get("status") or (Status.CANCELLED if p["status"] in (Status.QUEUED, Status.CANCELLED)
+                                 else p["status"])
         results.append({
             "parameters": p["parameters"], "status": st,
-            "store_path": p["out"] if st in ("built", "cached") else None,
-            "machine": s.get("machine", "" if st == "cached" else p.get("machine", "")),
-            "seconds": s.get("seconds") if st == "built" else None,
-            "error": (s.get("error") or p.get("error")) if st == "failed" else None,
+            "store_path": p["out"] if st in DONE else None,
+            "machine": s.get("machine", "" if st == Status.CACHED else p.get("machine", "")),
+            "seconds": s.get("seconds") if st == Status.BUILT else None,
+            "error": (s.get("error") or p.get("error")) if st == Status.FAILED else None,
         })
     _emit_json({"points": finished.points, "built": finished.built, "cached": finished.cached,
                 "failed": finished.failed, "unrooted": finished.unrooted,

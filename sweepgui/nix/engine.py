@@ -23,11 +23,21 @@ from .events import (
     RunMessage,
 )
 from .gcroots import RootAdder
+from .index import ResultIndex
 from .interpreter import InterpreterInfo, build_user_paths, detect_interpreter
 from .logparse import DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped, LogParser, NixMessage
 from .manifest import ManifestWriter, initial_manifest
 from .modelsrc import ModelSource, builtin_model_source, custom_model_source
-from .plan import Plan, default_state_dir, plan_points, sweep_nix, write_points_file
+from .plan import (
+    Plan,
+    auto_group_size,
+    default_state_dir,
+    evaluate_paths,
+    group_points,
+    plan_points,
+    sweep_nix,
+    write_points_file,
+)
 from .process import NixProcess
 from .run_state import RunState
 from .setup import (
@@ -64,13 +74,15 @@ class Engine:
     """
 
     def __init__(self, state_dir: Path | None = None, nix_options: dict | None = None,
-                 warm_model: bool = True, batch: int | None = None):
+                 warm_model: bool = True, batch: int | None = None,
+                 index: ResultIndex | None = None):
         self._state_dir = Path(state_dir) if state_dir else None
-        # points per derivation (None: one each). For models that compute a point in
-        # milliseconds, Nix's per-build cost dominates; batches pay it once for several
-        # points, at the price of results cached per batch rather than per point.
-        # batch=1 is kept: it overrides a sweep's [run] batch (one point per derivation)
+        # points per derivation: None = the sweep's [run] batch, else automatic (see
+        # group_size); batch=1 overrides a sweep's [run] batch (one point per derivation).
+        # Whatever the grouping, each point keeps its own identity and is reused alone
+        # (index.py).
         self._batch = batch if batch and batch >= 1 else None
+        self._index = index
         self._warm_model = warm_model
         self._user_options = dict(nix_options or {})
         self._display = lambda uri: uri  # builder URI as Nix reports it -> as the user wrote it
@@ -117,12 +129,34 @@ class Engine:
         return jobs, machines
 
     def batch_size(self, sweep) -> int | None:
-        """Points per derivation: the engine's own setting, else the sweep's ``[run] batch``
-        else one point per derivation."""
+        """Points per derivation if set: the engine's own setting, else the sweep's
+        ``[run] batch``; None = automatic (group_size)."""
         if self._batch:
-            return self._batch if self._batch > 1 else None
+            return self._batch
         k = getattr(getattr(sweep, "run", None), "batch", None)
-        return k if isinstance(k, int) and k > 1 else None
+        return k if isinstance(k, int) and k >= 1 else None
+
+    @staticmethod
+    def group_size(explicit: int | None, model: ModelSource | None, points: int,
+                   slots: int) -> int:
+        """Points per derivation for a build of ``points`` points on ``slots`` build slots.
+
+        An explicit size wins. Otherwise the built-in model (milliseconds per point, where
+        Nix's per-build cost and the interpreter's start would dominate) is grouped, about
+        two groups per slot (plan.auto_group_size); a custom model gets one derivation per
+        point: its cost is unknown, and a slow model gains nothing from groups but loses
+        live progress per point.
+        """
+        if explicit:
+            return explicit
+        if model is None or model.kind != "builtin":
+            return 1
+        return auto_group_size(points, slots)
+
+    def result_index(self) -> ResultIndex:
+        if self._index is None:
+            self._index = ResultIndex()
+        return self._index
 
     def check_inputs(self, sweep, machines: Path | None = None) -> None:
         """Raise for what would stop a run of ``sweep`` at once: Nix missing or its store
@@ -162,15 +196,14 @@ class Engine:
         if hasattr(sweep, "content_hash"):
             from .plancache import cache_key
 
-            key_options = {**options, "sweepgui-batch": str(self.batch_size(sweep) or 1)}
             cache = (self.state_dir(sweep), cache_key(sweep.content_hash(), model, interp,
-                                                      key_options))
+                                                      options))
 
         def points():
             return [p if isinstance(p, (dict, str)) else p.model_dump(mode="json")
                     for p in sweep.points()]
 
-        return plan_points(points, model, interp, options, cache, self.batch_size(sweep))
+        return plan_points(points, model, interp, options, cache, self.result_index())
 
     # -- run ------------------------------------------------------------------------------
     def run(self, sweep, jobs: int | None = None, machines: Path | None = None,
@@ -205,7 +238,13 @@ class Engine:
         roots = RootAdder()
         # GC roots are only ever added here (a link is replaced only by its own point's new
         # output): roots of points no longer in a sweep belong to another sweep's state
-        st = RunState(plan, manifest, state_dir, only, roots=roots)
+        from .machine_checks import explain_no_builder
+        from .machines_nix import lost_builder
+
+        index = self.result_index()
+        st = RunState(plan, manifest, state_dir, only, roots=roots, index=index,
+                      lost_builder=lost_builder, explain_no_builder=explain_no_builder)
+        group = self.batch_size(sweep)
         ended = False
         try:
             yield Planned(points=len(plan.points), cached=plan.cached, to_build=len(st.to_build))
@@ -214,28 +253,30 @@ class Engine:
             for p in plan.points:
                 if p.cached:
                     st.root(p.index)
-                    if plan.units is not None and os.path.exists(f"{p.out_path}/error.json"):
-                        # a batch keeps the model's failure of a point as its output
-                        yield from st.cached_failure(p.index, roots)
-                    else:
-                        yield PointCached(p.index, p.out_path)
+                    yield PointCached(p.index, p.out_path)
             manifest.flush()
             yield st.progress()
 
             rc: int | None = 0
             if st.to_build and not cancel.is_set():
                 rc = yield from self._build(plan, st, roots, jobs, route, cancel,
-                                            timeout=timeout)
-                # a builder that dies mid-build takes its running points with it (Nix does not
-                # retry them): build those again on the machines still there (MACHINES stream)
-                for _attempt in range(2):
-                    lost = st.take_lost()
-                    if not lost or cancel.is_set():
+                                            timeout=timeout, group=group)
+                # A builder that dies mid-build takes its running points with it (Nix does not
+                # retry them): build those again on the machines still there (MACHINES
+                # stream). A point whose model failed inside a group is computed again on its
+                # own: only its own build's failure is the point's (and is never cached).
+                for _attempt in range(3):
+                    lost, retry = st.take_lost(), st.take_retry()
+                    if not (lost or retry) or cancel.is_set():
                         break
-                    yield RunMessage("warning", f"{len(lost)} point(s) lost with their builder: "
-                                     "building them again")
-                    rc = yield from self._build(plan, st, roots, jobs, route, cancel, lost,
-                                                timeout=timeout)
+                    if lost:
+                        yield RunMessage("warning", f"{len(lost)} point(s) lost with their "
+                                         "builder: building them again")
+                    if retry:
+                        yield RunMessage("info", f"{len(retry)} point(s) failed inside a group "
+                                         "of points: computing each on its own")
+                    rc = yield from self._build(plan, st, roots, jobs, route, cancel,
+                                                lost + retry, timeout=timeout, group=1)
             else:
                 st.cancelled = cancel.is_set()
 
@@ -255,6 +296,7 @@ class Engine:
             raise
         finally:
             roots.close()
+            index.flush()
             # also when the consumer stops early (generator closed): what is known is kept
             manifest.flush()
 
@@ -271,14 +313,17 @@ class Engine:
 
     def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
                route: BuilderRoute, cancel: threading.Event, indices: list[int] | None = None,
-               timeout: int | None = None):
+               timeout: int | None = None, group: int | None = None):
         nix_setup = self.setup()
         opts = self.options(plan.interpreter)
+        wanted = st.to_build if indices is None else indices
+        slots = jobs + sum(max(1, m.max_jobs or 1) for m in route.machines)
+        units = group_points(wanted, self.group_size(group, plan.model, len(wanted), slots))
         if timeout is not None:
             # Nix's `timeout` (its alias `build-timeout` is the name a nix-daemon accepts from
-            # any user, see UNTRUSTED_OK): Nix kills a build running longer. A batch is one
+            # any user, see UNTRUSTED_OK): Nix kills a build running longer. A group is one
             # build: it gets the time of all its points.
-            per_build = max((len(u) for u in plan.units), default=1) if plan.units else 1
+            per_build = max((len(u) for u in units), default=1)
             opts.setdefault("build-timeout", str(int(timeout) * per_build))
         env = nix_env()
         builder_args: list[str] = []
@@ -319,7 +364,7 @@ class Engine:
         nix_jobs = 2 * jobs if server is not None and server.ready else jobs
         try:
             rc = yield from self._nix_build(plan, st, roots, nix_jobs, opts, env, builder_args,
-                                            cancel, indices)
+                                            cancel, units)
         finally:
             if server is not None:
                 server.stop()
@@ -336,20 +381,23 @@ class Engine:
 
     def _nix_build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int, opts: dict,
                    env: dict, builder_args: list[str], cancel: threading.Event,
-                   indices: list[int] | None = None):
+                   units: list[list[int]]):
         with tempfile.TemporaryDirectory(prefix="sweepgui-build-") as tmp:
             points_file = Path(tmp) / "points.json"
-            wanted = st.to_build if indices is None else indices
-            if plan.units is None:
-                write_points_file(points_file, [(plan.points[i].name,
-                                                 plan.points[i].parameters_json) for i in wanted])
-            else:  # whole batches: a batch is built (and cached) as one
-                want = set(wanted)
-                units = [u for u in plan.units if want.intersection(u)]
-                flat = [i for u in units for i in u]
-                entries = [(plan.points[i].name, plan.points[i].parameters_json) for i in flat]
-                pos = {i: k for k, i in enumerate(flat)}
-                write_points_file(points_file, entries, [[pos[i] for i in u] for u in units])
+            flat = [i for u in units for i in u]
+            entries = [(plan.points[i].name, plan.points[i].parameters_json) for i in flat]
+            pos = {i: k for k, i in enumerate(flat)}
+            local_units = [[pos[i] for i in u] for u in units]
+            if any(len(u) > 1 for u in units):
+                # the groups' derivations and outputs: one evaluation (no .drv written)
+                paths, _ = evaluate_paths(entries, plan.nix_args, opts, local_units)
+                for i, (drv, out) in zip(flat, paths):
+                    st.assign(i, drv, out)
+            else:
+                for i in flat:
+                    if st.drv[i] != plan.points[i].drv:
+                        st.assign_own(i)
+            write_points_file(points_file, entries, local_units)
             args = [nix_command("nix-build"), str(sweep_nix()), "-A", "aggregate",
                     "--argstr", "pointsFile", str(points_file), *plan.nix_args,
                     "--no-out-link", "--log-format", "internal-json", "--keep-going",

@@ -112,6 +112,7 @@ def initial_manifest(sweep, plan, state_dir: Path, only: set[int] | None) -> dic
         prev = previous.get(p.out_path, {})
         entry = {"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
                  "parameters": json.loads(p.parameters_json), "drv": p.drv, "out": p.out_path,
+                 "point": p.identity,
                  "status": "cached" if p.cached else "queued", "machine": prev.get("machine", ""),
                  "seconds": prev.get("seconds"), "error": None, "exit_code": None,
                  "log_tail": [], "finished": prev.get("finished")}

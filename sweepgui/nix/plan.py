@@ -16,6 +16,7 @@ from pathlib import Path
 from ..params import canonical_json
 from ..resources import resources_dir
 from ._nixcmd import nix_command, nix_env, option_args, run_nix
+from .index import ResultIndex
 from .interpreter import InterpreterInfo
 from .modelsrc import ModelSource
 from .naming import point_name
@@ -35,9 +36,13 @@ class PlannedPoint:
     parameters_json : str
         The point's canonical JSON: the only parameter input of its derivation.
     out_path, drv : str
-        Its store paths (the output folder, and the derivation Nix reports it by).
+        Its store paths (the output folder, and the derivation Nix reports it by). For a
+        point computed earlier as part of a group, ``out_path`` is that group's output.
     cached : bool
         Whether the output is already in the store.
+    point_path : str
+        The out path of the point's own derivation, when ``out_path`` is another (a group's
+        output found through the result index, see index.py).
     """
 
     index: int
@@ -46,6 +51,12 @@ class PlannedPoint:
     out_path: str
     cached: bool
     drv: str = ""
+    point_path: str = ""  # its own derivation's out path (identity); "" = out_path
+
+    @property
+    def identity(self) -> str:
+        """The out path of the point's own derivation: what names it in every sweep."""
+        return self.point_path or self.out_path
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,6 @@ class Plan:
     seconds: float = 0.0
     nix_args: list[str] = field(default_factory=list, repr=False)
     model_store_path: str = ""
-    units: list[list[int]] | None = field(default=None, repr=False)  # batches, if any
 
 
 def sweep_nix() -> Path:
@@ -92,13 +102,14 @@ def write_points_file(path: Path, entries: list[tuple[str, str]],
     """The points file of sweep.nix; ``params`` stays a string (never parsed by Nix).
 
     Without ``units`` every entry is a point of its own; with them, each unit of more than
-    one entry index (or any unit, once batching is on) is a batch ``{"batch", "points"}``.
+    one entry index is a group ``{"batch", "points"}`` (one derivation, one output per point).
     """
     if units is None:
         data = [{"name": n, "params": p} for n, p in entries]
-    else:
+    else:  # a group of one is that point's own derivation
         data = [{"batch": batch_name([entries[i][0] for i in u]),
                  "points": [{"name": entries[i][0], "params": entries[i][1]} for i in u]}
+                if len(u) > 1 else {"name": entries[u[0]][0], "params": entries[u[0]][1]}
                 for u in units]
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=True, separators=(",", ":"))
@@ -108,13 +119,6 @@ def batch_name(names: list[str]) -> str:
     from .modelsrc import store_safe
 
     return store_safe(f"{names[0]}-n{len(names)}", 90)
-
-
-def make_units(n: int, batch: int | None) -> list[list[int]] | None:
-    """Consecutive points (C order: the last dimension varies fastest) in groups of ``batch``."""
-    if not batch or batch <= 1:
-        return None
-    return [list(range(i, min(n, i + batch))) for i in range(0, n, batch)]
 
 
 def evaluate_paths(entries: list[tuple[str, str]], expr_args: list[str],
@@ -157,11 +161,13 @@ def _canonical(params: dict) -> str:
 
 def plan_points(params, model: ModelSource, interp: InterpreterInfo,
                 options: dict[str, str], cache: tuple[Path, str] | None = None,
-                batch: int | None = None) -> Plan:
+                index: ResultIndex | None = None) -> Plan:
     """Plan a list of points (nested parameter dicts or canonical JSON strings).
 
     ``params`` may be a callable returning that list (called only when needed).
     ``cache``: (state folder, key) of the plan cache (see plancache.py).
+    ``index``: the result index (a point computed in a group earlier is cached there).
+    Every point is planned as its own derivation: grouping is decided when building.
     """
     import time
 
@@ -181,20 +187,56 @@ def plan_points(params, model: ModelSource, interp: InterpreterInfo,
             text = p if isinstance(p, str) else _canonical(p)
             obj = json.loads(text) if isinstance(p, str) else p
             entries.append((point_name(obj), text))
-        units = make_units(len(entries), batch)
-        pairs, model_store_path = (evaluate_paths(entries, expr_args, options, units)
+        pairs, model_store_path = (evaluate_paths(entries, expr_args, options)
                                    if entries else ([], ""))
         if cache:
             plancache.save(cache[0], cache[1], entries, pairs, model_store_path)
     invalid = invalid_paths(o for _, o in pairs)
-    points = [PlannedPoint(index=i, name=n, parameters_json=t, out_path=o,
-                           cached=o not in invalid, drv=d)
-              for i, ((n, t), (d, o)) in enumerate(zip(entries, pairs))]
+    found = _found_in_groups(invalid, index) if invalid and index is not None else {}
+    points = []
+    for i, ((n, t), (d, o)) in enumerate(zip(entries, pairs)):
+        if o in found:
+            points.append(PlannedPoint(index=i, name=n, parameters_json=t, out_path=found[o],
+                                       cached=True, drv=d, point_path=o))
+        else:
+            points.append(PlannedPoint(index=i, name=n, parameters_json=t, out_path=o,
+                                       cached=o not in invalid, drv=d))
     cached = sum(p.cached for p in points)
     return Plan(points=points, cached=cached, to_build=len(points) - cached,
                 interpreter=interp, model=model, seconds=time.perf_counter() - t0,
-                nix_args=expr_args, model_store_path=model_store_path,
-                units=make_units(len(points), batch))
+                nix_args=expr_args, model_store_path=model_store_path)
+
+
+def _found_in_groups(invalid: set[str], index: ResultIndex) -> dict[str, str]:
+    """Points not built on their own whose result a group computed: point -> result path
+    (only results still valid in the store)."""
+    recorded = index.lookup(sorted(invalid))
+    if not recorded:
+        return {}
+    gone = invalid_paths(recorded.values())
+    return {p: out for p, out in recorded.items() if out not in gone}
+
+
+def group_points(indices: list[int], size: int) -> list[list[int]]:
+    """Consecutive points (C order: neighbours in the sweep) in groups of at most ``size``."""
+    size = max(1, size)
+    return [indices[i:i + size] for i in range(0, len(indices), size)]
+
+
+def auto_group_size(points: int, slots: int) -> int:
+    """Points per derivation for a model that computes a point in milliseconds.
+
+    Two groups per build slot: Nix's cost per build (~30-50 ms here, more on a remote
+    builder) and the interpreter's start are paid about ``2 x slots`` times instead of once
+    per point, while a slot that finishes early still finds work. At most MAX_GROUP points,
+    so that a group's results arrive while the sweep is still running.
+    """
+    if points <= 0:
+        return 1
+    return max(1, min(MAX_GROUP, -(-points // (2 * max(1, slots)))))
+
+
+MAX_GROUP = 128
 
 
 def default_state_dir(sweep) -> Path:

@@ -10,14 +10,23 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from ..sweep.status import OPEN, Status
 from .events import PointFailed, PointFinished, PointStarted, Progress, RunFinished
 from .gcroots import RootAdder, root_link
+from .index import ResultIndex
 from .logparse import cap
 from .manifest import ManifestWriter, now_iso
 from .plan import Plan
 from .store import ResultError, invalid_paths, read_result
+
+# the hooks a RunState is given (see Engine): whether a failure means the builder went away
+# (machine, reason, log tail, last message), and what Nix's "unable to start any build"
+# really means, from its messages about builders
+LostBuilder = Callable[[str, str, list[str], str], bool]
+ExplainNoBuilder = Callable[[list[str]], str | None]
 
 _GENERIC = re.compile(r"the build failed with exit code -?\d+")
 _WRAPPER = re.compile(r"sweepgui: the model exited with code -?\d+")
@@ -45,17 +54,28 @@ class RunState:
     """Statuses of a run's points (see the module doc)."""
 
     def __init__(self, plan: Plan, manifest: ManifestWriter, state_dir: Path,
-                 only: set[int] | None = None, roots: RootAdder | None = None):
+                 only: set[int] | None = None, roots: RootAdder | None = None,
+                 index: ResultIndex | None = None, lost_builder: LostBuilder | None = None,
+                 explain_no_builder: ExplainNoBuilder | None = None):
         self.plan = plan
         self.manifest = manifest
         self.state_dir = state_dir
-        self.status = ["cached" if p.cached else "skipped" for p in plan.points]
+        self.index = index
+        self._lost_builder = lost_builder or (lambda machine, reason, tail, last: False)
+        self._explain_no_builder = explain_no_builder or (lambda messages: None)
+        self.status = [Status.CACHED if p.cached else Status.SKIPPED for p in plan.points]
+        # where each point's result is (or will be) and the derivation that builds it: its
+        # own, or a group's (assign)
+        self.out = [p.out_path for p in plan.points]
+        self.drv = [p.drv for p in plan.points]
         self.to_build = [p.index for p in plan.points
                          if not p.cached and (only is None or p.index in only)]
         self.by_drv: dict[str, list[int]] = {}
         for i in self.to_build:
-            self.status[i] = "queued"
+            self.status[i] = Status.QUEUED
             self.by_drv.setdefault(plan.points[i].drv, []).append(i)
+        self._running_builds: set[str] = set()
+        self._retry: list[int] = []  # points to compute again on their own (take_retry)
         self.start: dict[int, float] = {}
         self.machine: dict[int, str] = {}
         self.durations: list[float] = []
@@ -70,64 +90,107 @@ class RunState:
         self.lost_on: dict[int, int] = {}  # point -> times its builder went away
         self.lost_machines: list[str] = []
         self._unbuildable: dict[int, str] = {}  # point -> why nothing could build it
+        self._retried: set[int] = set()
 
     def indices(self, drv: str) -> list[int]:
         return self.by_drv.get(drv, [])
 
+    def assign(self, i: int, drv: str, out: str) -> None:
+        """Point ``i`` is built by ``drv`` (its own derivation, or a group's) into ``out``."""
+        old = self.by_drv.get(self.drv[i])
+        if old is not None and i in old:
+            old.remove(i)
+            if not old:
+                del self.by_drv[self.drv[i]]
+        self.drv[i], self.out[i] = drv, out
+        self.by_drv.setdefault(drv, []).append(i)
+        self.manifest.update(i, drv=drv, out=out)
+
+    def assign_own(self, i: int) -> None:
+        """Point ``i`` is built by its own derivation again."""
+        p = self.plan.points[i]
+        self.assign(i, p.drv, p.identity)
+
     # -- what Nix reports -----------------------------------------------------------------
     def started(self, drv: str, machine: str):
         now = time.monotonic()
+        self._running_builds.add(drv)
         for i in self.indices(drv):
-            if self.status[i] != "queued":
+            if self.status[i] != Status.QUEUED:
                 continue
-            self.status[i] = "running"
+            self.status[i] = Status.RUNNING
             self.start[i] = now
             self.machine[i] = machine
             self.manifest.update(i, machine=machine or "local")
             yield PointStarted(i, drv, machine)
-        self.max_running = max(self.max_running, self.status.count("running"))
+        self.max_running = max(self.max_running, len(self._running_builds))
         yield self.progress()
 
     def stopped(self, drv: str, tail: list[str], roots: RootAdder):
         self._roots = roots
-        for i in self.indices(drv):
-            if self.status[i] != "running":
+        self._running_builds.discard(drv)
+        together = list(self.indices(drv))
+        for i in together:
+            if self.status[i] != Status.RUNNING:
                 continue
             # a stop has no success flag: a built output exists, a failed one does not
             # (its failure message may come just before or after the stop)
-            if os.path.exists(self.plan.points[i].out_path):
-                yield from self._finish(i, tail)
+            if os.path.exists(self.out[i]):
+                yield from self._finish(i, tail, len(together))
             else:
-                self.status[i] = "stopped"
+                self.status[i] = Status.STOPPED
         yield self.progress()
 
     def failed(self, drv: str, exit_code: int | None, reason: str, tail: list[str], machine: str):
-        from .machines_nix import lost_builder
-
-        together = self.indices(drv)
-        if len(together) > 1 and reason.startswith("timed out after"):
-            reason += f" (its batch of {len(together)} points, as one build)"
+        self._running_builds.discard(drv)
+        together = list(self.indices(drv))
+        timed_out = reason.startswith("timed out after")
+        if len(together) > 1 and timed_out:
+            reason += f" (its group of {len(together)} points, as one build)"
         for i in together:
-            if self.status[i] in ("built", "failed"):
+            if self.status[i] in (Status.BUILT, Status.FAILED):
                 continue
             last = self.messages[-1] if self.messages else ""
-            if lost_builder(machine, reason, tail, last) and self.lost_on.get(i, 0) < 2:
+            if self._lost_builder(machine, reason, tail, last) and self.lost_on.get(i, 0) < 2:
                 # the builder went away, not the model: queued again (see Engine.run)
-                self.status[i] = "queued"
+                self.status[i] = Status.QUEUED
                 self.lost_on[i] = self.lost_on.get(i, 0) + 1
                 self.lost_machines.append(machine)
                 self._lost.append(i)
-                self.manifest.update(i, status="queued", machine="")
+                self.manifest.update(i, status=Status.QUEUED, machine="")
+                continue
+            if len(together) > 1 and not timed_out and self._may_retry(i):
+                # a group failed as a whole (its builder crashed, ran out of memory): each
+                # point is tried on its own, so that a failure names its point
                 continue
             yield from self._fail(i, exit_code, with_cause(reason, tail), tail, machine)
         yield self.progress()
+
+    def _may_retry(self, i: int) -> bool:
+        """Queue point ``i`` (of a group) to be computed again on its own, once."""
+        if self.drv[i] == self.plan.points[i].drv or i in self._retried:
+            return False
+        self._retried.add(i)
+        self.status[i] = Status.QUEUED
+        self.start.pop(i, None)
+        self.assign_own(i)
+        self.manifest.update(i, status=Status.QUEUED, machine="")
+        self._retry.append(i)
+        return True
+
+    def take_retry(self) -> list[int]:
+        """Points that failed inside a group since the last call: to be computed on their
+        own, so that their failure is Nix's failure of their own build (never cached) and
+        not an entry of a group's output."""
+        retry, self._retry = self._retry, []
+        return retry
 
     def fail_open(self, reason: str, indices: list[int] | None = None) -> None:
         """Fail every point still to build (of ``indices``) with ``reason``, no build run;
         ``settle`` then reports them."""
         for i in self.to_build if indices is None else indices:
-            if self.status[i] in ("queued", "running", "stopped"):
-                self.status[i] = "unbuildable"
+            if self.status[i] in OPEN:
+                self.status[i] = Status.UNBUILDABLE
                 self._unbuildable[i] = reason
 
     def take_lost(self) -> list[int]:
@@ -136,23 +199,36 @@ class RunState:
         return lost
 
     # -- transitions ------------------------------------------------------------------------
-    def _finish(self, i: int, tail: list[str]):
+    def _finish(self, i: int, tail: list[str], together: int = 1):
         p = self.plan.points[i]
+        out = self.out[i]
         seconds = time.monotonic() - self.start[i] if i in self.start else None
+        if seconds is not None:
+            seconds /= max(1, together)  # a group's time, shared by its points
         machine = self.machine.get(i, "")
         try:
-            read_result(p.out_path)
+            read_result(out)
         except ResultError as exc:
-            self._root_batch_failure(i)
+            if out != p.identity and os.path.exists(os.path.join(out, "error.json")):
+                # The model failed on this point inside a group: the group's output says so,
+                # and that output is cached like any other. It is rooted (collected alone, the
+                # group would be half valid), never indexed nor read as a result, and the
+                # point is computed again on its own, where a failure is Nix's failure of the
+                # point's own build, which is never cached.
+                self.root(i)
+                if self._may_retry(i):
+                    return
             yield from self._fail(i, exc.exit_code, str(exc), exc.log_tail or tail, machine)
             return
-        self.status[i] = "built"
+        self.status[i] = Status.BUILT
         if seconds is not None:
             self.durations.append(seconds)
         self.root(i)
-        self.manifest.update(i, status="built", seconds=seconds, machine=machine or "local",
+        if self.index is not None:
+            self.index.record(p.identity, out)
+        self.manifest.update(i, status=Status.BUILT, seconds=seconds, machine=machine or "local",
                              error=None, exit_code=None, log_tail=[], finished=now_iso())
-        yield PointFinished(i, p.out_path, seconds or 0.0, machine)
+        yield PointFinished(i, out, seconds or 0.0, machine)
 
     def _fail(self, i: int, exit_code, reason: str, tail: list[str], machine: str):
         # whatever the source (Nix's log, a batch's error.json, a result file), a point's
@@ -160,19 +236,12 @@ class RunState:
         # manifest or the events
         reason = cap(reason)
         tail = _cap_tail(tail)
-        self.status[i] = "failed"
+        self.status[i] = Status.FAILED
         seconds = time.monotonic() - self.start[i] if i in self.start else None
-        self.manifest.update(i, status="failed", error=reason, exit_code=exit_code,
+        self.manifest.update(i, status=Status.FAILED, error=reason, exit_code=exit_code,
                              log_tail=list(tail), machine=machine or "local", seconds=seconds,
                              finished=now_iso())
         yield PointFailed(i, exit_code, tuple(tail), reason, machine)
-
-    def _root_batch_failure(self, i: int) -> None:
-        # A batch's output recording a failure is rooted like a result: were it collected
-        # alone, its batch would be half valid, which Nix cannot rebuild cleanly.
-        p = self.plan.points[i]
-        if os.path.exists(os.path.join(p.out_path, "error.json")):
-            self.root(i)
 
     def root(self, i: int, roots: RootAdder | None = None) -> None:
         """Protect point ``i``'s output from garbage collection (checked in check_roots)."""
@@ -180,10 +249,9 @@ class RunState:
             self._roots = roots
         if self._roots is None:
             return
-        p = self.plan.points[i]
-        link = root_link(self.state_dir, i, p.name)
+        link = root_link(self.state_dir, i, self.plan.points[i].name)
         self._rooted[i] = link
-        self._roots.add(link, p.out_path)
+        self._roots.add(link, self.out[i])
 
     def _unroot(self, i: int) -> None:
         link = self._rooted.pop(i, None)
@@ -212,15 +280,6 @@ class RunState:
         self.manifest.mark_dirty()
         return self.unrooted
 
-    def cached_failure(self, i: int, roots: RootAdder | None = None):
-        """A point in the store whose output records the model's failure (see batches)."""
-        if roots is not None:
-            self._roots = roots
-        try:
-            read_result(self.plan.points[i].out_path)
-        except ResultError as exc:
-            yield from self._fail(i, exc.exit_code, str(exc), exc.log_tail, "")
-
     def settle(self, cancelled: bool, roots: RootAdder | None = None):
         """Decide every point still open by asking the store."""
         if roots is not None:
@@ -228,43 +287,41 @@ class RunState:
         for i, reason in sorted(self._unbuildable.items()):
             yield from self._fail(i, None, reason, [], "")
         self._unbuildable.clear()
-        open_ = [i for i in self.to_build if self.status[i] in ("queued", "running", "stopped")]
-        built = [i for i in self.to_build if self.status[i] == "built"]
-        invalid = invalid_paths(self.plan.points[i].out_path for i in open_ + built)
+        open_ = [i for i in self.to_build if self.status[i] in OPEN]
+        built = [i for i in self.to_build if self.status[i] == Status.BUILT]
+        invalid = invalid_paths(self.out[i] for i in open_ + built)
         for i in built:
             # an output seen on disk but never registered (Nix stopped in between)
-            if self.plan.points[i].out_path in invalid:
+            if self.out[i] in invalid:
                 self._unroot(i)
                 if cancelled:
-                    self.status[i] = "cancelled"
-                    self.manifest.update(i, status="cancelled", finished=None)
+                    self.status[i] = Status.CANCELLED
+                    self.manifest.update(i, status=Status.CANCELLED, finished=None)
                 else:
                     yield from self._fail(i, None, "Nix did not register the output",
                                           [], self.machine.get(i, ""))
         why = self.messages[-1] if self.messages else "Nix did not build it"
         if "unable to start any build" in why:
             # Nix blames "system features"; the real cause is in its messages about builders
-            from .machine_checks import explain_no_builder
-
-            why = explain_no_builder(self.messages) or why
+            why = self._explain_no_builder(self.messages) or why
         for i in open_:
-            p = self.plan.points[i]
-            if p.out_path not in invalid:
+            if self.out[i] not in invalid:
                 yield from self._finish(i, [])
             elif cancelled:
-                self.status[i] = "cancelled"
-                self.manifest.update(i, status="cancelled")
+                self.status[i] = Status.CANCELLED
+                self.manifest.update(i, status=Status.CANCELLED)
             else:
                 yield from self._fail(i, None, why, [], self.machine.get(i, ""))
 
     # -- summaries ----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        c = {k: 0 for k in ("cached", "built", "running", "failed", "queued")}
+        c = {k: 0 for k in (Status.CACHED, Status.BUILT, Status.RUNNING, Status.FAILED,
+                            Status.QUEUED)}
         for s in self.status:
             if s in c:
                 c[s] += 1
-            elif s == "stopped":
-                c["running"] += 1
+            elif s == Status.STOPPED:
+                c[Status.RUNNING] += 1
         return c
 
     def progress(self) -> Progress:
@@ -275,7 +332,7 @@ class RunState:
             now = time.monotonic()
             left = c["queued"] * mean + sum(
                 max(0.0, mean - (now - self.start[i]))
-                for i, s in enumerate(self.status) if s == "running" and i in self.start)
+                for i, s in enumerate(self.status) if s == Status.RUNNING and i in self.start)
             eta = left / max(1, self.max_running)
             if eta == 0.0 and c["running"]:
                 eta = None  # running longer than the mean: not "0:00", but unknown
@@ -288,12 +345,12 @@ class RunState:
         c = self.counts()
         per_machine: dict[str, dict[str, float]] = {}
         for i in self.to_build:
-            if self.status[i] not in ("built", "failed"):
+            if self.status[i] not in (Status.BUILT, Status.FAILED):
                 continue
             m = per_machine.setdefault(self.machine.get(i) or "local",
                                        {"built": 0, "failed": 0, "seconds": 0.0})
             m[self.status[i]] += 1
-            if self.status[i] == "built" and i in self.start:
+            if self.status[i] == Status.BUILT and i in self.start:
                 m["seconds"] += self.manifest.point(i).get("seconds") or 0.0
         for m in per_machine.values():
             m["mean_seconds"] = m["seconds"] / m["built"] if m["built"] else 0.0
