@@ -433,7 +433,7 @@ class Engine:
         if isinstance(ev, DrvStarted):
             yield from st.started(ev.drv, self._display(ev.machine))
         elif isinstance(ev, DrvLog):
-            for i in st.indices(ev.drv):
+            for i in st.log_points(ev.drv, ev.line):
                 yield PointLog(i, ev.line)
         elif isinstance(ev, DrvStopped):
             yield from st.stopped(ev.drv, parser.tail_of(ev.drv), roots)

@@ -89,7 +89,8 @@ class ResultIndex:
             os.close(fd)
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None,
                                  check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            # the default rollback journal, not WAL: WAL needs shared memory that network
+            # home folders (NFS) and some overlay file systems do not give
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS results (point TEXT PRIMARY KEY, "
                        "out TEXT NOT NULL, added REAL NOT NULL) WITHOUT ROWID")

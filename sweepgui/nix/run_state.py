@@ -28,6 +28,7 @@ from .store import ResultError, invalid_paths, read_result
 LostBuilder = Callable[[str, str, list[str], str], bool]
 ExplainNoBuilder = Callable[[list[str]], str | None]
 
+_GROUP_POINT = re.compile(r"sweepgui: point (\d+)/\d+ (done|failed)")
 _GENERIC = re.compile(r"the build failed with exit code -?\d+")
 _WRAPPER = re.compile(r"sweepgui: the model exited with code -?\d+")
 # the model's prefixes: its name, and the path of the build's temporary parameters file
@@ -75,6 +76,8 @@ class RunState:
             self.status[i] = Status.QUEUED
             self.by_drv.setdefault(plan.points[i].drv, []).append(i)
         self._running_builds: set[str] = set()
+        self._members: dict[str, list[int]] = {}  # a group's points, in the group's order
+        self._log_pos: dict[str, int] = {}  # the group's point its log lines are about now
         self._retry: list[int] = []  # points to compute again on their own (take_retry)
         self.start: dict[int, float] = {}
         self.machine: dict[int, str] = {}
@@ -104,7 +107,22 @@ class RunState:
                 del self.by_drv[self.drv[i]]
         self.drv[i], self.out[i] = drv, out
         self.by_drv.setdefault(drv, []).append(i)
+        self._members.setdefault(drv, []).append(i)
         self.manifest.update(i, drv=drv, out=out)
+
+    def log_points(self, drv: str, line: str) -> list[int]:
+        """The points a build's log line is about: a point's own build's, or in a group the
+        point being computed (the group's builder ends each point with a line
+        ``sweepgui: point K/N done|failed ...``)."""
+        members = self._members.get(drv)
+        if not members or len(members) == 1:
+            return self.indices(drv)
+        pos = self._log_pos.get(drv, 0)
+        m = _GROUP_POINT.match(line)
+        if m:
+            pos = int(m.group(1)) - 1
+            self._log_pos[drv] = pos + 1
+        return [members[pos]] if 0 <= pos < len(members) else []
 
     def assign_own(self, i: int) -> None:
         """Point ``i`` is built by its own derivation again."""
@@ -207,7 +225,10 @@ class RunState:
             seconds /= max(1, together)  # a group's time, shared by its points
         machine = self.machine.get(i, "")
         try:
-            read_result(out)
+            # the builder checked the result before the build could succeed (strict JSON, an
+            # object); reading it again here would cost the engine ~3 ms per point
+            if not os.path.isfile(os.path.join(out, "result.json")):
+                read_result(out)  # raises, saying why (a group's error.json, or missing)
         except ResultError as exc:
             if out != p.identity and os.path.exists(os.path.join(out, "error.json")):
                 # The model failed on this point inside a group: the group's output says so,

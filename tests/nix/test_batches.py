@@ -170,3 +170,21 @@ def test_run_batch_in_the_sweep_file_is_what_the_engine_and_cli_use(sweep_dir: P
     # the plain sweep (same points) finds them all, where they are
     assert [p["store_path"] for p in planned["plan"]] == paths
     assert all(p["cached"] for p in planned["plan"])
+
+
+def test_a_groups_log_lines_go_to_the_point_they_are_about(sweep_dir: Path, tmp_path: Path):
+    """In a group, each point's log holds its own model output, not every point's (a group of
+    64 points used to copy each of its lines to all 64)."""
+    from sweepgui.nix.events import PointLog
+
+    path = write_sweep(sweep_dir, {"fluid.density": [990.0, 995.0, 1000.0]})
+    events = list(Engine(batch=3, index=ResultIndex(tmp_path / "i" / "i.sqlite")).run(
+        load_sweep(path)))
+    logs: dict[int, list[str]] = {}
+    for e in events:
+        if isinstance(e, PointLog):
+            logs.setdefault(e.index, []).append(e.line)
+    for i, rho in enumerate([990.0, 995.0, 1000.0]):
+        computing = [line for line in logs[i] if line.startswith("computing")]
+        assert computing == [f"computing {rho} 293.15"], logs[i]
+        assert any(line.startswith(f"sweepgui: point {i + 1}/3 done") for line in logs[i])
