@@ -12,7 +12,7 @@ from pathlib import Path
 _MARK = {"ok": "  ok     ", "warning": "  warning", "error": "  ERROR  "}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = subparsers.add_parser(
         "doctor", help="check the Nix set-up: daemon or single-user, trust, builders, interpreter",
         description="Check what sweepgui needs from Nix here, each item with its fix: Nix and "

@@ -11,18 +11,29 @@ import argparse
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import UserError
 
+if TYPE_CHECKING:
+    from ..nix.machines import Machine, MachinesFile
 
-def register(subparsers) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("machines", help="remote builders: list, check, add, remove, export",
                               description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="machines_command", metavar="ACTION")
-    p.set_defaults(handler=lambda a: (p.print_help(), 2)[1])
 
-    def cmd(name, func, help_):
+    def usage(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(handler=usage)
+
+    def cmd(name: str, func: Callable[[argparse.Namespace], int],
+            help_: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help_, description=help_)
         c.add_argument("--file", type=Path, default=None,
                        help="machines file (default: ~/.config/sweepgui/machines)")
@@ -76,12 +87,12 @@ def register(subparsers) -> None:
     c.add_argument("--target", type=Path, default=None, help=argparse.SUPPRESS)
 
 
-def _path(args) -> Path:
+def _path(args: argparse.Namespace) -> Path:
     from ..nix.machines import default_machines_path
     return (args.file or default_machines_path()).expanduser()
 
 
-def _load(args, missing_ok=False):
+def _load(args: argparse.Namespace, missing_ok: bool = False) -> MachinesFile:
     from ..nix.machines import MachinesError, MachinesFile
     path = _path(args)
     if missing_ok and not path.exists():
@@ -98,7 +109,7 @@ def _load(args, missing_ok=False):
     return mf
 
 
-def _all(mf):
+def _all(mf: MachinesFile) -> list[Machine]:
     """The machines of ``mf`` and of the files it includes (a bad include: exit 2)."""
     from ..nix.machines import MachinesError
     try:
@@ -107,7 +118,7 @@ def _all(mf):
         raise UserError(str(exc)) from None
 
 
-def _save(mf, path) -> None:
+def _save(mf: MachinesFile, path: Path) -> None:
     """Save ``mf`` (only values the local Nix reads: what was changed is said on stderr)."""
     from ..nix.machines import MachinesError
     try:
@@ -120,7 +131,7 @@ def _save(mf, path) -> None:
         print(f"sweepgui: warning: {note}", file=sys.stderr)
 
 
-def _pick(mf, names):
+def _pick(mf: MachinesFile, names: list[str]) -> list[Machine]:
     machines = _all(mf) if not names else []
     for n in names:
         m = mf.find(n)
@@ -130,16 +141,15 @@ def _pick(mf, names):
     return machines
 
 
-def _row(m) -> dict:
+def _row(m: Machine) -> dict[str, object]:
     return {"uri": m.uri, "systems": m.systems, "ssh_key": m.ssh_key, "max_jobs": m.max_jobs,
             "speed_factor": m.speed_factor, "supported_features": m.supported_features,
             "mandatory_features": m.mandatory_features, "host_key": m.host_key}
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     if args.system:
-        from ..nix.machines import MachinesError
-        from ..nix.machines_sources import system_machines
+        from ..nix.machines import MachinesError, system_machines
         try:
             machines, where = system_machines(), "the local Nix"
         except MachinesError as exc:
@@ -161,8 +171,8 @@ def _list(args) -> int:
     return 0
 
 
-def _check(args) -> int:
-    from ..nix.machine_checks import MAX_TIMEOUT, check_machines
+def _check(args: argparse.Namespace) -> int:
+    from ..nix.machines import MAX_TIMEOUT, check_machines
     if not 0 < args.timeout <= MAX_TIMEOUT:  # also nan and inf
         raise UserError(f"--timeout {args.timeout:g}: give the seconds to wait per machine, "
                         f"more than 0 and at most {MAX_TIMEOUT:g} (e.g. 10)")
@@ -172,7 +182,7 @@ def _check(args) -> int:
         raise UserError(f"no machines in {mf.source} to check")
     from ..nix.setup import detect_setup
     setup = detect_setup()
-    ignored = setup.ignored_machines_message(mf.source) if not setup.own_builders_used else ""
+    ignored = setup.ignored_machines_message(_path(args)) if not setup.own_builders_used else ""
     if ignored and not args.json:
         print(f"WARNING {ignored}\n")
     results = check_machines(machines, system=args.for_system, timeout=args.timeout,
@@ -201,20 +211,21 @@ def _check(args) -> int:
     return 1 if bad or ignored else 0
 
 
-def _add(args) -> int:
+def _add(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..nix.machine_checks import fetch_host_key, fingerprint
     from ..nix.machines import (
         UINT_MAX,
         Machine,
         MachinesError,
         check_column_text,
         check_host_key,
+        fetch_host_key,
+        fingerprint,
         parse_entry,
         parse_uri,
+        speed_ok,
     )
-    from ..nix.machines_line import speed_ok
     path = _path(args)
     mf = _load(args, missing_ok=True)
     try:
@@ -226,7 +237,7 @@ def _add(args) -> int:
                                ("supported_features", args.features, "--features"),
                                ("mandatory_features", args.mandatory, "--mandatory")):
             if val:  # the rules of the file's columns (no spaces: they would split it)
-                setattr(m, attr, _names(val, opt))
+                setattr(m, attr, _names(val, opt, attr))
         if args.key:
             # one column of the file: no blanks, ';' or '#' (Nix reads no quoting)
             m.ssh_key = check_column_text(str(Path(args.key).expanduser().absolute()), 2, "--key")
@@ -263,17 +274,21 @@ def _add(args) -> int:
     return 0
 
 
-def _names(text: str, option: str) -> list[str]:
-    from ..nix.machines_line import _NAME_RE
-    names = [v.strip() for v in text.split(",") if v.strip()]
-    bad = [n for n in names if not _NAME_RE.match(n)]
-    if bad or not names:
+def _names(text: str, option: str, field: str) -> list[str]:
+    """The names of a comma list option (--systems, --features, --mandatory) for the Machine
+    ``field``: the grammar of the file's column, and at least one name."""
+    from ..nix.machines import MachinesError, parse_field
+    try:
+        names: list[str] = parse_field(field, text)
+    except MachinesError as exc:
+        raise UserError(f"{option} {text!r}: {exc.msg}") from None
+    if not names:
         raise UserError(f"{option} {text!r}: give names separated by commas, without spaces "
                         "(e.g. x86_64-linux,aarch64-linux)")
     return names
 
 
-def _remove(args) -> int:
+def _remove(args: argparse.Namespace) -> int:
     from ..nix.machines import MachinesError
     mf = _load(args)
     try:
@@ -285,8 +300,8 @@ def _remove(args) -> int:
     return 0
 
 
-def _fetch(args) -> int:
-    from ..nix.machine_checks import fetch_host_key, fingerprint, host_key_file
+def _fetch(args: argparse.Namespace) -> int:
+    from ..nix.machines import fetch_host_key, fingerprint, host_key_file
     mf = _load(args)
     m = _pick(mf, [args.name])[0]
     try:
@@ -309,9 +324,9 @@ def _fetch(args) -> int:
     return 0
 
 
-def _changed_key(m, pinned: str, presented: str, args) -> str:
+def _changed_key(m: Machine, pinned: str, presented: str, args: argparse.Namespace) -> str:
     """The message when a builder presents another key than the pinned one (nothing changed)."""
-    from ..nix.machine_checks import fingerprint, host_key_file
+    from ..nix.machines import fingerprint, host_key_file
     if args.machines_command == "fetch-host-key":
         file = f" --file {shlex.quote(str(args.file))}" if args.file else ""
         confirm = f"`sweepgui machines fetch-host-key {shlex.quote(m.name)}{file} --replace`"
@@ -327,24 +342,23 @@ def _changed_key(m, pinned: str, presented: str, args) -> str:
             f"the machine answering may not be your builder.")
 
 
-def _export_nixos(args) -> int:
-    from ..nix.machines_sources import nixos_snippet
+def _export_nixos(args: argparse.Namespace) -> int:
+    from ..nix.machines import nixos_snippet
     mf = _load(args)
     print(nixos_snippet(_pick(mf, args.names)), end="")
     return 0
 
 
-def _ssh_config(args) -> int:
-    from ..nix.machines_nix import ssh_config_text
+def _ssh_config(args: argparse.Namespace) -> int:
+    from ..nix.machines import ssh_config_text
     text = ssh_config_text(_all(_load(args)), include_defaults=False)
     print(text or "# no ssh configuration needed: no builder has a port, or Nix reads ports itself",
           end="" if text else "\n")
     return 0
 
 
-def _import(args) -> int:
-    from ..nix.machines import MachinesError
-    from ..nix.machines_sources import system_machines
+def _import(args: argparse.Namespace) -> int:
+    from ..nix.machines import MachinesError, system_machines
     try:
         machines = system_machines()
     except MachinesError as exc:
@@ -360,9 +374,8 @@ def _import(args) -> int:
     return 0
 
 
-def _write_system(args) -> int:
-    from ..nix.machines import MachinesError
-    from ..nix.machines_sources import SYSTEM_MACHINES, write_system_machines
+def _write_system(args: argparse.Namespace) -> int:
+    from ..nix.machines import SYSTEM_MACHINES, MachinesError, write_system_machines
     mf = _load(args)
     try:
         machines = _all(mf)
@@ -373,10 +386,10 @@ def _write_system(args) -> int:
     return 0
 
 
-def _install_system(args) -> int:
-    from ..nix.machines import MachinesError
-    from ..nix.machines_sources import (
+def _install_system(args: argparse.Namespace) -> int:
+    from ..nix.machines import (
         SYSTEM_MACHINES,
+        MachinesError,
         escalation_tool,
         install_system,
         nixos_snippet,

@@ -1,111 +1,36 @@
-"""Finding and calling the Nix commands: version check, options, environment.
+"""Running Nix commands: their environment, ssh options, ``--option`` pairs, settings.
 
-Only the stable commands are used (``nix-instantiate``, ``nix-build``, ``nix-store``),
-which behave alike from Nix 2.8 to current Nix.
+Finding Nix, its version and every version gate is :mod:`sweepgui.nix.compat`, which this
+module uses and never repeats. Only the stable commands are run for builds (``nix-instantiate``,
+``nix-build``, ``nix-store``), which behave alike from Nix 2.8 on.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import subprocess
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
-MIN_VERSION = (2, 8)
-# Version gates of the `nix` command used by sweepgui (one table, read with `nix_cli`)
-CONFIG_SHOW = (2, 20)   # `nix show-config` became `nix config show`
-STORE_INFO = (2, 19)    # `nix store ping` became `nix store info`
-STORE_TRUST = (2, 15)   # `nix store ping --json` says whether the daemon trusts the client
+from .compat import NixError, nix_cli, nix_command, require_nix
 
-# Where single-user and multi-user installs put the commands when PATH lacks them.
-_FALLBACK_DIRS = (
-    "/nix/var/nix/profiles/default/bin",
-    "/run/current-system/sw/bin",
-    str(Path.home() / ".nix-profile" / "bin"),
-)
+# NixError, nix_command and require_nix are compat's, named here too for the modules that
+# run Nix (store, plan, gcroots, portable, engine): they import one module
+__all__ = ["SSH_CONNECT_TIMEOUT", "SSH_OPTS", "NixError", "nix_command", "nix_env", "nix_settings",
+           "option_args", "require_nix", "run_nix", "ssh_batch_options", "user_configured"]
 
-# Never wait for an unreachable host while a build runs.
-SSH_OPTS = "-o BatchMode=yes -o ConnectTimeout=5"
+# Never prompt (a password, an unknown host key), never wait long for a dead host: the one
+# set of ssh options of every Nix invocation and builder check (NIX_SSHOPTS).
+SSH_CONNECT_TIMEOUT = 5
 
 
-class NixError(RuntimeError):
-    """Nix is missing, too old, or a Nix command failed in a way the user must see."""
+def ssh_batch_options(connect_timeout: int = SSH_CONNECT_TIMEOUT) -> str:
+    """ssh options that never prompt and give up connecting after ``connect_timeout`` s."""
+    return f"-o BatchMode=yes -o ConnectTimeout={connect_timeout}"
 
 
-@dataclass(frozen=True)
-class NixInfo:
-    """What ``detect_nix`` found: the version and whether the app can use it."""
-
-    version: str
-    version_tuple: tuple[int, ...]
-    ok: bool
-    message: str
-
-
-def nix_command(name: str) -> str:
-    """Absolute path of a Nix command (``nix-build``, ...); raises NixError if absent."""
-    found = shutil.which(name)
-    if found:
-        return found
-    for folder in _FALLBACK_DIRS:
-        candidate = os.path.join(folder, name)
-        if os.access(candidate, os.X_OK):
-            return candidate
-    raise NixError(
-        f"Nix is not installed ({name} was not found on PATH). Install Nix "
-        "(Debian/Ubuntu: `apt-get install nix-bin`; elsewhere https://nixos.org/download) "
-        "and open a new shell."
-    )
-
-
-@lru_cache(maxsize=1)
-def detect_nix() -> NixInfo:
-    """Which Nix is installed, and whether it is recent enough (>= 2.8)."""
-    try:
-        exe = nix_command("nix-build")
-    except NixError as exc:
-        return NixInfo("", (), False, str(exc))
-    try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return NixInfo("", (), False, f"{exe} --version failed: {exc}")
-    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out.stdout)
-    if out.returncode != 0 or not m:
-        return NixInfo("", (), False, f"could not read the Nix version from {exe!r}: "
-                       f"{(out.stdout + out.stderr).strip()[:200]}")
-    version = m.group(0)
-    vt = tuple(int(g) for g in m.groups() if g is not None)
-    if vt[:2] < MIN_VERSION:
-        return NixInfo(version, vt, False,
-                       f"Nix {version} is too old; sweepgui needs Nix 2.8 or newer")
-    return NixInfo(version, vt, True, f"Nix {version}")
-
-
-def require_nix() -> NixInfo:
-    info = detect_nix()
-    if not info.ok:
-        raise NixError(info.message)
-    return info
-
-
-def nix_version() -> tuple[int, ...]:
-    """The local Nix version as a tuple, e.g. (2, 8, 0); (0,) when Nix is missing or broken."""
-    return detect_nix().version_tuple or (0,)
-
-
-def nix_cli(what: str, version: tuple[int, ...] | None = None) -> list[str]:
-    """The ``nix`` command line for ``what`` on this Nix version: "show-config" or
-    "store-info" (``nix`` subcommands are experimental on Nix 2.8 and renamed later)."""
-    v = version or nix_version()
-    base = [nix_command("nix"), "--extra-experimental-features", "nix-command"]
-    if what == "show-config":
-        return base + (["config", "show"] if v >= CONFIG_SHOW else ["show-config"])
-    if what == "store-info":
-        return base + ["store", "info" if v >= STORE_INFO else "ping"]
-    raise ValueError(what)
+SSH_OPTS = ssh_batch_options()
 
 
 def user_configured(setting: str) -> bool:
@@ -114,6 +39,7 @@ def user_configured(setting: str) -> bool:
 
 
 def option_args(options: dict[str, str]) -> list[str]:
+    """``--option KEY VALUE`` arguments for ``options``."""
     args: list[str] = []
     for key, value in options.items():
         args += ["--option", key, str(value)]
@@ -146,6 +72,29 @@ def run_nix(args: list[str], *, timeout: float = 600, env: dict[str, str] | None
         err = _strip_ansi(proc.stderr).strip()
         raise NixError(f"{what or os.path.basename(args[0])} failed: {err[-2000:]}")
     return proc.stdout
+
+
+def nix_settings(system_only: bool = False, timeout: float = 15.0) -> dict[str, Any]:
+    """Nix's effective settings as {name: value} (``nix config show --json``); {} if unknown.
+
+    ``system_only``: the system's nix.conf alone, without the user's files and NIX_CONFIG --
+    what a daemon sharing that nix.conf uses for an untrusted client.
+    """
+    env = dict(os.environ)
+    if system_only:
+        env.pop("NIX_CONFIG", None)
+        env["NIX_USER_CONF_FILES"] = ""  # set and empty: no user configuration files
+    else:
+        env["NIX_CONFIG"] = "substituters =\n" + env.get("NIX_CONFIG", "")
+    try:
+        p = subprocess.run([*nix_cli("show-config"), "--json"], capture_output=True, text=True,
+                           timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        data = json.loads(p.stdout)
+    except (OSError, subprocess.TimeoutExpired, ValueError, NixError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): (v.get("value") if isinstance(v, dict) else v) for k, v in data.items()}
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")

@@ -238,8 +238,7 @@ class Engine:
         roots = RootAdder()
         # GC roots are only ever added here (a link is replaced only by its own point's new
         # output): roots of points no longer in a sweep belong to another sweep's state
-        from .machine_checks import explain_no_builder
-        from .machines_nix import lost_builder
+        from .machines import explain_no_builder, lost_builder
 
         index = self.result_index()
         st = RunState(plan, manifest, state_dir, only, roots=roots, index=index,
@@ -327,7 +326,7 @@ class Engine:
             opts.setdefault("build-timeout", str(int(timeout) * per_build))
         env = nix_env()
         builder_args: list[str] = []
-        from .machines_nix import BuilderSetup, builder_setup
+        from .machines import BuilderSetup, builder_setup
 
         if route.machines_file:
             setup = builder_setup(route.machines_file, workdir=st.state_dir / "builders")

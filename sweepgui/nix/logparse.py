@@ -4,9 +4,9 @@ Lines look like ``@nix {"action": "start"|"stop"|"result"|"msg", ...}``. Build a
 (type 105) carry ``[drvPath, machine, round, nrRounds]``; a remote build shows up twice
 (the outer one with the machine, an inner one with ""), so everything is keyed on the
 derivation path. A ``stop`` has no success flag: failures come as ``msg`` lines, whose
-wording differs between Nix versions (all the known forms are matched below after
-stripping ANSI colours). The parser knows nothing of sweeps; the engine maps derivation
-paths to points.
+wording changed in Nix 2.29 (``CANNOT_BUILD_MESSAGE`` in :mod:`sweepgui.nix.compat`); every
+known form is matched, whatever the local version, after stripping ANSI colours. The parser
+knows nothing of sweeps; the engine maps derivation paths to points.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 ACT_BUILD = 105
 RES_BUILD_LOG_LINE = 101
@@ -28,19 +29,23 @@ _TIMED_OUT = re.compile(r"timed out after (?P<seconds>\d+) seconds?\b(?! of sile
 _FAILURES = [
     re.compile(rf"building of '{_DRV}(?:[!^][^']*)?'(?: from \.drv file)? "
                rf"(?P<reason>timed out after .*)"),
-    # Nix 2.8 .. 2.29, local build
+    # before Nix 2.29 (compat.CANNOT_BUILD_MESSAGE), local build
     re.compile(rf"builder for '{_DRV}' failed with exit code (?P<code>-?\d+)"),
     re.compile(rf"builder for '{_DRV}' failed due to signal (?P<signal>\d+)(?: \((?P<signame>[^)]*)\))?"),
     re.compile(rf"builder for '{_DRV}' (?P<reason>failed.*?)(?:;|$)"),
     # remote build (the build hook)
     re.compile(rf"build of '{_DRV}' on '(?P<machine>[^']*)' failed: (?P<reason>.*)"),
-    # Nix >= 2.30
+    # from Nix 2.29 (compat.CANNOT_BUILD_MESSAGE)
     re.compile(rf"Cannot build '{_DRV}'\.?\s*(?:Reason:\s*(?P<reason>.*))?"),
     re.compile(rf"building of '{_DRV}' (?P<reason>timed out.*)"),
     re.compile(rf"(?:derivation|build of) '{_DRV}' (?P<reason>may not be deterministic.*)"),
 ]
 _EXIT_IN_REASON = re.compile(r"exit code (-?\d+)")
-_DEPS_FAILED = re.compile(rf"dependencies of derivation '{_DRV}' failed to build")
+_DEPS_FAILED = [
+    re.compile(rf"dependencies of derivation '{_DRV}' failed to build"),
+    # from Nix 2.29 (compat.CANNOT_BUILD_MESSAGE): matched before the failures above
+    re.compile(rf"Cannot build '{_DRV}'\.?\s*Reason:\s*\d+ dependenc(?:y|ies) failed"),
+]
 
 
 # Longest log line, message or reason kept (in the events and the manifest): a model that
@@ -120,6 +125,10 @@ class NixMessage:
     text: str
 
 
+Event = DrvStarted | DrvLog | DrvStopped | DrvFailed | DependenciesFailed | NixMessage
+_Json = dict[str, Any]  # one decoded ``@nix`` line
+
+
 class LogParser:
     """Feed stderr lines of a Nix build; get derivation events back.
 
@@ -127,7 +136,7 @@ class LogParser:
     """
 
     def __init__(self, tail: int = 25):
-        self._acts: dict[int, str] = {}           # activity id -> drv
+        self._acts: dict[Any, str] = {}           # activity id (as Nix wrote it) -> drv
         self._open: dict[str, int] = {}           # drv -> open build activities
         self._machine: dict[str, str] = {}
         self._tails: dict[str, deque[str]] = {}
@@ -139,7 +148,7 @@ class LogParser:
     def tail_of(self, drv: str) -> list[str]:
         return list(self._tails.get(drv, ()))
 
-    def feed(self, raw: str) -> list:
+    def feed(self, raw: str) -> list[Event]:
         raw = raw.rstrip("\n")
         if not raw.startswith("@nix "):
             text = clean_line(raw)
@@ -152,6 +161,8 @@ class LogParser:
             msg = json.loads(raw[5:])
         except ValueError:
             return [NixMessage("info", clean_line(raw))]
+        if not isinstance(msg, dict):
+            return [NixMessage("info", clean_line(raw))]
         action = msg.get("action")
         if action == "start":
             return self._start(msg)
@@ -163,7 +174,7 @@ class LogParser:
             return self._msg(msg)
         return []
 
-    def _start(self, msg: dict) -> list:
+    def _start(self, msg: _Json) -> list[Event]:
         if msg.get("type") != ACT_BUILD:
             return []
         fields = msg.get("fields") or []
@@ -181,14 +192,14 @@ class LogParser:
             return [DrvStarted(drv, machine or self._machine.get(drv, ""))]
         return []
 
-    def _stop(self, msg: dict) -> list:
+    def _stop(self, msg: _Json) -> list[Event]:
         drv = self._acts.pop(msg.get("id"), None)
         if drv is None:
             return []
         self._open[drv] -= 1
         return [DrvStopped(drv)] if self._open[drv] == 0 else []
 
-    def _result(self, msg: dict) -> list:
+    def _result(self, msg: _Json) -> list[Event]:
         if msg.get("type") != RES_BUILD_LOG_LINE:
             return []
         drv = self._acts.get(msg.get("id"))
@@ -201,9 +212,13 @@ class LogParser:
         self._tails.setdefault(drv, deque(maxlen=self._tail)).append(line)
         return [DrvLog(drv, line)]
 
-    def _msg(self, msg: dict) -> list:
+    def _msg(self, msg: _Json) -> list[Event]:
         text = clean_line(str(msg.get("msg", "")), 8 * MAX_LINE)
         level = msg.get("level", 3)
+        for deps in _DEPS_FAILED:
+            m = deps.search(text)
+            if m:
+                return [DependenciesFailed(m.group("drv"))]
         for rx in _FAILURES:
             m = rx.search(text)
             if not m:
@@ -217,15 +232,13 @@ class LogParser:
                 m2 = _EXIT_IN_REASON.search(reason)
                 exit_code = int(m2.group(1)) if m2 else None
             if d.get("signal"):
-                reason = f"killed by signal {d['signal']}" + (f" ({d['signame']})" if d.get("signame") else "")
+                name = f" ({d['signame']})" if d.get("signame") else ""
+                reason = f"killed by signal {d['signal']}{name}"
             if not reason:
                 reason = f"the build failed with exit code {exit_code}" if exit_code is not None else text
             reason = timeout_reason(reason) or reason.split("\n", 1)[0]
             machine = d.get("machine") or self._machine.get(drv, "")
             return [DrvFailed(drv, exit_code, cap(reason), machine)]
-        m = _DEPS_FAILED.search(text)
-        if m:
-            return [DependenciesFailed(m.group("drv"))]
         if isinstance(level, int) and level <= 1 and text:
             return [NixMessage("error" if level == 0 else "warning",
                                cap(re.sub(r"^(error|warning):\s*", "", text)))]

@@ -15,7 +15,7 @@ daemon (multi-user: every NixOS machine, the official installer, Debian's nix-se
     daemon: the user's ``~/.ssh/config``, agent and ``NIX_SSHOPTS`` do not reach it.
 
 :func:`detect_setup` finds out which case this is, before anything is built, from Nix itself
-(``nix store ping``/``info`` for the store, ``nix show-config`` for the settings: the
+(``nix store ping``/``info`` for the store, ``nix config show`` for the settings: the
 system's own files alone for what the daemon uses). :func:`route_builders` then says which
 remote builders a run will really use, and refuses runs that nothing could build.
 """
@@ -29,12 +29,14 @@ import pwd
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ._nixcmd import STORE_TRUST, NixError, detect_nix, nix_cli
-from .machines import Machine, MachinesError, MachinesFile
+from ._nixcmd import nix_settings
+from .compat import NixError, detect_nix, store_info_command
+from .machines import Machine, MachinesError, MachinesFile, system_machines
 
 DAEMON = "daemon"
 SINGLE_USER = "single-user"
@@ -61,7 +63,7 @@ def _user_name() -> str:
         return str(os.getuid())
 
 
-def matches_users(entries, user: str, primary_group: str) -> bool:
+def matches_users(entries: Iterable[str], user: str, primary_group: str) -> bool:
     """Whether ``user`` matches a ``trusted-users``/``allowed-users`` list as the daemon
     reads it: ``*``, the user name, or ``@group`` (the primary group of the client process,
     or a group listing the user in the group database)."""
@@ -81,30 +83,7 @@ def matches_users(entries, user: str, primary_group: str) -> bool:
     return False
 
 
-def nix_settings(system_only: bool = False, timeout: float = 15.0) -> dict:
-    """Nix's effective settings as {name: value} (``nix show-config --json``); {} if unknown.
-
-    ``system_only``: the system's nix.conf alone, without the user's files and NIX_CONFIG --
-    what a daemon sharing that nix.conf uses for an untrusted client.
-    """
-    env = dict(os.environ)
-    if system_only:
-        env.pop("NIX_CONFIG", None)
-        env["NIX_USER_CONF_FILES"] = ""  # set and empty: no user configuration files
-    else:
-        env["NIX_CONFIG"] = "substituters =\n" + env.get("NIX_CONFIG", "")
-    try:
-        p = subprocess.run([*nix_cli("show-config"), "--json"], capture_output=True, text=True,
-                           timeout=timeout, env=env, stdin=subprocess.DEVNULL)
-        data = json.loads(p.stdout)
-    except (OSError, subprocess.TimeoutExpired, ValueError, NixError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: (v.get("value") if isinstance(v, dict) else v) for k, v in data.items()}
-
-
-def _text(value) -> str:
+def _text(value: object) -> str:
     if isinstance(value, list):
         return " ".join(map(str, value))
     if isinstance(value, bool):
@@ -117,19 +96,16 @@ class StoreInfo:
     """What ``nix store ping``/``info`` said: the store's kind, or why it cannot be used."""
 
     uri: str = ""
-    trusted: bool | None = None   # Nix >= 2.15 says; None: this Nix does not tell
+    trusted: bool | None = None   # Nix says from compat.STORE_TRUST on; None: it does not tell
     error: str = ""
 
 
 def ping_store(timeout: float = 15.0) -> StoreInfo:
     """Open the default store as every Nix command would (local store or daemon)."""
-    v = detect_nix().version_tuple
     try:
-        cmd = nix_cli("store-info", v)
+        cmd, json_trust = store_info_command(detect_nix().version_tuple)
     except NixError as exc:
         return StoreInfo(error=str(exc))
-    if v >= STORE_TRUST:
-        cmd.append("--json")
     env = dict(os.environ, NIX_CONFIG="substituters =\n" + os.environ.get("NIX_CONFIG", ""))
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
@@ -143,7 +119,7 @@ def ping_store(timeout: float = 15.0) -> StoreInfo:
     if p.returncode != 0:
         lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("warning:")]
         return StoreInfo(error=(lines[-1] if lines else err or f"exit code {p.returncode}"))
-    if v >= STORE_TRUST:
+    if json_trust:
         try:
             data = json.loads(p.stdout)
             trusted = data.get("trusted")
@@ -176,7 +152,7 @@ class NixSetup:
     user: str = ""
     primary_group: str = ""
     trusted: bool = False
-    trust_known: bool = False         # the daemon said so (Nix >= 2.15), not inferred
+    trust_known: bool = False         # the daemon said so (compat.STORE_TRUST), not inferred
     allowed: bool = True
     trusted_users: tuple[str, ...] = ()
     conf_file: str = ""
@@ -231,7 +207,7 @@ class NixSetup:
             parts.append(f"{n} {whose} builder{'s' if n != 1 else ''}")
         return " · ".join(parts)
 
-    def ignored_machines_message(self, path: str | os.PathLike) -> str:
+    def ignored_machines_message(self, path: str | os.PathLike[str]) -> str:
         """Why the nix-daemon will not use the machines of ``path``, and the two fixes."""
         listed = " ".join(self.trusted_users) or "root"
         return (f"the nix-daemon will not use the machines in {path}: {self.user} is not a "
@@ -279,20 +255,18 @@ def _explain_store_error(err: str, user: str) -> str:
 
 
 def _machines_of(setting: str) -> tuple[tuple[Machine, ...], str]:
-    from .machines_sources import system_machines
-
     try:
         return tuple(system_machines(setting)), ""
     except MachinesError as exc:
         return (), str(exc)
 
 
-def _env_key() -> tuple:
+def _env_key() -> tuple[object, ...]:
     return (os.getuid(), os.getgid(), *(os.environ.get(k, "") for k in _ENV_KEYS))
 
 
 @lru_cache(maxsize=8)
-def _detect(_key: tuple) -> NixSetup:
+def _detect(_key: tuple[object, ...]) -> NixSetup:
     nix = detect_nix()
     user = _user_name()
     try:
@@ -392,7 +366,7 @@ def route_builders(setup: NixSetup, machines_file: Path | None, jobs: int | None
 
 
 # -- can the build users run the host interpreter -------------------------------------------
-def unreadable_for_build_users(paths) -> str | None:
+def unreadable_for_build_users(paths: Iterable[str]) -> str | None:
     """The first of ``paths`` a Nix build user could not reach, with the folder in the way,
     as a sentence with the fix (None: all readable)."""
     from .interpreter import blocking_folder

@@ -351,7 +351,7 @@ class QtMachineEditor(QWidget):
     def _ask_host_key(self, entry: Entry, old: str, key: str) -> None:
         """A builder presents another key than the pinned one: show both fingerprints and
         replace the pinned key only if the user says so (the default keeps it)."""
-        from sweepgui.nix.machine_checks import fingerprint, host_key_file
+        from sweepgui.nix.machines import fingerprint, host_key_file
 
         name, new_fp, old_fp = entry.machine.name, fingerprint(key), fingerprint(old)
         self.model.set_status(entry, "warning", f"the host key differs from the pinned one "
@@ -377,7 +377,7 @@ class QtMachineEditor(QWidget):
         box.open()
 
     def _on_host_key_answer(self, entry: Entry, old: str, key: str, replace: bool) -> None:
-        from sweepgui.nix.machine_checks import fingerprint
+        from sweepgui.nix.machines import fingerprint
 
         rows = [r for r, e in enumerate(self.model.entries()) if e is entry]
         if not rows:
@@ -423,7 +423,7 @@ class QtMachineEditor(QWidget):
 
     # -- NixOS -----------------------------------------------------------------------------
     def nixos_snippet(self) -> str:
-        from sweepgui.nix.machines_sources import nixos_snippet
+        from sweepgui.nix.machines import nixos_snippet
 
         return nixos_snippet(self.model.machines_file.machines)
 
@@ -560,7 +560,7 @@ class QtMachineEditor(QWidget):
 
 def _check_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
     try:
-        from sweepgui.nix.machine_checks import check_machine
+        from sweepgui.nix.machines import check_machine
 
         checks = check_machine(machine)
     except Exception as exc:
@@ -575,7 +575,7 @@ def _check_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
 
 def _fetch_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
     try:
-        from sweepgui.nix.machine_checks import fetch_host_key
+        from sweepgui.nix.machines import fetch_host_key
 
         key = fetch_host_key(machine)
     except Exception as exc:
@@ -586,7 +586,7 @@ def _fetch_job(editor: weakref.ref, entry: Entry, machine: Machine) -> None:
 
 def _import_job(editor: weakref.ref) -> None:
     try:
-        from sweepgui.nix.machines_sources import system_machines
+        from sweepgui.nix.machines import system_machines
 
         machines = system_machines()
     except Exception as exc:

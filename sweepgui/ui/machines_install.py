@@ -65,7 +65,7 @@ def _how(via) -> str:
 
 def prepare_install(machines, target: Path | None, escalation=AUTO, nixos=AUTO) -> dict:
     """What the dialog shows (runs on a worker thread: it reads files and looks for tools)."""
-    from sweepgui.nix.machines_sources import SYSTEM_MACHINES, escalation_tool, nixos_snippet, system_install
+    from sweepgui.nix.machines import SYSTEM_MACHINES, escalation_tool, nixos_snippet, system_install
 
     if nixos is AUTO:
         nixos = target is None and Path("/etc/NIXOS").exists()
@@ -86,7 +86,7 @@ class InstallSystemDialog(QDialog):
         as ``sweepgui machines install-system --target`` does).
     escalation : list of str or None, optional
         How to become root ([] already root, ["/usr/bin/pkexec"], None: no way); default:
-        :func:`~sweepgui.nix.machines_sources.escalation_tool`.
+        :func:`~sweepgui.nix.machines.escalation_tool`.
     nixos : bool, optional
         Whether to show the NixOS block instead (default: ``/etc/NIXOS`` exists and no
         ``target`` was given).
@@ -151,7 +151,7 @@ class InstallSystemDialog(QDialog):
     def install(self) -> None:
         if self.change is None or self._call.is_running():
             return
-        from sweepgui.nix.machines_sources import install_system
+        from sweepgui.nix.machines import install_system
 
         change, via = self.change, self.via
         self._step = "install"

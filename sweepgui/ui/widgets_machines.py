@@ -11,10 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import re
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -27,8 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sweepgui.nix.machines import PROTOCOLS, UINT_MAX, Entry, Machine, MachinesError, MachinesFile
-from sweepgui.nix.machines_line import column_text_problem, speed_ok
+from sweepgui.nix.machines import (
+    PROTOCOLS,
+    Entry,
+    Machine,
+    MachinesError,
+    MachinesFile,
+    parse_field,
+    readable_by_nix,
+)
 
 from .icons import status_icon
 from .widgets import WheelSafeComboBox, WheelSafeDoubleSpinBox, WheelSafeSpinBox
@@ -51,109 +57,19 @@ COLUMNS = [
                              "'Fetch host key' fills it in"),
 ]
 KEYS = [c[0] for c in COLUMNS]
-_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
-_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^:/?@\s\[\]#;]+)$")
-_USER = re.compile(r"^[^@/?\s:#;]+$")
-
-
-def _names(text: str, what: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    for item in items:
-        if not _NAME.match(item):
-            raise ValueError(f"'{item}' is not a valid {what} name (letters, digits, _ . + -)")
-    return items
+_ROOT = QModelIndex()  # the table's (invisible) root: rows and columns have no children
 
 
 def parse_cell(key: str, value: Any) -> Any:
-    """The Machine field value of what the user entered; ValueError with a message if bad."""
+    """The Machine field value of what the user entered in the ``key`` column: read with the
+    machines file's own grammar (:func:`~sweepgui.nix.machines.parse_field`, one function per
+    column; an empty cell is the column's default, as ``-`` in the file). ValueError with the
+    grammar's message if the file could not hold it."""
     text = "" if value is None else str(value).strip()
-    if key == "protocol":
-        if text not in PROTOCOLS:
-            raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}")
-        return text
-    if key == "host":
-        if not text or not _HOST.match(text) or column_text_problem(text, 0):
-            raise ValueError("enter a host name or address (no spaces, '@', '/', ':', ';' or '#')")
-        if text.startswith("-"):
-            raise ValueError(f"'{text}' starts with '-', so ssh would read it as an option: "
-                             "enter the builder's host name or address")
-        return text
-    if key == "user":
-        if text and (not _USER.match(text) or column_text_problem(text, 0)):
-            raise ValueError("a user name has no spaces, '@', '/', ':', ';' or '#'")
-        if text.startswith("-"):
-            raise ValueError(f"'{text}' starts with '-', so ssh would read it as an option: "
-                             "enter the login name on the builder")
-        return text or None
-    if key == "ssh_key":
-        problem = column_text_problem(text, 2)
-        if problem:  # e.g. "contains ';' (it separates machines) ... move it, or link it"
-            raise ValueError(problem)
-        return text or None
-    if key in ("port", "max_jobs"):
-        if not text or text == "-" or (key == "port" and text == "0"):
-            return None
-        if not text.isdigit():
-            raise ValueError(f"{'port' if key == 'port' else 'max jobs'} must be a whole number")
-        n = int(text)
-        if key == "port" and not 0 < n < 65536:
-            raise ValueError("port must be between 1 and 65535")
-        if key == "max_jobs" and n > UINT_MAX:
-            raise ValueError(f"max jobs must be at most {UINT_MAX} (the largest number Nix reads)")
-        return n
-    if key == "speed_factor":
-        if not text or text == "-":
-            return None
-        try:
-            x = float(text)
-        except ValueError:
-            raise ValueError("speed factor must be a number such as 2") from None
-        if not speed_ok(x):
-            raise ValueError(f"speed factor must be a number from 0 to {UINT_MAX}")
-        return int(x) if x.is_integer() else x
-    if key in ("systems", "supported_features", "mandatory_features"):
-        return _names(text, "system" if key == "systems" else "feature")
-    if key == "host_key":
-        if not text or text == "-":
-            return None
-        return host_key_column(text)
-    raise KeyError(key)
-
-
-_KEY_TYPE = re.compile(r"^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+)$")
-_HOST_KEY_HELP = ("paste the builder's public host key as ssh-keyscan or known_hosts give it "
-                  "('ssh-ed25519 AAAA…'), or its base64 as in a machines file")
-
-
-def host_key_column(text: str) -> str:
-    """Column 8 of the machines file (base64 of ``TYPE KEY``) from what a user pastes.
-
-    Takes the key line itself (``ssh-ed25519 AAAA… [comment]``), a line of ``ssh-keyscan``
-    (``HOST TYPE KEY``) or of ``known_hosts`` (``HOSTS TYPE KEY [comment]``), or column 8 as
-    it is. ValueError says why a text is not a host key.
-    """
-    tokens = text.split()
-    for i, token in enumerate(tokens[:-1]):
-        if _KEY_TYPE.match(token):
-            blob = tokens[i + 1]
-            try:
-                raw = base64.b64decode(blob, validate=True)
-                n = int.from_bytes(raw[:4], "big")
-                inner = raw[4:4 + n].decode("ascii")
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                raise ValueError(f"the text after '{token}' is not a key (base64 expected): "
-                                 f"{_HOST_KEY_HELP}") from None
-            if inner != token or len(raw) < 4 + n + 4:
-                raise ValueError(f"the key after '{token}' is not a {token} key: {_HOST_KEY_HELP}")
-            return base64.b64encode(f"{token} {blob}".encode()).decode()
-    if len(tokens) == 1:  # column 8 itself
-        try:
-            decoded = base64.b64decode(text, validate=True).decode("utf-8").split()
-        except (binascii.Error, UnicodeDecodeError):
-            decoded = []
-        if len(decoded) >= 2:
-            return text  # as the file has it (its comment, if any, kept)
-    raise ValueError(f"this is not a host key: {_HOST_KEY_HELP}")
+    try:
+        return parse_field(key, text)
+    except MachinesError as exc:
+        raise ValueError(exc.msg) from None
 
 
 def display(machine: Machine, key: str) -> str:
@@ -200,8 +116,6 @@ class MachinesTableModel(QAbstractTableModel):
         self._file = machines_file
         self._status.clear()
         self.endResetModel()
-        from sweepgui.nix.machines_nix import readable_by_nix
-
         for machine in machines_file.machines:  # e.g. a fraction an older sweepgui wrote
             note = readable_by_nix(machine)[1]
             if note:
@@ -259,10 +173,10 @@ class MachinesTableModel(QAbstractTableModel):
         return self._status.get(id(self.entries()[row]))
 
     # -- Qt's model interface --------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.entries())
 
-    def columnCount(self, parent=QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
@@ -328,8 +242,6 @@ class MachinesTableModel(QAbstractTableModel):
         except MachinesError as exc:
             self._refuse(index, exc.msg)
             return False
-        from sweepgui.nix.machines_nix import readable_by_nix
-
         changed, note = readable_by_nix(changed)  # e.g. a fraction on Nix < 2.20: whole
         self.set_machine(index.row(), changed)
         if note:

@@ -21,9 +21,9 @@ from types import SimpleNamespace
 import pytest
 
 from sweepgui.cli import main
-from sweepgui.nix import machines_nix
-from sweepgui.nix.machine_checks import fingerprint
-from sweepgui.nix.machines import Machine, MachinesFile
+from sweepgui.nix.compat import FRACTIONAL_SPEED
+from sweepgui.nix.machines import Machine, MachinesFile, fingerprint
+from sweepgui.nix.machines import setup as machines_setup
 
 SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if os.path.exists("/usr/sbin/sshd") else None)
 NOMATCH = 'derivation { name = "nomatch"; system = "none-none"; builder = "/bin/sh"; args = []; }'
@@ -234,7 +234,7 @@ def test_gui_cells_refuse_what_the_file_cannot_hold(qtbot, editor_on, key, value
 
 @needs_nix
 def test_gui_saves_a_speed_factor_the_local_nix_reads(qtbot, tmp_path, editor_on):
-    if machines_nix.local_nix_version() >= machines_nix.FRACTIONAL_SPEED:
+    if FRACTIONAL_SPEED.holds():
         pytest.skip("this Nix reads fractional speed factors")
     editor = editor_on("ssh://b1 x86_64-linux - 2\n")
     with qtbot.waitSignal(editor.message) as shown:
@@ -307,7 +307,7 @@ def test_another_users_folder_in_tmp_is_never_used(other_user, shared_tmp, tmp_p
     # the cache folder has a blank in its path, so sweepgui looks for a short private folder
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "my cache"))
     machines = [Machine("b1", port=2222)]
-    text = machines_nix.ssh_config_text(machines, (2, 8, 0))
+    text = machines_setup.ssh_config_text(machines, (2, 8, 0))
     name = __import__("hashlib").sha256(text.encode()).hexdigest()[:16] + ".conf"
     squat = shared_tmp / f"sweepgui-ssh-{os.getuid()}"
     # the other user makes the folder first, open to all, with a config of their own inside
@@ -315,12 +315,12 @@ def test_another_users_folder_in_tmp_is_never_used(other_user, shared_tmp, tmp_p
     evil = "Host *\n  ProxyCommand touch /tmp/sweepgui-owned\n"
     other_user.run("sh", "-c", f"printf '{evil}' > {squat / name}")
     assert os.lstat(squat).st_uid == other_user.uid
-    opts = machines_nix.ssh_options_for(machines, (2, 8, 0))
+    opts = machines_setup.ssh_options_for(machines, (2, 8, 0))
     config = Path(opts.split()[1])
     assert not str(config).startswith(str(squat)) and config.read_text() == text
     st = os.lstat(config.parent)
     assert st.st_uid == os.getuid() and st.st_mode & 0o077 == 0
-    where = _control_dir(machines_nix._multiplexing())
+    where = _control_dir(machines_setup._multiplexing())
     assert where is None or not where.startswith(str(squat))
     assert sorted(os.listdir(squat)) == [name]  # nothing of ours went there
     # a symbolic link the other user planted, pointing at a private folder of ours
@@ -328,9 +328,9 @@ def test_another_users_folder_in_tmp_is_never_used(other_user, shared_tmp, tmp_p
     shutil.rmtree(squat)
     other_user.run("ln", "-s", str(mine), str(squat))
     assert os.lstat(squat).st_uid == other_user.uid
-    where = _control_dir(machines_nix._multiplexing())
+    where = _control_dir(machines_setup._multiplexing())
     assert where is None or not where.startswith((str(squat), str(mine)))
-    config = Path(machines_nix.ssh_options_for(machines, (2, 8, 0)).split()[1])
+    config = Path(machines_setup.ssh_options_for(machines, (2, 8, 0)).split()[1])
     assert not str(config).startswith((str(squat), str(mine))) and os.listdir(mine) == []
 
 
@@ -341,6 +341,6 @@ def test_a_runtime_folder_another_user_controls_is_not_used(other_user, shared_t
     theirs = shared_tmp / "run-user"
     other_user.run("mkdir", "-m", "0700", str(theirs))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(theirs))
-    where = _control_dir(machines_nix._multiplexing())
+    where = _control_dir(machines_setup._multiplexing())
     assert where is None or not where.startswith(str(theirs))
     assert os.listdir(theirs) == []  # root could write there; it did not

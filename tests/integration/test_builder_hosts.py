@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from sweepgui.nix.machines_nix import builder_setup
+from sweepgui.nix.machines import builder_setup
 
 pytestmark = [pytest.mark.sshd, pytest.mark.nix]
 

@@ -13,7 +13,7 @@ import pytest
 
 from sweepgui.model import run_point
 from sweepgui.nix.events import PointFailed, PointFinished, PointStarted, RunFinished
-from sweepgui.nix.machines_nix import per_machine_from_manifest
+from sweepgui.nix.machines import per_machine_from_manifest
 from sweepgui.nix.manifest import load_manifest
 from sweepgui.nix.plan import default_state_dir
 from sweepgui.nix.store import read_result
@@ -83,7 +83,7 @@ analysis.frequencies = 101
         assert result["parameters"]["fluid"]["density"] == r["parameters"]["fluid"]["density"]
     assert all(n > 0 for n in by_host.values()), by_host  # both hosts took part
     # With -j0 the trivial aggregator is built remotely too (Nix 2.8 builds nothing
-    # locally with max-jobs 0, see machines_nix), so one host also receives copies of
+    # locally with max-jobs 0, see machines/setup.py), so one host also receives copies of
     # every point. The other host's store holds exactly the points reported for it:
     # the machine names are right, not merely consistent.
     points_in = {u: {n for n in h.built_here() if "-sweepgui-point-" in n} for u, h in uris.items()}

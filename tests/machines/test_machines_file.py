@@ -40,7 +40,7 @@ def as_nix_lists(machines: list[Machine], local: str) -> list[str]:
 
 
 def local_system() -> str:
-    from sweepgui.nix.machine_checks import local_system as ls
+    from sweepgui.nix.machines import local_system as ls
     return ls()
 
 

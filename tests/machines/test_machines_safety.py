@@ -11,8 +11,9 @@ import tempfile
 
 import pytest
 
-from sweepgui.nix import machines_nix
+from sweepgui.nix.compat import FRACTIONAL_SPEED
 from sweepgui.nix.machines import Machine, MachinesError, MachinesFile
+from sweepgui.nix.machines import setup as machines_setup
 
 from .test_cli import run
 from .test_machines_file import KEY, local_system, needs_nix, nix_reads
@@ -134,7 +135,7 @@ def test_a_fractional_speed_factor_is_saved_whole_for_nix_before_2_20(tmp_path):
 
 @needs_nix
 def test_cli_saves_a_speed_factor_the_local_nix_reads_and_says_so(tmp_path, capsys):
-    if machines_nix.local_nix_version() >= machines_nix.FRACTIONAL_SPEED:
+    if FRACTIONAL_SPEED.holds():
         pytest.skip("this Nix reads fractional speed factors")
     f = tmp_path / "machines"
     f.write_text("ssh://a\n")
@@ -210,9 +211,9 @@ def test_a_planted_symlink_is_not_used_for_ssh_sockets_or_configs(tmp_path, shar
     elsewhere.mkdir(mode=0o700)  # this user's own private folder, reached through a link
     planted = shared_tmp / f"sweepgui-ssh-{os.getuid()}"
     planted.symlink_to(elsewhere)
-    where = _control_dir(machines_nix._multiplexing())
+    where = _control_dir(machines_setup._multiplexing())
     assert where is None or not where.startswith((str(planted), str(elsewhere)))
-    opts = machines_nix.ssh_options_for([Machine("b", port=2222)], (2, 8, 0))
+    opts = machines_setup.ssh_options_for([Machine("b", port=2222)], (2, 8, 0))
     config = opts.split()[1]
     assert not config.startswith((str(planted), str(elsewhere)))
     assert os.listdir(elsewhere) == [] and os.path.islink(planted)
@@ -223,8 +224,8 @@ def test_a_folder_open_to_others_is_not_used(shared_tmp):
     folder = shared_tmp / f"sweepgui-ssh-{os.getuid()}"
     folder.mkdir()
     os.chmod(folder, 0o777)
-    assert (_control_dir(machines_nix._multiplexing()) or "") != str(folder)
-    config = machines_nix.ssh_options_for([Machine("b", port=2222)], (2, 8, 0)).split()[1]
+    assert (_control_dir(machines_setup._multiplexing()) or "") != str(folder)
+    config = machines_setup.ssh_options_for([Machine("b", port=2222)], (2, 8, 0)).split()[1]
     assert os.path.dirname(config) != str(folder)
 
 
@@ -233,7 +234,7 @@ def test_ssh_sockets_go_to_the_private_runtime_folder(shared_tmp, monkeypatch):
     run_dir = tempfile.mkdtemp(prefix="sg-run-", dir="/tmp")
     try:
         monkeypatch.setenv("XDG_RUNTIME_DIR", run_dir)
-        where = _control_dir(machines_nix._multiplexing())
+        where = _control_dir(machines_setup._multiplexing())
         assert where is not None and where.startswith(run_dir)
         st = os.lstat(where)
         assert stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()

@@ -10,10 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from sweepgui.nix.machine_checks import check_identity, check_system, explain_no_builder
-from sweepgui.nix.machines import Machine, MachinesFile
-from sweepgui.nix.machines_nix import builder_setup, compatibility, lost_builder, ssh_config_text
-from sweepgui.nix.machines_sources import nixos_snippet, system_machines
+from sweepgui.nix.machines import (
+    Machine,
+    MachinesFile,
+    builder_setup,
+    compatibility,
+    explain_no_builder,
+    lost_builder,
+    nixos_snippet,
+    ssh_config_text,
+    system_machines,
+)
+from sweepgui.nix.machines.checks import check_system
+from sweepgui.nix.machines.identity import check_identity
 
 from .test_machines_file import KEY, local_system, needs_nix, nix_reads
 
@@ -138,7 +147,7 @@ def test_system_and_feature_checks():
 
 
 def test_per_machine_figures_from_a_manifest():
-    from sweepgui.nix.machines_nix import per_machine_from_manifest
+    from sweepgui.nix.machines import per_machine_from_manifest
     manifest = {"points": [
         {"status": "built", "machine": "ssh://a", "seconds": 1.0},
         {"status": "built", "machine": "ssh://a", "seconds": 3.0},

@@ -70,11 +70,11 @@ def test_recorded_builders_that_cannot_start():
 def test_remote_outer_and_inner_activities_are_one_point():
     drv = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-sweepgui-point-x=1.drv"
     p = LogParser()
-    ev = p.feed('@nix {"action":"start","fields":["%s","ssh://b1",1,1],"id":1,"level":3,'
-                '"text":"building","type":105}' % drv)
+    ev = p.feed(f'@nix {{"action":"start","fields":["{drv}","ssh://b1",1,1],"id":1,"level":3,'
+                '"text":"building","type":105}')
     assert ev == [DrvStarted(drv, "ssh://b1")]
-    assert p.feed('@nix {"action":"start","fields":["%s","",1,1],"id":2,"level":3,'
-                  '"text":"","type":105}' % drv) == []
+    assert p.feed(f'@nix {{"action":"start","fields":["{drv}","",1,1],"id":2,"level":3,'
+                  '"text":"","type":105}') == []
     assert p.feed('@nix {"action":"result","fields":["hello \\u001b[1mworld\\u001b[0m"],'
                   '"id":2,"type":101}') == [DrvLog(drv, "hello world")]
     assert p.feed('@nix {"action":"stop","id":2}') == []
@@ -85,12 +85,12 @@ def test_failure_wordings_of_other_nix_versions():
     drv = "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-sweepgui-point-y=2.drv"
     cases = {
         # remote build through the build hook (Nix 2.8)
-        "build of '\x1b[35;1m%s\x1b[0m' on 'ssh://b2' failed: builder failed with exit code 3" % drv:
+        f"build of '\x1b[35;1m{drv}\x1b[0m' on 'ssh://b2' failed: builder failed with exit code 3":
             (3, "ssh://b2"),
-        # Nix >= 2.30
-        "Cannot build '%s'.\nReason: builder failed with exit code 2.\nOutput paths: ..." % drv:
+        # Nix >= 2.29 (compat.CANNOT_BUILD_MESSAGE)
+        f"Cannot build '{drv}'.\nReason: builder failed with exit code 2.\nOutput paths: ...":
             (2, ""),
-        "builder for '%s' failed due to signal 9 (Killed)" % drv: (None, ""),
+        f"builder for '{drv}' failed due to signal 9 (Killed)": (None, ""),
     }
     for text, (code, machine) in cases.items():
         import json
@@ -98,6 +98,22 @@ def test_failure_wordings_of_other_nix_versions():
         (ev,) = LogParser().feed(line)
         assert isinstance(ev, DrvFailed) and ev.drv == drv
         assert ev.exit_code == code and ev.machine == machine
+
+
+def test_dependency_failures_in_both_wordings():
+    """Before Nix 2.29 the aggregator reports "N dependencies of derivation ... failed to
+    build"; from 2.29 (compat.CANNOT_BUILD_MESSAGE) "Cannot build '…'. Reason: N dependency
+    failed." Both are the aggregator's dependencies, not a failure of their own
+    (derivation-goal.cc at 2.28.0 and 2.29.0)."""
+    import json
+
+    drv = "/nix/store/cccccccccccccccccccccccccccccccc-sweepgui-sweep.drv"
+    for text in (f"1 dependencies of derivation '{drv}' failed to build",
+                 f"Cannot build '\x1b[35;1m{drv}\x1b[0m'.\nReason: \x1b[31;1m1 dependency "
+                 "failed\x1b[0m.\nOutput paths: ...",
+                 f"Cannot build '{drv}'.\nReason: 3 dependencies failed."):
+        line = "@nix " + json.dumps({"action": "msg", "level": 0, "msg": "error: " + text})
+        assert LogParser().feed(line) == [DependenciesFailed(drv)], text
 
 
 def test_plain_and_unknown_lines():

@@ -18,9 +18,7 @@ from pathlib import Path
 import pytest
 
 from sweepgui.nix.interpreter import blocking_folder
-from sweepgui.nix.machine_checks import daemon_ssh_checks
-from sweepgui.nix.machines import Machine
-from sweepgui.nix.machines_sources import install_system, system_install
+from sweepgui.nix.machines import Machine, daemon_ssh_checks, install_system, system_install
 from sweepgui.nix.setup import DAEMON, SINGLE_USER, NixSetup, detect_setup, matches_users, route_builders
 
 from .conftest import nix_available

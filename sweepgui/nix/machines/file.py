@@ -6,10 +6,11 @@ One line per builder, whitespace-separated columns, ``-`` for "default"::
     ssh://alice@build1 x86_64-linux,i686-linux /home/alice/.ssh/id_build 4 2 big-parallel - c3NoLWVk...
 
 ``#`` starts a comment, ``;`` separates entries like a newline, and ``@FILE`` includes another
-file. Nix before 2.29 splits on ``;`` *before* it strips comments (so ``# a; b`` makes ``b`` an
-entry there, and not in newer Nix); this module reads comments the newer way, warns about lines
-whose meaning differs, and writes one machine per line with comments on their own lines and no
-``;`` inside them, which means the same to every Nix.
+file. Nix before 2.29 (:data:`~sweepgui.nix.compat.COMMENT_BEFORE_SEMICOLON`) splits on ``;``
+*before* it strips comments (so ``# a; b`` makes ``b`` an entry there, and not in newer Nix);
+this module reads comments the newer way, warns about lines whose meaning differs, and writes
+one machine per line with comments on their own lines and no ``;`` inside them, which means the
+same to every Nix. The columns of one line are :mod:`sweepgui.nix.machines.line`.
 """
 
 from __future__ import annotations
@@ -19,22 +20,10 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..atomic import atomic_path
-from .machines_line import (
-    COLUMNS,
-    PROTOCOLS,
-    UINT_MAX,
-    Machine,
-    MachinesError,
-    check_column_text,
-    check_host_key,
-    parse_entry,
-    parse_uri,
-)
-
-__all__ = ["COLUMNS", "PROTOCOLS", "UINT_MAX", "Comment", "Entry", "Include", "Machine",
-           "MachinesError", "MachinesFile", "check_column_text", "check_host_key",
-           "default_machines_path", "parse_entry", "parse_uri", "write_atomic"]
+from ...atomic import atomic_path
+from ..compat import COMMENT_BEFORE_SEMICOLON, Version
+from .line import Machine, MachinesError, parse_entry
+from .versions import readable_by_nix
 
 
 def default_machines_path() -> Path:
@@ -90,14 +79,15 @@ class MachinesFile:
     adjusted: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
-    def parse(cls, text: str, source: str | os.PathLike | None = None) -> MachinesFile:
+    def parse(cls, text: str, source: str | os.PathLike[str] | None = None) -> MachinesFile:
         src = None if source is None else str(source)
         mf = cls(source=src)
         for lineno, line in enumerate(text.splitlines(), start=1):
             content, hash_, comment = line.partition("#")
             if hash_ and ";" in comment:
-                mf.warnings.append((lineno, "';' inside a comment: Nix before 2.29 reads the text "
-                                    "after it as another machine; sweepgui writes ',' instead"))
+                mf.warnings.append((lineno, "';' inside a comment: Nix before "
+                                    f"{COMMENT_BEFORE_SEMICOLON.since} reads the text after it "
+                                    "as another machine; sweepgui writes ',' instead"))
             segments, pos = [], 0
             for seg in content.split(";"):
                 segments.append((seg, pos + 1))
@@ -124,7 +114,7 @@ class MachinesFile:
         return mf
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> MachinesFile:
+    def load(cls, path: str | os.PathLike[str]) -> MachinesFile:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -150,7 +140,7 @@ class MachinesFile:
 
         A relative ``@FILE`` is read from this file's folder (Nix itself reads it from its
         working folder, so runs hand Nix a copy with the includes resolved; see
-        ``machines_nix.builder_setup``). A missing file is an error naming this file and
+        :func:`sweepgui.nix.machines.setup.builder_setup`). A missing file is an error naming this file and
         line, since it is almost always a typo; with ``missing_ok`` it adds no machine,
         as in Nix (whose default ``builders`` names /etc/nix/machines, often absent).
         An include loop is an error.
@@ -226,12 +216,10 @@ class MachinesFile:
                     raise MachinesError(self.source, None, None, exc.msg) from None
         return "".join(line + "\n" for line in lines)
 
-    def fit_to_nix(self, nix_version: tuple[int, ...] | None = None) -> list[str]:
+    def fit_to_nix(self, nix_version: Version | None = None) -> list[str]:
         """Change what the local Nix (or Nix ``nix_version``) cannot read in a machines file:
         a fractional speed factor becomes whole before Nix 2.20 (which would reject the whole
         file). Returns a plain note per change, to tell the user."""
-        from .machines_nix import readable_by_nix  # machines_nix imports this module
-
         notes = []
         for it in self.items:
             if isinstance(it, Entry):
@@ -241,8 +229,8 @@ class MachinesFile:
                     notes.append(note)
         return notes
 
-    def save(self, path: str | os.PathLike | None = None, backup: bool = True,
-             nix_version: tuple[int, ...] | None = None) -> Path:
+    def save(self, path: str | os.PathLike[str] | None = None, backup: bool = True,
+             nix_version: Version | None = None) -> Path:
         """Write atomically (temp file + rename); the previous version becomes ``FILE.bak``.
 
         Only what the local Nix (or Nix ``nix_version``) reads is written: see
@@ -273,13 +261,3 @@ def write_atomic(target: Path, text: str, backup: bool = True, mode: int | None 
                 os.link(target, bak)
             except OSError:
                 shutil.copy2(target, bak)
-
-
-def __getattr__(name: str):
-    # CONTRACTS names these in sweepgui.nix.machines; they live in machines_sources (which
-    # imports this module), so they are looked up lazily
-    if name in ("nixos_snippet", "system_machines", "write_system_machines", "builders_setting"):
-        from . import machines_sources
-
-        return getattr(machines_sources, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,16 +16,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .machines import Machine, MachinesError, MachinesFile, write_atomic
-from .machines_nix import FRACTIONAL_SPEED, PORT_IN_URI, local_nix_version
+from .._nixcmd import nix_settings
+from ..compat import Version
+from ..compat import nix_version as local_nix_version
+from .file import MachinesFile, write_atomic
+from .line import Machine, MachinesError
+from .versions import unreadable_in_system_file, whole_speed
 
 SYSTEM_MACHINES = Path("/etc/nix/machines")
 
 
 def builders_setting(timeout: float = 10.0) -> str | None:
     """The effective ``builders`` setting of the local Nix (None when Nix cannot tell)."""
-    from .setup import nix_settings
-
     value = nix_settings(timeout=timeout).get("builders")
     return value if isinstance(value, str) else None
 
@@ -48,22 +50,16 @@ def system_machines(setting: str | None = None) -> list[Machine]:
     return machines
 
 
-def _refuse_unreadable(machines: list[Machine], path: Path, v: tuple[int, ...]) -> None:
+def _refuse_unreadable(machines: list[Machine], path: Path, v: Version) -> None:
     """Nix reads the system's file without sweepgui's help: refuse what it cannot read."""
     for m in machines:
-        if m.port is not None and v < PORT_IN_URI:
-            raise MachinesError(str(path), None, None, f"{m.name}: Nix {'.'.join(map(str, v))} "
-                                "cannot read a port in this file; remove it and add "
-                                f"'Host {m.host}' / 'Port {m.port}' to /etc/ssh/ssh_config "
-                                "(the nix-daemon's ssh runs as root)")
-        if m.speed_factor is not None and not float(m.speed_factor).is_integer() \
-                and v < FRACTIONAL_SPEED:
-            raise MachinesError(str(path), None, None, f"{m.name}: this Nix needs a whole "
-                                "speed factor")
+        problem = unreadable_in_system_file(m, v)
+        if problem:
+            raise MachinesError(str(path), None, None, problem)
 
 
 def write_system_machines(machines: list[Machine], path: Path = SYSTEM_MACHINES,
-                          nix_version: tuple[int, ...] | None = None) -> Path:
+                          nix_version: Version | None = None) -> Path:
     """Write ``machines`` as the system's machines file (atomic, one ``.bak``).
 
     Nix reads this file without sweepgui's help, so ports and fractional speed factors are
@@ -116,7 +112,7 @@ class SystemInstall:
 
 
 def system_install(machines: list[Machine], path: Path = SYSTEM_MACHINES,
-                   nix_version: tuple[int, ...] | None = None) -> SystemInstall:
+                   nix_version: Version | None = None) -> SystemInstall:
     """The change that adds ``machines`` to the system's machines file ``path``.
 
     Raises MachinesError for machines the local Nix could not read there (a port before
@@ -223,7 +219,7 @@ def nixos_snippet(machines: list[Machine]) -> str:
             if float(sf).is_integer():
                 lines.append(f"      speedFactor = {int(sf)};")
             else:  # the NixOS option is an integer
-                lines.append(f"      speedFactor = {max(1, round(sf))};  # {sf} in the machines file")
+                lines.append(f"      speedFactor = {whole_speed(sf)};  # {sf} in the machines file")
         if m.supported_features:
             lines.append(f"      supportedFeatures = {_nix_list(m.supported_features)};")
         if m.mandatory_features:

@@ -1,9 +1,10 @@
 """Checks of one remote builder, in plain words, never prompting and never hanging.
 
-Each check returns :class:`Check` items; a machine is usable when none has level "error".
-Everything runs with ssh batch mode and timeouts: one machine takes at most ``timeout``
-seconds (10 by default) even when its host drops packets. Host key checking is never
-switched off: a key is fetched with ``ssh-keyscan`` only to be pinned (or compared) in column 8.
+Each check returns :class:`~sweepgui.nix.machines.report.Check` items; a machine is usable
+when none has level "error". Everything runs with ssh batch mode and timeouts: one machine
+takes at most ``timeout`` seconds (10 by default) even when its host drops packets. Host key
+checking is never switched off: a key is fetched with ``ssh-keyscan`` only to be pinned (or
+compared) in column 8.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ import hashlib
 import math
 import os
 import re
-import stat
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 
-from ._nixcmd import NixError, nix_cli, nix_command
-from .machine_errors import _explain, explain_no_builder  # noqa: F401 - re-exported
-from .machines import Machine
-from .machines_nix import PORT_IN_URI, compatibility, local_nix_version, ssh_options_for, sshopts
+from ..compat import PORT_IN_URI, NixError, Version, nix_cli, nix_command, version_text
+from ..compat import nix_version as local_nix_version
+from .errors import TIMED_OUT, explain
+from .identity import check_identity
+from .line import Machine
+from .report import Check, run_tool
+from .setup import probe, ssh_options_for, sshopts
+from .versions import compatibility
 
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 300.0  # seconds per machine: longer is a typo (and overflows the waits)
@@ -38,41 +42,6 @@ def check_timeout(timeout: float) -> float:
     return float(timeout)
 
 
-@dataclass(frozen=True)
-class Check:
-    """The outcome of one check of a machine.
-
-    Attributes
-    ----------
-    name : str
-        What was checked: "identity", "system", "features", "max-jobs", "host-key",
-        "connection", "nix-version", "uri".
-    ok : bool
-        False only for errors (the machine cannot build as configured).
-    level : str
-        "ok", "warning" or "error".
-    message : str
-        Plain words: what is wrong and how to fix it.
-    """
-
-    name: str
-    ok: bool
-    level: str
-    message: str
-
-
-def _ok(name, msg):
-    return Check(name, True, "ok", msg)
-
-
-def _warn(name, msg):
-    return Check(name, True, "warning", msg)
-
-
-def _err(name, msg):
-    return Check(name, False, "error", msg)
-
-
 @functools.lru_cache(maxsize=1)
 def local_system() -> str:
     """The system this Nix builds for (``builtins.currentSystem``), e.g. x86_64-linux."""
@@ -84,71 +53,25 @@ def local_system() -> str:
         return "unknown"
 
 
-def _run(cmd, timeout, env=None):
-    """Run ``cmd`` without a terminal; (returncode or None on timeout, combined output)."""
-    try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=max(0.5, timeout), env=env, start_new_session=True)
-        return p.returncode, (p.stderr + p.stdout).strip()
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stderr or b""
-        return None, (out.decode(errors="replace") if isinstance(out, bytes) else out).strip()
-    except OSError as exc:
-        return 127, str(exc)
-
-
-# -- identity file ----------------------------------------------------------------------------
-def check_identity(machine: Machine, timeout: float = 5.0) -> list[Check]:
-    key = machine.ssh_key
-    if not key:
-        return [_ok("identity", "no identity file given: ssh uses your default keys "
-                    "(~/.ssh/id_*) or agent; name one in column 3 to be sure which")]
-    path = os.path.expanduser(key)
-    if not os.path.isabs(path):
-        return [_err("identity", f"identity file '{key}' is a relative path; Nix runs ssh from "
-                     "other folders: write the absolute path in column 3")]
-    if not os.path.exists(path):
-        return [_err("identity", f"identity file {key} does not exist: fix column 3, or create a "
-                     f"key with `ssh-keygen -t ed25519 -N '' -f {key}` and add {key}.pub to the "
-                     f"builder's authorized_keys")]
-    if not os.path.isfile(path):
-        return [_err("identity", f"identity file {key} is not a file: fix column 3")]
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    if mode & 0o077:
-        return [_err("identity", f"identity file {key} has permissions {mode:o}, readable by "
-                     f"others, so ssh refuses to use it: run `chmod 600 {key}`")]
-    if not os.access(path, os.R_OK):
-        return [_err("identity", f"identity file {key} cannot be read by this user: check its "
-                     "owner (`ls -l`)")]
-    rc, out = _run(["ssh-keygen", "-y", "-P", "", "-f", path], timeout)
-    if rc == 0:
-        return [_ok("identity", f"identity file {key}: mode {mode:o}, no passphrase")]
-    if "passphrase" in out.lower():
-        return [_err("identity", f"identity file {key} has a passphrase, which Nix cannot type: "
-                     f"remove it with `ssh-keygen -p -N '' -f {key}` or use a key made for builds")]
-    return [_err("identity", f"identity file {key} is not a private key ssh can read "
-                 f"({out.splitlines()[-1] if out else 'ssh-keygen failed'}): fix column 3")]
-
-
 # -- systems and features ---------------------------------------------------------------------
 def check_system(machine: Machine, system: str | None = None) -> list[Check]:
     need = system or local_system()
     systems = machine.systems or [local_system()]
     out = []
     if need in systems:
-        out.append(_ok("system", f"builds {need}"))
+        out.append(Check.passed("system", f"builds {need}"))
     else:
-        out.append(_err("system", f"{machine.name} builds {','.join(systems)} but the sweep needs "
-                        f"{need}: add {need} to column 2 if the machine can build it, or use a "
-                        f"machine that can"))
+        out.append(Check.error("system", f"{machine.name} builds {','.join(systems)} but the sweep needs "
+                               f"{need}: add {need} to column 2 if the machine can build it, or use a "
+                               f"machine that can"))
     if machine.mandatory_features:
-        out.append(_err("features", f"{machine.name} has mandatory features "
-                        f"{','.join(machine.mandatory_features)}: Nix gives it only builds that ask "
-                        "for them and sweep points ask for none, so it would get no point: set "
-                        "column 7 to -"))
+        out.append(Check.error("features", f"{machine.name} has mandatory features "
+                               f"{','.join(machine.mandatory_features)}: Nix gives it only builds that ask "
+                               "for them and sweep points ask for none, so it would get no point: set "
+                               "column 7 to -"))
     if machine.max_jobs == 0:
-        out.append(_err("max-jobs", f"{machine.name} has max jobs 0 and will get no builds: set "
-                        "column 4 to the number of builds it may run at once"))
+        out.append(Check.error("max-jobs", f"{machine.name} has max jobs 0 and will get no builds: set "
+                               "column 4 to the number of builds it may run at once"))
     return out
 
 
@@ -164,7 +87,7 @@ def _scan(machine: Machine, timeout: float) -> tuple[list[str], str]:
     if machine.port is not None:
         cmd += ["-p", str(machine.port)]
     cmd += ["-t", "ed25519,ecdsa,rsa", "--", machine.host.strip("[]")]
-    rc, out = _run(cmd, timeout + 1)
+    rc, out = run_tool(cmd, timeout + 1)
     keys = []
     for line in out.splitlines():
         # "HOST TYPE KEY" lines only: ssh-keyscan's own errors ("getaddrinfo b: Name or
@@ -229,39 +152,41 @@ def _same_key(a_b64: str, line: str) -> bool:
 
 
 # -- connection through Nix -------------------------------------------------------------------
-def store_uri_for_check(machine: Machine, nix_version) -> str:
+def store_uri_for_check(machine: Machine) -> str:
+    """The store URI that opens the builder as Nix does in a build (key and pinned host key
+    as store settings)."""
     params = dict(machine.uri_params)
     if machine.ssh_key:
         params["ssh-key"] = os.path.expanduser(machine.ssh_key)
     if machine.host_key:
         params["base64-ssh-public-host-key"] = machine.host_key
-    m = Machine(**{**machine.__dict__, "uri_params": params})
     # with the port: the ssh config of ssh_options_for() resolves "host:port" on older Nix
-    return m.store_uri(with_port=True)
+    return replace(machine, uri_params=params).store_uri(with_port=True)
 
 
-def check_connection(machine: Machine, timeout: float = 8.0, nix_version=None) -> list[Check]:
+def check_connection(machine: Machine, timeout: float = 8.0,
+                     nix_version: Version | None = None) -> list[Check]:
     """Open the builder's store through Nix (``nix store ping`` / ``nix store info``)."""
     v = nix_version or local_nix_version()
     try:
-        cmd = [*nix_cli("store-info", v), "--store", store_uri_for_check(machine, v)]
+        cmd = [*nix_cli("store-info", v), "--store", store_uri_for_check(machine)]
     except NixError as exc:
-        return [_err("connection", str(exc))]
+        return [Check.error("connection", str(exc))]
     # exactly the ssh options of a run (ports through a generated ssh config on older Nix)
     extra = " ".join(filter(None, [ssh_options_for([machine], v),
                                    os.environ.get("NIX_SSHOPTS", "").strip()]))
     connect = max(1, int(min(5, timeout - 1)))
-    opts = sshopts(extra).replace("ConnectTimeout=5", f"ConnectTimeout={connect}")
+    opts = sshopts(extra, connect_timeout=connect)
     env = dict(os.environ, NIX_SSHOPTS=opts)
     env["NIX_CONFIG"] = "substituters =\n" + env.get("NIX_CONFIG", "")
     t0 = time.monotonic()
-    rc, out = _run(cmd, timeout, env)
+    rc, out = run_tool(cmd, timeout, env)
     took = time.monotonic() - t0
     if rc == 0:
-        return [_ok("connection", f"Nix reaches the store of {machine.name} ({took:.1f} s)")]
+        return [Check.passed("connection", f"Nix reaches the store of {machine.name} ({took:.1f} s)")]
     if rc is None:
-        return [_err("connection", _explain(machine, "<timeout>", connect))]
-    return [_err("connection", _explain(machine, out, connect))]
+        return [Check.error("connection", explain(machine, TIMED_OUT, connect))]
+    return [Check.error("connection", explain(machine, out, connect))]
 
 
 def check_host_key_pin(machine: Machine, timeout: float = 3.0) -> list[Check]:
@@ -270,15 +195,16 @@ def check_host_key_pin(machine: Machine, timeout: float = 3.0) -> list[Check]:
         return []  # the connection check says why the host cannot be reached
     if machine.host_key:
         if any(_same_key(machine.host_key, k) for k in keys):
-            return [_ok("host-key", f"host key pinned and matching ({fingerprint(machine.host_key)})")]
-        return [_err("host-key", f"the host key of {machine.name} does not match the key pinned "
-                     "in column 8 (it presents another one): if the machine was reinstalled, pin "
-                     f"its new key with `sweepgui machines fetch-host-key {machine.name}`; "
-                     "otherwise do not use it (it may be another machine)")]
+            return [Check.passed("host-key", "host key pinned and matching "
+                                 f"({fingerprint(machine.host_key)})")]
+        return [Check.error("host-key", f"the host key of {machine.name} does not match the key pinned "
+                            "in column 8 (it presents another one): if the machine was reinstalled, pin "
+                            f"its new key with `sweepgui machines fetch-host-key {machine.name}`; "
+                            "otherwise do not use it (it may be another machine)")]
     key = base64.b64encode(keys[0].encode() + b"\n").decode()
-    return [_warn("host-key", f"no host key pinned: ssh relies on ~/.ssh/known_hosts. Pin it with "
-                  f"`sweepgui machines fetch-host-key {machine.name}` (fingerprint "
-                  f"{fingerprint(key)})")]
+    return [Check.warning("host-key", f"no host key pinned: ssh relies on ~/.ssh/known_hosts. Pin it with "
+                          f"`sweepgui machines fetch-host-key {machine.name}` (fingerprint "
+                          f"{fingerprint(key)})")]
 
 
 # -- what the nix-daemon's ssh will do --------------------------------------------------------
@@ -287,7 +213,7 @@ _SSH_KEYS = ("hostname", "port", "user", "proxyjump", "proxycommand", "identityf
 
 def _ssh_g(host: str, config: str | None) -> dict[str, str]:
     cmd = ["ssh", "-G", *(["-F", config] if config else []), "--", host]
-    rc, out = _run(cmd, 5)
+    rc, out = run_tool(cmd, 5)
     if rc != 0:
         return {}
     conf: dict[str, str] = {}
@@ -297,7 +223,7 @@ def _ssh_g(host: str, config: str | None) -> dict[str, str]:
     return conf
 
 
-def daemon_ssh_checks(machine: Machine, nix_version=None) -> list[Check]:
+def daemon_ssh_checks(machine: Machine, nix_version: Version | None = None) -> list[Check]:
     """What differs when the nix-daemon, not this user, connects to ``machine``.
 
     Under a daemon, ssh runs as root inside the daemon: this user's ~/.ssh/config, agent,
@@ -308,34 +234,34 @@ def daemon_ssh_checks(machine: Machine, nix_version=None) -> list[Check]:
     out: list[Check] = []
     if machine.protocol not in ("ssh", "ssh-ng"):
         return out
-    if machine.port is not None and v < PORT_IN_URI:
-        out.append(_err("daemon-ssh", f"Nix {'.'.join(map(str, v))} cannot read the port in "
-                        f"{machine.uri}, and under the nix-daemon sweepgui cannot give it to ssh "
-                        "(the daemon's ssh runs as root): write the URI without the port and add "
-                        f"'Host {machine.host.strip('[]')}' with 'Port {machine.port}' to "
-                        "/etc/ssh/ssh_config (or root's ~/.ssh/config)"))
+    if machine.port is not None and not PORT_IN_URI.holds(v):
+        out.append(Check.error("daemon-ssh", f"Nix {version_text(v)} cannot read the port in "
+                               f"{machine.uri}, and under the nix-daemon sweepgui cannot give it to ssh "
+                               "(the daemon's ssh runs as root): write the URI without the port and add "
+                               f"'Host {machine.host.strip('[]')}' with 'Port {machine.port}' to "
+                               "/etc/ssh/ssh_config (or root's ~/.ssh/config)"))
     if not machine.ssh_key:
-        out.append(_err("daemon-ssh", "no identity file in column 3: the nix-daemon's ssh runs "
-                        "as root and cannot use your ssh agent or your ~/.ssh keys; name a key "
-                        "file (absolute path, no passphrase) in column 3"))
+        out.append(Check.error("daemon-ssh", "no identity file in column 3: the nix-daemon's ssh runs "
+                               "as root and cannot use your ssh agent or your ~/.ssh keys; name a key "
+                               "file (absolute path, no passphrase) in column 3"))
     if not machine.host_key:
-        out.append(_warn("daemon-ssh", "no host key pinned in column 8: the nix-daemon's ssh "
-                         "checks the host in root's known_hosts, which this check cannot see; "
-                         f"pin it with `sweepgui machines fetch-host-key {machine.name}`"))
-    if machine.port is None or v >= PORT_IN_URI:
+        out.append(Check.warning("daemon-ssh", "no host key pinned in column 8: the nix-daemon's ssh "
+                                 "checks the host in root's known_hosts, which this check cannot see; "
+                                 f"pin it with `sweepgui machines fetch-host-key {machine.name}`"))
+    if machine.port is None or PORT_IN_URI.holds(v):
         mine = _ssh_g(machine.address, None)
         system = _ssh_g(machine.address, "/etc/ssh/ssh_config") if mine else {}
         differ = [k for k in _SSH_KEYS if k != "identityfile" and mine.get(k) != system.get(k)]
         if mine and system and differ:
             what = ", ".join(f"{k} {mine.get(k)}" for k in differ)
-            out.append(_err("daemon-ssh", f"your ~/.ssh/config sets {what} for {machine.host}, "
-                            "but the nix-daemon's ssh (root) does not read it: write the real "
-                            "host name, user and port in the machines file, or put the same "
-                            "'Host' block in /etc/ssh/ssh_config"))
+            out.append(Check.error("daemon-ssh", f"your ~/.ssh/config sets {what} for {machine.host}, "
+                                   "but the nix-daemon's ssh (root) does not read it: write the real "
+                                   "host name, user and port in the machines file, or put the same "
+                                   "'Host' block in /etc/ssh/ssh_config"))
     return out
 
 
-def check_machine(machine: Machine, system: str | None = None, nix_version=None,
+def check_machine(machine: Machine, system: str | None = None, nix_version: Version | None = None,
                   timeout: float = DEFAULT_TIMEOUT, via_daemon: bool = False) -> list[Check]:
     """All checks of one machine within ``timeout`` seconds (default 10). ``via_daemon``:
     a nix-daemon will connect to it (see :func:`daemon_ssh_checks`). A timeout out of
@@ -344,24 +270,23 @@ def check_machine(machine: Machine, system: str | None = None, nix_version=None,
     deadline = time.monotonic() + timeout
     v = nix_version or local_nix_version()
     # a port is handled by sweepgui (information); a rounded speed factor changes the meaning
-    checks = [(_ok if "port" in n else _warn)("nix-version", n) for n in compatibility(machine, v)
-              if not (via_daemon and "port" in n)]
+    checks = [(Check.passed if "port" in n else Check.warning)("nix-version", n)
+              for n in compatibility(machine, v) if not (via_daemon and "port" in n)]
     if via_daemon:
         checks += daemon_ssh_checks(machine, v)
     if machine.protocol not in ("ssh", "ssh-ng"):
-        return checks + [_err("uri", f"{machine.name}: only ssh:// and ssh-ng:// builders are supported")]
+        return checks + [Check.error("uri", f"{machine.name}: only ssh:// and ssh-ng:// builders "
+                                     "are supported")]
     checks += check_system(machine, system)
     if machine.host == "localhost":
-        checks.append(_warn("uri", "Nix treats ssh://localhost as this machine and builds "
-                            "there without ssh: write 127.0.0.1 to go through sshd"))
+        checks.append(Check.warning("uri", "Nix treats ssh://localhost as this machine and builds "
+                                    "there without ssh: write 127.0.0.1 to go through sshd"))
     ident = check_identity(machine, timeout=min(3, timeout / 3))
     checks += ident
-    from .machines_nix import _probe
-
     # a machine that does not answer, or stalls in the ssh handshake, is named at once
     # (the probe takes at most 2 x 2 s), without waiting for Nix's own connection attempt
-    dead = _probe(machine, min(2.0, max(0.5, (deadline - time.monotonic()) / 4)))
-    conn = [_err("connection", dead)] if dead else check_connection(
+    dead = probe(machine, min(2.0, max(0.5, (deadline - time.monotonic()) / 4)))
+    conn = [Check.error("connection", dead)] if dead else check_connection(
         machine, timeout=max(1.0, deadline - time.monotonic() - 1.0), nix_version=v)
     left = deadline - time.monotonic()
     reachable = conn[0].ok or "host key" in conn[0].message or "refused the login" in conn[0].message
@@ -373,11 +298,11 @@ def check_machine(machine: Machine, system: str | None = None, nix_version=None,
     login = ("refused the login", "ignores the identity")
     if not ident[0].ok and conn and not conn[0].ok and any(w in conn[0].message for w in login):
         # the identity check above says why and how to fix it: no second copy of that here
-        conn = [_err("connection", f"cannot log in to {machine.name} with this identity file: "
-                     "fix it first (see the identity check)")]
+        conn = [Check.error("connection", f"cannot log in to {machine.name} with this identity file: "
+                            "fix it first (see the identity check)")]
     if via_daemon and conn and conn[0].ok:
-        conn = [_ok("connection", conn[0].message + " from your account (the nix-daemon "
-                    "connects as root: see the daemon-ssh items)")]
+        conn = [Check.passed("connection", conn[0].message + " from your account (the nix-daemon "
+                             "connects as root: see the daemon-ssh items)")]
     return checks + conn
 
 

@@ -1,7 +1,8 @@
 """What a machines file needs on the local Nix version: the ``--builders`` value and ssh options.
 
 Nix reads a port inside a builder URI only from 2.31 (before, ``ssh://h:2222`` makes ssh look
-up the host name ``h:2222``) and a fractional speed factor only from 2.20. The port is given to
+up the host name ``h:2222``) and a fractional speed factor only from 2.20 (the gates
+``PORT_IN_URI`` and ``FRACTIONAL_SPEED`` of :mod:`sweepgui.nix.compat`). The port is given to
 ssh, not to Nix: a generated ssh config has a block ``Host h:2222`` with ``HostName h``,
 ``Port 2222`` and ``HostKeyAlias h:2222`` (the name under which Nix writes the pinned key of
 column 8), passed as ``NIX_SSHOPTS=-F FILE``; it then includes the user's and the system's ssh
@@ -13,8 +14,7 @@ value and NIX_SSHOPTS. It probes every builder first (one parallel TCP + ssh-ban
 about 2 s at most): Nix 2.8 tries a dead builder again for every build, and one that hangs
 costs ConnectTimeout each time while Nix's scheduler waits, so builders that do not answer are
 left out of that run (``BuilderSetup.skipped``). Then, and for fractional speed factors on Nix
-< 2.20 (rounded), it writes a derived machines file. :func:`lost_builder` tells a build lost
-with its builder (built again elsewhere) from a model failure.
+< 2.20 (rounded), it writes a derived machines file.
 
 With ``--jobs 0`` (``max-jobs = 0``) Nix 2.8 builds nothing locally, not even a
 ``preferLocalBuild`` or ``builtin:`` derivation (derivation-goal.cc: ``buildLocally`` needs
@@ -35,71 +35,29 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ._nixcmd import SSH_OPTS, STORE_INFO, nix_version  # noqa: F401 - STORE_INFO re-exported
-from .machines import Machine, MachinesFile, write_atomic
-
-# never prompt (a password or an unknown host key), never wait long for a dead host
-BASE_SSH_OPTIONS = tuple(SSH_OPTS.split())  # one definition, in _nixcmd
-PORT_IN_URI = (2, 31)
-FRACTIONAL_SPEED = (2, 20)
-
-
-def local_nix_version() -> tuple[int, ...]:
-    """The local Nix version as a tuple, e.g. (2, 8, 0); (0,) when Nix is missing."""
-    return nix_version()
+from .._nixcmd import SSH_CONNECT_TIMEOUT, ssh_batch_options
+from ..compat import FRACTIONAL_SPEED, PORT_IN_URI, Version, version_text
+from ..compat import nix_version as local_nix_version
+from .errors import KNOWN_MACHINES, TIMED_OUT, explain
+from .file import MachinesFile, write_atomic
+from .line import Machine
+from .versions import fractional
 
 
-def compatibility(machine: Machine, nix_version: tuple[int, ...] | None = None) -> list[str]:
-    """Plain notes on what this Nix cannot read as written, and what sweepgui does about it."""
-    v = nix_version or local_nix_version()
-    notes = []
-    if machine.port is not None and v < PORT_IN_URI:
-        notes.append(f"Nix {_fmt(v)} cannot read a port in the URI (needs Nix 2.31); sweepgui "
-                     f"gives port {machine.port} to ssh instead. For Nix used without sweepgui, "
-                     f"put the block of `sweepgui machines ssh-config` in ~/.ssh/config")
-    if machine.speed_factor is not None and not float(machine.speed_factor).is_integer() \
-            and v < FRACTIONAL_SPEED:
-        notes.append(f"Nix {_fmt(v)} needs a whole speed factor (fractions from Nix 2.20); "
-                     f"{machine.speed_factor} is used as {max(1, round(machine.speed_factor))}")
-    return notes
-
-
-def _fmt(v: tuple[int, ...]) -> str:
-    return ".".join(map(str, v))
-
-
-def readable_by_nix(machine: Machine, nix_version: tuple[int, ...] | None = None
-                    ) -> tuple[Machine, str | None]:
-    """``machine`` as it must be written for the local Nix (or Nix ``nix_version``) to read
-    the machines file, and a plain note on what changed (None: nothing).
-
-    Nix before 2.20 reads the speed factor as a whole number and rejects the whole file
-    ("bad machine specification") for a fraction: it is rounded (at least 1).
-    """
-    x = machine.speed_factor
-    if x is None or float(x).is_integer():
-        return machine, None
-    v = nix_version or local_nix_version()
-    if v >= FRACTIONAL_SPEED:
-        return machine, None
-    whole = max(1, round(x))
-    return replace(machine, speed_factor=whole), (
-        f"{machine.name}: speed factor {x:g} is written as {whole}: Nix {_fmt(v)} reads only "
-        "whole speed factors (fractions from Nix 2.20) and rejects a machines file with a "
-        "fraction in it")
-
-
-def ssh_config_text(machines: list[Machine], nix_version: tuple[int, ...] | None = None,
+def ssh_config_text(machines: list[Machine], version: Version | None = None,
                     include_defaults: bool = True) -> str | None:
-    """ssh config blocks giving ported builders their port on Nix < 2.31 (None: not needed)."""
-    v = nix_version or local_nix_version()
+    """ssh config blocks giving ported builders their port on Nix ``version`` (default: the
+    local one) before :data:`~sweepgui.nix.compat.PORT_IN_URI` (None: not needed)."""
+    v = version or local_nix_version()
     blocks, seen = [], set()
     for m in machines:
-        if m.port is None or v >= PORT_IN_URI:
+        if m.port is None or PORT_IN_URI.holds(v):
             continue
         alias = f"{m.host}:{m.port}"
         if alias in seen:
@@ -112,7 +70,8 @@ def ssh_config_text(machines: list[Machine], nix_version: tuple[int, ...] | None
         blocks.append(block)
     if not blocks:
         return None
-    text = "# generated by sweepgui: ports of remote builders (Nix before 2.31 reads none in URIs)\n"
+    text = ("# generated by sweepgui: ports of remote builders (Nix before "
+            f"{PORT_IN_URI.since} reads none in URIs)\n")
     text += "".join(blocks)
     if include_defaults:
         # -F replaces the usual files: include them after our blocks (the first value wins)
@@ -194,13 +153,13 @@ def _config_file(text: str) -> Path:
     return base / name
 
 
-def ssh_options_for(machines: list[Machine], nix_version: tuple[int, ...] | None = None) -> str:
-    """Extra NIX_SSHOPTS these machines need on this Nix ("" when none)."""
-    text = ssh_config_text(machines, nix_version)
+def ssh_options_for(machines: list[Machine], version: Version | None = None) -> str:
+    """Extra NIX_SSHOPTS these machines need on Nix ``version`` (default: this one; "" when none)."""
+    text = ssh_config_text(machines, version)
     return f"-F {_config_file(text)}" if text else ""
 
 
-def ssh_options(machines_file: str | os.PathLike) -> str:
+def ssh_options(machines_file: str | os.PathLike[str]) -> str:
     """Extra NIX_SSHOPTS for a machines file (the engine adds batch mode and the timeout).
 
     Raises :class:`~sweepgui.nix.machines.MachinesError` for a malformed file.
@@ -241,9 +200,10 @@ def _multiplexing() -> str:
     return ""
 
 
-def sshopts(extra: str | None = None) -> str:
-    """Complete NIX_SSHOPTS: batch mode, a connect timeout, and ``extra``."""
-    opts = " ".join(BASE_SSH_OPTIONS)
+def sshopts(extra: str | None = None, connect_timeout: int = SSH_CONNECT_TIMEOUT) -> str:
+    """Complete NIX_SSHOPTS: batch mode, a connect timeout (the one option set of
+    :func:`sweepgui.nix._nixcmd.ssh_batch_options`), then ``extra``."""
+    opts = ssh_batch_options(connect_timeout)
     return f"{opts} {extra}".strip() if extra else opts
 
 
@@ -280,8 +240,9 @@ class BuilderSetup:
         return reported.split("?", 1)[0]
 
 
-def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike | None = None,
-                  nix_version: tuple[int, ...] | None = None,
+def builder_setup(machines_file: str | os.PathLike[str],
+                  workdir: str | os.PathLike[str] | None = None,
+                  nix_version: Version | None = None,
                   preflight: bool = True) -> BuilderSetup:
     """The ``--builders`` value and ``NIX_SSHOPTS`` for ``machines_file`` on this Nix.
 
@@ -295,8 +256,6 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
     path = Path(machines_file).expanduser().resolve()
     mf = MachinesFile.load(path)
     machines = mf.all_machines()
-    from .machine_errors import KNOWN_MACHINES
-
     KNOWN_MACHINES.update((m.name, m) for m in machines)
     user = os.environ.get("NIX_SSHOPTS", "").strip()
     extra = " ".join(filter(None, [ssh_options_for(machines, v), user, _multiplexing()]))
@@ -311,19 +270,18 @@ def builder_setup(machines_file: str | os.PathLike, workdir: str | os.PathLike |
         # this run, all of them if need be (the engine then says why nothing can build)
         if len(alive) < len(machines):
             usable = alive
-            skipped = [(m.name, verdicts[m.name]) for m in machines if verdicts.get(m.name)]
-    fractional = [m for m in usable
-                  if m.speed_factor is not None and not float(m.speed_factor).is_integer()]
+            skipped = [(m.name, why) for m in machines if (why := verdicts.get(m.name))]
+    whole_only = any(map(fractional, usable)) and not FRACTIONAL_SPEED.holds(v)
     # Nix reads a relative '@FILE' from its own working folder, not from the file's: with
     # includes, Nix gets the machines sweepgui resolved (and checked), one per line
-    if not skipped and not mf.includes and (not fractional or v >= FRACTIONAL_SPEED):
+    if not skipped and not mf.includes and not whole_only:
         return BuilderSetup(f"@{path}", env, machines)
     wd = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="sweepgui-builders-"))
     wd.mkdir(parents=True, exist_ok=True)
-    text = f"# derived by sweepgui from {path} for Nix {_fmt(v)}, edit that file instead\n"
+    text = f"# derived by sweepgui from {path} for Nix {version_text(v)}, edit that file instead\n"
     text += "".join(f"# left out (unreachable at the start of the run): {name}\n"
                     for name, _ in skipped)
-    text += "".join(m.line(speed_as_int=v < FRACTIONAL_SPEED) + "\n" for m in usable)
+    text += "".join(m.line(speed_as_int=not FRACTIONAL_SPEED.holds(v)) + "\n" for m in usable)
     write_atomic(wd / "machines", text, backup=False)
     return BuilderSetup(f"@{wd / 'machines'}", env, machines, skipped)
 
@@ -346,7 +304,7 @@ def _ssh_endpoint(m: Machine) -> tuple[str, int] | None:
         return None
 
 
-def _probe(m: Machine, timeout: float) -> str | None:
+def probe(m: Machine, timeout: float) -> str | None:
     """None if an ssh server answers at the machine's address and starts the handshake
     (its key exchange), else why not, in the words of ``machine check``.
 
@@ -354,8 +312,6 @@ def _probe(m: Machine, timeout: float) -> str | None:
     in the key exchange, which no ssh timeout covers: the probe sends its own banner and
     waits for the server's first key-exchange packet (SSH_MSG_KEXINIT, sent unasked).
     """
-    from .machine_errors import _explain
-
     end = _ssh_endpoint(m)
     if end is None:
         return None  # cannot probe (proxy): let ssh try
@@ -390,7 +346,7 @@ def _probe(m: Machine, timeout: float) -> str | None:
             return (f"{m.name} answers as an ssh server at {end[0]} port {end[1]} but completes "
                     f"no ssh handshake within {timeout:g} s (a hung sshd, or something in the "
                     "way): restart sshd there or leave the machine out")
-        return _explain(m, "<timeout>", timeout)
+        return explain(m, TIMED_OUT, timeout)
     except OSError as exc:
         return f"{end[0]} port {end[1]}: {exc.strerror or exc}"
     return None
@@ -401,43 +357,26 @@ def reachability(machines: list[Machine], timeout: float = 2.0) -> dict[str, str
     at most about 2 x ``timeout`` seconds in all)."""
     with ThreadPoolExecutor(max_workers=min(16, len(machines) or 1)) as pool:
         return dict(zip([m.name for m in machines],
-                        pool.map(lambda m: _probe(m, timeout), machines)))
+                        pool.map(lambda m: probe(m, timeout), machines)))
 
 
-# what ssh and Nix say when a builder goes away in the middle of a build (not the model's fault)
-_LOST = re.compile(r"closed by remote host|connection reset|broken pipe|unexpected end-of-file|"
-                   r"connection closed|cannot connect to|lost connection|connection timed out",
-                   re.IGNORECASE)
-
-
-def lost_builder(machine: str, reason: str, log_tail=(), last_message: str = "") -> bool:
-    """Whether a failed remote build failed because its builder went away (so building the
-    point again elsewhere can succeed), rather than because the model failed.
-
-    ``last_message`` is Nix's message just before the failure: over a shared ssh connection
-    the only trace of a lost builder is a bare "unexpected end-of-file" there. Messages about
-    connecting to a builder ("cannot build on ...") concern other builds and do not count.
-    """
-    if not machine:
-        return False
-    if last_message and not last_message.startswith("cannot build on"):
-        log_tail = (*log_tail, last_message)
-    return any(_LOST.search(text or "") for text in (reason, *log_tail))
-
-
-def per_machine_from_manifest(manifest: dict) -> dict[str, dict[str, float]]:
+def per_machine_from_manifest(manifest: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """Per-machine figures of a finished run from its manifest (e.g. a sweep opened again):
     {machine: {"built", "failed", "seconds", "mean_seconds"}}, "local" for this computer;
     the same keys as ``RunFinished.per_machine``. Cached points count for no machine."""
+    # here, not at the top: sweepgui.sweep loads pydantic (0.3 s), which the machines
+    # commands (`sweepgui machines ...`) otherwise never need
+    from ...sweep.status import Status
+
     out: dict[str, dict[str, float]] = {}
     for p in manifest.get("points", []):
         status = p.get("status")
-        if status not in ("built", "failed"):
+        if status not in (Status.BUILT, Status.FAILED):
             continue
         m = out.setdefault(p.get("machine") or "local",
                            {"built": 0, "failed": 0, "seconds": 0.0, "mean_seconds": 0.0})
-        m[status] += 1
-        if status == "built":
+        m[str(status)] += 1
+        if status == Status.BUILT:
             m["seconds"] += p.get("seconds") or 0.0
     for m in out.values():
         m["mean_seconds"] = m["seconds"] / m["built"] if m["built"] else 0.0
