@@ -43,7 +43,7 @@ def sweep_of(points: int):
 
 
 def per_event_ms(app, points: int, events: int = 600) -> float:
-    from sweepgui.ui.plots_layout import SweepLayout
+    from sweepgui.results import SweepLayout
     from sweepgui.ui.run_panel import RunPanel
 
     panel = RunPanel(engine_factory=lambda s: None)

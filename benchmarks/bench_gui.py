@@ -35,9 +35,9 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from sweepgui.nix import events as ev
+from sweepgui.results import PointResult
 from sweepgui.sweep import loads_sweep
 from sweepgui.ui import plots as plots_module
-from sweepgui.ui.plots_data import PointResult
 from sweepgui.ui.plots_spectra import SpectraView
 
 N_SAMPLES = 4000

@@ -18,8 +18,25 @@ from ._source import (
     read_result_summary,
 )
 from ._units import UserUnit, user_unit
+from .layout import SweepLayout, line_samples, line_through, local_slope, sweep_coordinates, swept_columns
+from .points import PointResult, SpectraStore, load_point_result, summarize_result
+from .rows import PointRow, PointRows, modes_at_nodes, point_node_modes
 
 __all__ = [
+    "PointResult",
+    "PointRow",
+    "PointRows",
+    "SpectraStore",
+    "SweepLayout",
+    "line_samples",
+    "line_through",
+    "load_point_result",
+    "local_slope",
+    "modes_at_nodes",
+    "point_node_modes",
+    "summarize_result",
+    "sweep_coordinates",
+    "swept_columns",
     "FORMATS",
     "Calibration",
     "CalibrationError",

@@ -11,6 +11,7 @@ from ._spec import GENERATORS, VariableSpec, arange, linspace, logspace
 from ._sweep import MAX_POINTS, Dimension, ModelSettings, RunSettings, Sweep
 from ._values import EOS
 from ._write import save_sweep, toml_key, toml_value
+from .draft import DraftError, SweepDraft, generate, plain_errors
 from .status import Status
 
 __all__ = [
@@ -18,17 +19,21 @@ __all__ = [
     "GENERATORS",
     "MAX_POINTS",
     "Dimension",
+    "DraftError",
     "ModelSettings",
     "RunSettings",
     "Sweep",
     "Status",
+    "SweepDraft",
     "SweepError",
     "VariableSpec",
     "arange",
+    "generate",
     "linspace",
     "load_sweep",
     "loads_sweep",
     "logspace",
+    "plain_errors",
     "save_sweep",
     "toml_key",
     "toml_value",

@@ -5,12 +5,14 @@ bounds, description, choices): no code per field.  It writes edits into the
 :class:`~sweepgui.ui.sweep_model.SweepModel` and redraws itself from the model's draft when
 the model changes, so a file opened, a preset applied or a mode switched all show up the same
 way.  Each field can be fixed or swept (a list, or linspace/logspace/arange for numbers).
+The widget of a fixed value comes from :data:`FIELD_EDITORS`, one entry per field kind.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,17 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from sweepgui.params import FieldInfo, iter_fields
+from sweepgui.sweep import EOS, GENERATORS, generate
+from sweepgui.sweep.draft import bounds_phrase, format_list, format_number
 
-from .sweep_model import EOS, GENERATORS, SweepModel, generate
-from .widgets import (
-    WheelSafeComboBox,
-    bounds_phrase,
-    error_label,
-    format_list,
-    format_number,
-    set_invalid,
-    show_error,
-)
+from .sweep_model import SweepModel
+from .widgets import WheelSafeComboBox, error_label, set_invalid, show_error
 
 MODE_LABELS = {"fixed": "fixed", "list": "list", "linspace": "linspace",
                "logspace": "logspace", "arange": "arange"}
@@ -139,28 +135,140 @@ def tooltip_for(info: FieldInfo) -> str:
     return "<br>".join(p for p in parts if p)
 
 
-def parse_scalar(text: str, info: FieldInfo):
-    """The value of one typed entry, or ValueError with a message for the user."""
-    text = text.strip()
-    if info.kind in ("str", "choice"):
-        if info.kind == "choice" and text not in info.choices:
+# -- the fixed-value editor of each field kind -------------------------------------------------
+# magicgui's type map: one table from a field's kind to the widget that edits one value of it.
+# A new kind of parameter is one class and one entry in FIELD_EDITORS; FieldEditor, the list
+# and range pages and the parsing of typed text all go through it.
+
+Picked = Callable[[str], None]
+
+
+class NumberBox(QLineEdit):
+    """A real number, typed (``float`` fields)."""
+
+    def __init__(self, info: FieldInfo, suggestions: Callable[[], list[str]] | None = None):
+        super().__init__()
+        self.info = info
+
+    @staticmethod
+    def parse(text: str, info: FieldInfo) -> Any:
+        """The value of one typed entry, or ValueError with a message for the user."""
+        text = text.strip()
+        if not text:
+            raise ValueError("enter a number")
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+
+    def show_value(self, value: Any) -> None:
+        # text that already means the value stays as typed ("1e3" is not rewritten to "1000")
+        if not _means(self, lambda t: self.parse(t, self.info), value):
+            self.setText(format_number(value))
+
+    def connect_edits(self, typed: Picked, picked: Picked) -> None:
+        self.textEdited.connect(typed)
+
+
+class WholeNumberBox(NumberBox):
+    """A whole number, typed (``int`` fields; "1e3" is 1000, "2.5" is refused)."""
+
+    @staticmethod
+    def parse(text: str, info: FieldInfo) -> Any:
+        number = NumberBox.parse(text, info)
+        if not number.is_integer():
+            raise ValueError(f"{text.strip()!r} is not a whole number")
+        return int(number)
+
+
+class OptionalNumberBox(NumberBox):
+    """A number or nothing (``optional-float``: empty means "from the equation of state")."""
+
+    def __init__(self, info: FieldInfo, suggestions: Callable[[], list[str]] | None = None):
+        super().__init__(info)
+        self.setPlaceholderText("from the equation of state")
+
+    @staticmethod
+    def parse(text: str, info: FieldInfo) -> Any:
+        if text.strip().lower() in ("", EOS):
+            return None
+        return NumberBox.parse(text, info)
+
+    def show_value(self, value: Any) -> None:
+        super().show_value(None if value == EOS else value)
+
+
+class ChoiceBox(WheelSafeComboBox):
+    """One of the field's choices (``choice`` fields: a Literal)."""
+
+    def __init__(self, info: FieldInfo, suggestions: Callable[[], list[str]] | None = None):
+        super().__init__()
+        self.info = info
+        self.addItems(list(info.choices))
+
+    @staticmethod
+    def parse(text: str, info: FieldInfo) -> Any:
+        text = text.strip()
+        if text not in info.choices:
             raise ValueError(f"choose one of {', '.join(info.choices)}")
+        return text
+
+    def show_value(self, value: Any) -> None:
+        self.setCurrentIndex(max(self.findText("" if value is None else str(value)), 0))
+
+    def connect_edits(self, typed: Picked, picked: Picked) -> None:
+        self.currentTextChanged.connect(typed)
+
+
+class TextBox(WheelSafeComboBox):
+    """Free text with suggestions (``str`` fields: a material preset, a CoolProp fluid)."""
+
+    def __init__(self, info: FieldInfo, suggestions: Callable[[], list[str]] | None = None):
+        super().__init__()
+        self.info = info
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        if suggestions is not None:
+            self.addItems(list(suggestions()))
+
+    @staticmethod
+    def parse(text: str, info: FieldInfo) -> Any:
+        text = text.strip()
         if not text:
             raise ValueError("must not be empty")
         return text
-    if info.kind == "optional-float" and text.lower() in ("", EOS):
-        return None
-    if not text:
-        raise ValueError("enter a number")
+
+    def show_value(self, value: Any) -> None:
+        text = "" if value is None else str(value)
+        if self.currentText() != text:
+            self.setEditText(text)
+
+    def connect_edits(self, typed: Picked, picked: Picked) -> None:
+        self.lineEdit().textEdited.connect(typed)
+        self.activated.connect(lambda index: picked(self.itemText(index)))
+
+
+#: field kind (``FieldInfo.kind``) -> the widget class that edits one value of it
+FIELD_EDITORS: dict[str, type[NumberBox] | type[ChoiceBox] | type[TextBox]] = {
+    "float": NumberBox,
+    "int": WholeNumberBox,
+    "optional-float": OptionalNumberBox,
+    "choice": ChoiceBox,
+    "str": TextBox,
+}
+
+
+def _means(edit: QLineEdit, parse: Callable[[str], Any], value: Any) -> bool:
+    """Whether the text already in ``edit`` reads as ``value``."""
     try:
-        number = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if info.kind == "int":
-        if not number.is_integer():
-            raise ValueError(f"{text!r} is not a whole number")
-        return int(number)
-    return number
+        return parse(edit.text()) == value
+    except (ValueError, TypeError):
+        return False
+
+
+def parse_scalar(text: str, info: FieldInfo) -> Any:
+    """The value of one typed entry, or ValueError with a message for the user."""
+    return FIELD_EDITORS[info.kind].parse(text, info)
 
 
 def parse_list(text: str, info: FieldInfo) -> list:
@@ -190,31 +298,16 @@ class FieldEditor(QWidget):
                  suggestions: Callable[[], list[str]] | None = None,
                  picked: Callable[[str], None] | None = None):
         super().__init__(parent)
-        self.info, self._model, self._picked = info, model, picked
+        self.info, self._model = info, model
         self._updating = False
         tip = tooltip_for(info)
         self.setToolTip(tip)
 
         self.stack = QStackedWidget()
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        # page 0: fixed value
-        if info.kind == "choice":
-            self.value = WheelSafeComboBox()
-            self.value.addItems(list(info.choices))
-            self.value.currentTextChanged.connect(self._on_fixed)
-        elif info.kind == "str":
-            self.value = WheelSafeComboBox()
-            self.value.setEditable(True)
-            self.value.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            if suggestions is not None:
-                self.value.addItems(list(suggestions()))
-            self.value.lineEdit().textEdited.connect(self._on_fixed)
-            self.value.activated.connect(self._on_activated)
-        else:
-            self.value = QLineEdit()
-            if info.kind == "optional-float":
-                self.value.setPlaceholderText("from the equation of state")
-            self.value.textEdited.connect(self._on_fixed)
+        # page 0: fixed value, in the editor of the field's kind
+        self.value = FIELD_EDITORS[info.kind](info, suggestions)
+        self.value.connect_edits(self._on_fixed, picked or self._on_fixed)
         self.value.setToolTip(tip)
         self.value.setObjectName(f"value:{info.path}")
         self.stack.addWidget(self.value)
@@ -301,12 +394,12 @@ class FieldEditor(QWidget):
             self.mode.setCurrentIndex(max(self.mode.findData(mode), 0))
             if mode == "fixed":
                 self.stack.setCurrentIndex(0)
-                self._show_fixed(draft.resolved().get(path))
+                self.value.show_value(draft.resolved().get(path))
                 self.count.setText("")
             elif mode == "list":
                 self.stack.setCurrentIndex(1)
                 values = draft.variables[path]
-                if not self._means(self.list_edit, lambda t: parse_list(t, self.info), values):
+                if not _means(self.list_edit, lambda t: parse_list(t, self.info), values):
                     self.list_edit.setText(format_list(values) if isinstance(values, list) else "")
             else:
                 self.stack.setCurrentIndex(2)
@@ -318,33 +411,13 @@ class FieldEditor(QWidget):
                     ed.setToolTip(f"<b>{mode}</b>: {tip}<br>{self.toolTip()}")
                 for i, ed in enumerate(self.gen_edits):
                     value = args[i] if i < len(args) else None
-                    if not self._means(ed, lambda t: float(t), value):
+                    if not _means(ed, lambda t: float(t), value):
                         ed.setText(format_number(value))
             n = draft.count(path)
             if mode != "fixed":
                 self.count.setText("invalid" if n is None else f"{n} value{'s' if n != 1 else ''}")
         finally:
             self._updating = False
-
-    def _show_fixed(self, value) -> None:
-        if value == EOS and self.info.kind == "optional-float":
-            value = None
-        if isinstance(self.value, QComboBox):
-            text = "" if value is None else str(value)
-            if self.value.isEditable():
-                if self.value.currentText() != text:
-                    self.value.setEditText(text)
-            else:
-                self.value.setCurrentIndex(max(self.value.findText(text), 0))
-        elif not self._means(self.value, lambda t: parse_scalar(t, self.info), value):
-            self.value.setText(format_number(value))
-
-    @staticmethod
-    def _means(edit: QLineEdit, parse, value) -> bool:
-        try:
-            return parse(edit.text()) == value
-        except (ValueError, TypeError):
-            return False
 
     def show_problem(self, message: str | None) -> None:
         """Red border and the message under the row (None clears it)."""
@@ -363,13 +436,6 @@ class FieldEditor(QWidget):
             return
         self._model.set_fixed(self.info.path, value)
         self.edited.emit(self.info.path)
-
-    def _on_activated(self, index: int) -> None:
-        text = self.value.itemText(index)
-        if self._picked is not None:
-            self._picked(text)
-        else:
-            self._on_fixed(text)
 
     def _on_list(self, text: str) -> None:
         if self._updating:

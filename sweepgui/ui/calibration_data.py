@@ -20,12 +20,9 @@ from typing import Any
 import numpy as np
 
 from sweepgui.results import Calibration, CalibrationError, calibrate
+from sweepgui.sweep.status import DONE, FAILED
 
 DENSITY, TEMPERATURE, PRESSURE = "fluid.density", "state.temperature", "state.pressure"
-DONE = ("built", "cached")
-# a failed point waits for Rerun failed; any other point without a result (queued, running,
-# cancelled: the next Run builds it) is still to come
-FAILED = ("failed", "unbuildable")
 
 
 @dataclass
@@ -69,8 +66,10 @@ def calibration_for(source, mode: int, order: int, reference: dict[str, float] |
     status = ds.status.values.ravel().astype(str)
     out = CalibrationOutcome(key=key, dataset=ds, total=int(status.size),
                              modes=int(ds.sizes.get("mode", 0)), provenance=provenance(ds))
-    out.failed = int(np.isin(status, FAILED).sum())
-    out.waiting = int((~np.isin(status, DONE + FAILED)).sum())
+    # a failed point waits for Rerun failed; any other point without a result (queued,
+    # running, cancelled: the next Run builds it) is still to come
+    out.failed = int(np.isin(status, list(FAILED)).sum())
+    out.waiting = int((~np.isin(status, list(DONE | FAILED))).sum())
     if DENSITY in ds.coords and np.issubdtype(ds[DENSITY].dtype, np.number):
         out.densities = [float(v) for v in ds[DENSITY].values]
     try:

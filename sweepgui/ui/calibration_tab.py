@@ -465,7 +465,8 @@ class CalibrationTab(QWidget):
     def _on_exported(self, _result, error) -> None:
         path = self._export_path
         if error is not None:
-            reason = getattr(error, "strerror", None) or str(error)
+            # an OSError's reason without its errno and path (the message names the path)
+            reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
             self.message.emit(f"cannot write the report to {path}: {reason}", True)
             self.reportExported.emit(None)
             return

@@ -9,8 +9,6 @@ Run is disabled while the input is invalid.
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -29,12 +27,15 @@ from PySide6.QtWidgets import (
 
 from sweepgui.params import GROUPS, field_info, iter_fields
 from sweepgui.params.presets import material_presets
+from sweepgui.results import modes_at_nodes
+from sweepgui.sweep import EOS, SweepDraft, SweepError
 
+from .background import BackgroundCall
 from .binder import FieldEditor, field_title
 from .forms_run import RunSettingsBox
 from .forms_zips import DimensionsBox
-from .sweep_model import EOS, SweepDraft, SweepModel
-from .widgets import INVALID_STYLE, deliver_to, error_label, show_error
+from .sweep_model import SweepModel
+from .widgets import INVALID_STYLE, error_label, show_error
 from .widgets_fluids import FLUIDS
 
 GROUP_TITLES = {"pipe": "Pipe", "material": "Material", "fluid": "Fluid",
@@ -58,10 +59,10 @@ def check_draft(draft: SweepDraft, problems: list[tuple[str, str]]) -> tuple[lis
         return problems, None
     try:
         sweep = draft.to_sweep()  # loads_sweep checks every point
-    except ImportError:
-        return [("", "sweep files are not available in this installation yet")], None
-    except ValueError as exc:  # SweepError names the key
-        return [(getattr(exc, "key", None) or "", str(exc))], None
+    except SweepError as exc:
+        return [(exc.key or "", str(exc))], None
+    except ValueError as exc:  # a parameter rule of its own (no key to name)
+        return [("", str(exc))], None
     return [], sweep
 
 
@@ -143,6 +144,8 @@ class ParameterForms(QWidget):
         self._generation = 0
         self._checking = False  # a check runs on a thread (its result is not shown yet)
         self._closed = False
+        self._check_call = BackgroundCall(self, name="sweepgui-check")
+        self._check_call.done.connect(self._on_checked)
         model.changed.connect(self._on_model_changed)
         self._on_model_changed()
         self.validate_now()
@@ -229,8 +232,6 @@ class ParameterForms(QWidget):
     def _update_node_hint(self) -> None:
         """Name the modes whose peaks the drive and pick-up positions hide (fixed values; a
         swept one is marked per point in the run panel's table)."""
-        from .points_model import modes_at_nodes
-
         draft = self._model.draft
         paths = ("pipe.boundary", "analysis.excitation_position", "analysis.response_position",
                  "analysis.modes")
@@ -245,8 +246,9 @@ class ParameterForms(QWidget):
             if hidden:
                 names = ", ".join(str(m) for m in hidden)
                 which = "Mode" if len(hidden) == 1 else "Modes"
-                text = (f"⚠ {which} {names} {'has' if len(hidden) == 1 else 'have'} a node at the "
-                        f"drive or pick-up position: {'its peak is' if len(hidden) == 1 else 'their peaks are'} "
+                one = len(hidden) == 1
+                text = (f"⚠ {which} {names} {'has' if one else 'have'} a node at the drive or "
+                        f"pick-up position: {'its peak is' if one else 'their peaks are'} "
                         "missing from the spectrum (the frequencies are still listed). Move the "
                         "positions off the nodes to see them.")
         self.node_hint.setText(text)
@@ -271,12 +273,7 @@ class ParameterForms(QWidget):
         if plan is None or self.sweep is None:  # a plan of an older, valid sweep: not this one
             self.plan_label.setText("")
             return
-        cached, to_build = getattr(plan, "cached", None), getattr(plan, "to_build", None)
-        if isinstance(cached, (list, tuple)):
-            cached = len(cached)
-        if isinstance(to_build, (list, tuple)):
-            to_build = len(to_build)
-        self.plan_label.setText(f"· {cached} cached, {to_build} to build")
+        self.plan_label.setText(f"· {plan.cached} cached, {plan.to_build} to build")
 
     # -- checking --------------------------------------------------------------------------
     def validate_now(self) -> None:
@@ -313,17 +310,16 @@ class ParameterForms(QWidget):
         n = draft.point_count()
         self._show_reason(f"Checking {n:,} points…" if n else "Checking the sweep…")
         self.run_button.setEnabled(False)
-        forms = weakref.ref(self)  # the thread holds no widget, only this weak reference
+        # the expensive part (every value of every axis, then the points) on a copy: the
+        # thread holds no widget and nothing the user edits meanwhile
+        self._check_call.start_latest(
+            lambda: (generation, check_draft(copy, inputs + copy.problems())))
 
-        def work() -> None:
-            # the expensive part: every value of every axis, then the points
-            result = check_draft(copy, inputs + copy.problems())
-            deliver_to(forms, "_on_checked", generation, result)
-
-        threading.Thread(target=work, name="sweepgui-check", daemon=True).start()
-
-    def _on_checked(self, generation: int, result: tuple) -> None:
-        """A check's result, on the GUI thread (see ``deliver_to``)."""
+    def _on_checked(self, outcome: tuple | None, error: BaseException | None) -> None:
+        """A check's result, on the GUI thread."""
+        if error is not None:  # check_draft turns what users can cause into problems: a bug
+            raise error
+        generation, result = outcome
         if generation == self._generation and not self._closed:  # newer edits supersede it
             self._checking = False
             self._apply(*result)
@@ -375,6 +371,7 @@ class ParameterForms(QWidget):
         self._timer.stop()
         self._layout_watch.callback = None
         self._generation += 1  # results of checks still on their way are dropped
+        self._check_call.cancel_pending()
         self._closed = True
 
     def _show_reason(self, reason: str) -> None:

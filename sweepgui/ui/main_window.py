@@ -21,15 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sweepgui.sweep import DraftError, SweepDraft
+
 from .forms import ParameterForms
+from .machines_editor import QtMachineEditor
 from .nix_status import NixStatusButton, setup_level, setup_tooltip
-from .sweep_model import DraftError, SweepDraft, SweepModel
-from .widgets_env import (
-    EnvironmentProbe,
-    load_machines_editor,
-    load_run_panel,
-    make_settings,
-)
+from .run_panel import RunPanel
+from .setup_dialog import SetupDialog
+from .sweep_model import SweepModel
+from .widgets_env import EnvironmentProbe, make_settings
 
 APP_NAME = "sweepgui"
 MAX_RECENT = 8
@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
         self._close_when_stopped = False
         self._settings = make_settings()
         self.nix_setup = None  # the NixSetup, once detected off the GUI thread
-        self.setup_dialog = None
+        self.setup_dialog: SetupDialog | None = None
 
         self.forms = ParameterForms(self.model)
         dock = QDockWidget("Parameters", self)
@@ -59,10 +59,10 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.run_panel, missing = load_run_panel()
-        self.tabs.addTab(self.run_panel or _placeholder(missing), "Run")
-        self.machines_editor, missing = load_machines_editor()
-        self.tabs.addTab(self.machines_editor or _placeholder(missing), "Build machines")
+        self.run_panel = RunPanel()
+        self.tabs.addTab(self.run_panel, "Run")
+        self.machines_editor = QtMachineEditor()
+        self.tabs.addTab(self.machines_editor, "Build machines")
         self.setCentralWidget(self.tabs)
 
         self._make_actions()
@@ -73,26 +73,18 @@ class MainWindow(QMainWindow):
         self.model.sourceChanged.connect(lambda _src: self._update_title())
         self.forms.validityChanged.connect(self._on_validity)
         self.forms.sweepChanged.connect(self._on_sweep_changed)
-        if self.run_panel is not None:
-            self.run_panel.runningChanged.connect(self._on_running_changed)
-            self.run_panel.planReady.connect(self.forms.set_plan)
-            self.run_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-            if hasattr(self.run_panel, "routeChanged"):
-                self.run_panel.routeChanged.connect(lambda _error: self._update_actions())
-            if hasattr(self.run_panel, "failedChanged"):  # Rerun failed: only with failed points
-                self.run_panel.failedChanged.connect(lambda _failed: self._update_actions())
-            button = getattr(self.run_panel, "run_button", None)
-            if button is not None:
-                # the panel's own Run button goes through the window, like Ctrl+R: the forms'
-                # check, the sweep's [run] jobs and the machines editor's file apply to both
-                button.clicked.disconnect()
-                button.clicked.connect(self.run)
-        if self.machines_editor is not None:
-            self.machines_editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-            if hasattr(self.machines_editor, "machinesChanged"):
-                self.machines_editor.machinesChanged.connect(self._on_machines_changed)
-                self.machines_editor.setupStale.connect(lambda: self._probe.start(refresh=True))
-                self._on_machines_changed()
+        self.run_panel.runningChanged.connect(self._on_running_changed)
+        self.run_panel.planReady.connect(self.forms.set_plan)
+        self.run_panel.message.connect(self._show_message)
+        self.run_panel.routeChanged.connect(self._update_actions)
+        self.run_panel.failedChanged.connect(self._update_actions)  # Rerun failed: failed points only
+        # the panel's Run button asks, like Ctrl+R: the forms' check, the sweep's [run] jobs
+        # and the machines editor's file apply to both
+        self.run_panel.runRequested.connect(self.run)
+        self.machines_editor.message.connect(self._show_message)
+        self.machines_editor.machinesChanged.connect(self._on_machines_changed)
+        self.machines_editor.setupStale.connect(lambda: self._probe.start(refresh=True))
+        self._on_machines_changed()
         self._update_title()
         self._update_actions()
         self._restore_state()
@@ -163,6 +155,9 @@ class MainWindow(QMainWindow):
         self._probe.ready.connect(self._on_environment)
         self._probe.start()
 
+    def _show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
     def _on_environment(self, info: dict) -> None:
         self.nix_label.setText(info["nix"])
         self.nix_label.setToolTip(info.get("nix_tip", ""))
@@ -177,35 +172,29 @@ class MainWindow(QMainWindow):
         changed = self.nix_setup is not None and setup != self.nix_setup
         self.nix_setup = setup
         self.nix_label.setText(setup.summary())
-        if self.machines_editor is not None and hasattr(self.machines_editor, "set_setup"):
-            self.machines_editor.set_setup(setup)
+        self.machines_editor.set_setup(setup)
         self._update_nix_level()
-        if changed and self.run_panel is not None and hasattr(self.run_panel, "refresh_route"):
+        if changed:
             self.run_panel.refresh_route()  # e.g. machines installed system-wide
 
     def _update_nix_level(self) -> None:
         """The warning look when Nix is unusable or ignores the machines tab's machines."""
         editor = self.machines_editor
-        own = editor is not None and bool(editor.model.machines_file.machines)
+        own = bool(editor.model.machines_file.machines)
         self.nix_label.set_level(setup_level(self.nix_setup, own))
         if self.nix_setup is not None:
             self.nix_label.setToolTip(setup_tooltip(self.nix_setup, editor.path if own else None))
 
     def _on_machines_changed(self) -> None:
-        editor = self.machines_editor
-        if self.run_panel is not None and hasattr(self.run_panel, "set_machines"):
-            self.run_panel.set_machines(editor.machines_for_runs())
+        self.run_panel.set_machines(self.machines_editor.machines_for_runs())
         self._update_nix_level()
 
     def check_setup(self) -> None:
         """Help > Check Nix set-up: the doctor's items, checked off the GUI thread."""
-        from .setup_dialog import SetupDialog
-
         if self.setup_dialog is None:
             self.setup_dialog = SetupDialog(parent=self)
             self.setup_dialog.checked.connect(lambda report: self._apply_setup(report.setup))
-        if self.machines_editor is not None:
-            self.setup_dialog.machines_file = self.machines_editor.path
+        self.setup_dialog.machines_file = self.machines_editor.path
         self.setup_dialog.show()
         self.setup_dialog.raise_()
         self.setup_dialog.activateWindow()
@@ -258,7 +247,7 @@ class MainWindow(QMainWindow):
             return False
         self._add_recent(self.model.source)
         self.forms.validate_now()
-        if self.forms.sweep is None and self.run_panel is not None and not self.is_running():
+        if self.forms.sweep is None and not self.is_running():
             # the table and plots of the file open before must not pass for this one's
             self.run_panel.clear()
         self.statusBar().showMessage(f"Opened {path}", 5000)
@@ -315,17 +304,13 @@ class MainWindow(QMainWindow):
 
     # -- running ---------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self.run_panel is not None and self.run_panel.is_running()
+        return self.run_panel.is_running()
 
     def _update_actions(self) -> None:
         running = self.is_running()
-        refused = self._route_error()
-        can_run = (self.run_panel is not None and self.forms.sweep is not None and not running
-                   and not refused)
-        self.run_action.setEnabled(can_run)
-        if self.run_panel is None:
-            why = "The run panel is not available in this installation"
-        elif running:
+        refused = self.run_panel.route_error()
+        self.run_action.setEnabled(self.forms.sweep is not None and not running and not refused)
+        if running:
             why = "A sweep is running"
         else:
             why = self.forms.reason or (f"Cannot run: {refused}" if refused else "Run the sweep (Ctrl+R)")
@@ -333,22 +318,15 @@ class MainWindow(QMainWindow):
         self.forms.run_button.setToolTip(why)
         self.cancel_action.setEnabled(running)
         # as the panel's button: failed points only (cancelled ones are built by the next Run)
-        has_failed = getattr(self.run_panel, "has_failed", lambda: True)
-        self.rerun_action.setEnabled(self.run_panel is not None and not running and has_failed())
-
-    def _route_error(self) -> str:
-        """Why the builders refuse the sweep (the run panel's route, from the last plan)."""
-        get = getattr(self.run_panel, "route_error", None)
-        return get() if get is not None else ""
+        self.rerun_action.setEnabled(not running and self.run_panel.has_failed())
 
     def _on_sweep_changed(self, sweep) -> None:
-        if sweep is not None and self.run_panel is not None and not self.is_running():
+        if sweep is not None and not self.is_running():
             self.run_panel.set_sweep(sweep)
         self._update_actions()
 
     def _on_validity(self, ok: bool, reason: str) -> None:
-        if self.run_panel is not None and hasattr(self.run_panel, "set_run_blocked"):
-            self.run_panel.set_run_blocked(None if ok else reason)
+        self.run_panel.set_run_blocked(None if ok else reason)
         self._update_actions()
 
     def run(self) -> bool:
@@ -356,16 +334,16 @@ class MainWindow(QMainWindow):
         if not self.forms.is_current():  # the last check is not of the sweep as it is now
             self.forms.validate_now()
         sweep = self.forms.sweep
-        if sweep is None or self.run_panel is None or self.is_running():
+        if sweep is None or self.is_running():
             if self.forms.reason:
                 self.statusBar().showMessage(self.forms.reason, 8000)
             return False
-        if self._route_error():
-            self.statusBar().showMessage(f"Cannot run: {self._route_error()}", 15000)
+        refused = self.run_panel.route_error()
+        if refused:
+            self.statusBar().showMessage(f"Cannot run: {refused}", 15000)
             return False
-        run = getattr(sweep, "run", None)
         machines = sweep.machines_path()
-        if machines is None and self.machines_editor is not None:
+        if machines is None:
             machines = self.machines_editor.machines_for_runs()
             if machines is not None and self.machines_editor.is_dirty():
                 self.statusBar().showMessage(
@@ -374,7 +352,7 @@ class MainWindow(QMainWindow):
             return False
         self._close_when_stopped = False  # a new run: no close is pending
         self.tabs.setCurrentIndex(0)
-        self.run_panel.start(sweep, machines=machines, jobs=getattr(run, "jobs", None))
+        self.run_panel.start(sweep, machines=machines, jobs=sweep.run.jobs)
         return True
 
     def _may_use_machines(self, machines) -> bool:
@@ -382,7 +360,7 @@ class MainWindow(QMainWindow):
         an error is named, and the run starts only if the user says so (Nix would still send
         points to it, where they fail or wait)."""
         editor = self.machines_editor
-        failed = getattr(editor, "failed_machines", lambda: [])() if editor is not None else []
+        failed = editor.failed_machines()
         if machines is None or not failed or Path(machines) != Path(editor.path):
             return True
         lines = "\n".join(f"• {name}: {why}" for name, why in failed)
@@ -400,12 +378,10 @@ class MainWindow(QMainWindow):
         return True
 
     def cancel(self) -> None:
-        if self.run_panel is not None:
-            self.run_panel.cancel()
+        self.run_panel.cancel()
 
     def rerun_failed(self) -> None:
-        if self.run_panel is not None:
-            self.run_panel.rerun_failed()
+        self.run_panel.rerun_failed()
 
     def _on_running_changed(self, running: bool) -> None:
         self._update_actions()
@@ -479,15 +455,13 @@ class MainWindow(QMainWindow):
             self.setup_dialog.close()
             self.setup_dialog.shutdown(5.0)  # a check under way takes well under a second
         self.forms.shutdown()  # no late check may ask the run panel for a new plan
-        if self.run_panel is not None and hasattr(self.run_panel, "shutdown"):
-            self.run_panel.shutdown(5.0)  # a plan may still be on its way
-        if self.machines_editor is not None:
-            self.machines_editor.shutdown()
+        self.run_panel.shutdown(5.0)  # a plan may still be on its way
+        self.machines_editor.shutdown()
         event.accept()
 
     def _may_discard_machines(self) -> bool:
         editor = self.machines_editor
-        if editor is None or not editor.is_dirty():
+        if not editor.is_dirty():
             return True
         return self._ask_save("The build machines have unsaved changes. Save them first?",
                               editor.save)
@@ -510,11 +484,3 @@ class MainWindow(QMainWindow):
             # what a bug report needs
             f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 {pyside} · "
             f"pyqtgraph {pyqtgraph.__version__}</p>")
-
-
-def _placeholder(why: str) -> QLabel:
-    label = QLabel(why)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    label.setEnabled(False)
-    return label

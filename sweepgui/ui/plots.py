@@ -31,11 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sweepgui.results import PointResult, SweepLayout
 from sweepgui.results.display import display_unit, format_value
 
 from .background import BackgroundCall
-from .plots_data import PointResult
-from .plots_layout import SweepLayout
 from .plots_map import MapView
 from .plots_modes import ModesView
 from .plots_results import ResultsSource, export_dataset
@@ -443,7 +442,8 @@ class PlotPanel(QWidget):
 
     def _on_data_exported(self, text, error) -> None:
         if error is not None:
-            reason = getattr(error, "strerror", None) or str(error)
+            # an OSError's reason without its errno and path (the message names the path)
+            reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
             self.message.emit(f"cannot export to {self._export_path}: {reason}", True)
             self.dataExported.emit(None)
             return

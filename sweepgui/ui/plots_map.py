@@ -14,12 +14,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
+from sweepgui.results import SweepLayout
 from sweepgui.results.display import axis_label, display_unit, format_value
 
 from .colormaps import colour_table
 from .plots_axes import CellAxis
 from .plots_layer import cache_axes, plot_axes
-from .plots_layout import SweepLayout
 from .plots_modes import expanded
 from .plots_tips import HoverTip
 

@@ -16,13 +16,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
+from sweepgui.results import SweepLayout, line_samples
 from sweepgui.results.display import axis_label, display_unit, format_value, spans_decades
+from sweepgui.results.layout import number
 from sweepgui.results.slope import slope_at
 
 from .colormaps import LINE_COLOURS
 from .plots_axes import plain_log_ticks
 from .plots_layer import cache_axes, plot_axes
-from .plots_layout import SweepLayout, _number, line_samples
 from .plots_legend import MARGIN_PX, LinesLegend
 from .plots_legend import line_samples as drawn_samples
 from .plots_tips import HoverTip
@@ -136,7 +137,7 @@ class ModesView(pg.PlotWidget):
         self.selected = None
         if layout is not None and layout.columns and (self.path not in layout.columns):
             self.path = next((c for c in layout.columns
-                              if _number(layout.value(0, c)) is not None), layout.columns[0])
+                              if number(layout.value(0, c)) is not None), layout.columns[0])
         self.refresh()
 
     def set_path(self, path: str) -> None:
@@ -321,7 +322,7 @@ class ModesView(pg.PlotWidget):
             self._sel.setData([self._x_all[i]], [fn[i]])
             self._set_slope("")  # no slope along a text parameter
             return
-        if lay is None or path is None or i is None or i not in fn or _number(lay.value(i, path)) is None:
+        if lay is None or path is None or i is None or i not in fn or number(lay.value(i, path)) is None:
             self._sel.setData([])
             self._set_slope("" if path is None or categorical else slope_text(self.mode, path, None))
             return

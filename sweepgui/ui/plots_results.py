@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sweepgui.results import ResultsError, export, load_dataset, read_manifest, sensitivities
-
-DONE = ("built", "cached")
+from sweepgui.sweep.status import DONE
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class ResultsSource:
                 manifest = None
             if manifest is not None and manifest.get("sweep_hash") == self.sweep.content_hash():
                 return manifest, self.state_dir
-        if self.plan is not None and any(getattr(p, "cached", False) for p in self.plan.points):
+        if self.plan is not None and any(p.cached for p in self.plan.points):
             from sweepgui.nix.manifest import initial_manifest
 
             try:

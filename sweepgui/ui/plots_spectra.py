@@ -6,7 +6,7 @@ Few graphics items whatever the number of curves, created once:
   item is updated with ``setData``;
 * one ``RasterCurvesLayer`` holding the *sealed* curves as paths, drawn once into an image
   (``plots_layer``), so a frame costs a blit instead of re-stroking a thousand curves.
-Decimation (``plots_data.SpectraStore``) keeps the total vertex count under a budget, and
+Decimation (``sweepgui.results.SpectraStore``) keeps the total vertex count under a budget, and
 re-decimates for the visible x range after a zoom, which is what ``clipToView`` /
 ``autoDownsample`` do for a single ``PlotDataItem`` (they cannot for NaN-joined curves).
 Auto-range stays off; the view follows the data bounds only until the user zooms or pans.
@@ -20,11 +20,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 
+from sweepgui.results import PointResult, SpectraStore
 from sweepgui.results.display import axis_label, display_unit
+from sweepgui.results.points import decimate
 
 from .colormaps import ColourScale
 from .plots_axes import plain_log_ticks
-from .plots_data import PointResult, SpectraStore, decimate
 from .plots_layer import RasterCurvesLayer, cache_axes, curves_path, plot_axes
 from .plots_tips import HoverTip
 

@@ -3,7 +3,9 @@ the selected point's log, and the live plots (``plot_panel``).
 
 All engine work happens in ``RunController`` (worker threads); this widget only renders batches
 of events. Errors are shown where they happen: the failed row turns red (tooltip: log tail), the
-message line says what failed, and ``message(str)`` tells the main window.
+message line says what failed, and ``message(str)`` tells the main window. The Run button asks
+(``runRequested``): whoever assembles the window knows the sweep, the machines and the checks a
+run must pass, and calls :meth:`RunPanel.start`.
 """
 
 from __future__ import annotations
@@ -28,20 +30,26 @@ from PySide6.QtWidgets import (
 )
 
 from sweepgui.nix import events as ev
+from sweepgui.results import PointRows, SweepLayout
+from sweepgui.results.rows import ROW_STATUSES
+from sweepgui.sweep import Status
 
+from . import calibration_tab
+from .background import JobCrashed
 from .plots import PlotPanel
-from .plots_layout import SweepLayout
 from .plots_results import ResultsSource
-from .points_model import STATUSES, IndexRole, PointRows, PointsFilterProxy, PointsTableModel
+from .points_model import IndexRole, PointsFilterProxy, PointsTableModel
 from .preload import CachedResultsLoader
-from .worker import PlanOutcome, ResultLoaded, ResultMissing, RunController, RunCrashed
+from .worker import PlanOutcome, ResultLoaded, ResultMissing, RunController
 
 
 def _eta_text(seconds: float | None) -> str:
     if seconds is None:
         return ""
     s = int(round(seconds))
-    return f" — ETA {s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f" — ETA {s // 60}:{s % 60:02d}"
+    if s >= 3600:
+        return f" — ETA {s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f" — ETA {s // 60}:{s % 60:02d}"
 
 
 class RunPanel(QWidget):
@@ -54,8 +62,18 @@ class RunPanel(QWidget):
     engine_factory:
         ``callable(sweep) -> Engine``; default ``sweepgui.nix.Engine()`` (tests pass one with a
         temporary state folder).
+
+    Signals
+    -------
+    runRequested()
+        The user pressed Run: the owner checks the sweep and calls :meth:`start`.
+    runningChanged(bool), planReady(object), message(str)
+        A run started or ended; the engine's plan of the sweep on show; a line for the status bar.
+    routeChanged(str), failedChanged(bool)
+        Why the builders refuse the sweep ("" = they do not); whether some point failed.
     """
 
+    runRequested = Signal()
     runningChanged = Signal(bool)
     planReady = Signal(object)
     message = Signal(str)
@@ -76,6 +94,7 @@ class RunPanel(QWidget):
         self._ran = False  # a run of the sweep on show has happened (its summary is on show)
         self._shown: dict[int, str] = {}  # points whose result is in the plots -> its store path
         self._plan_text = ""
+        self._had_failed = False  # the last failedChanged said so
         self.controller = RunController(engine_factory, parent=self)
         # an opened sweep's cached points are shown at once, read off the GUI thread
         self.cached_loader = CachedResultsLoader(parent=self)
@@ -86,8 +105,8 @@ class RunPanel(QWidget):
         self.plot_panel = PlotPanel()
         self._build()
         self.controller.eventsReady.connect(self._on_events)
-        self.cached_loader.eventsReady.connect(self._on_events)
-        self.cached_loader.loadingChanged.connect(self._on_loading)
+        self.cached_loader.eventsReady.connect(self._on_cached_events)
+        self.cached_loader.runningChanged.connect(self._on_loading)
         self.controller.runningChanged.connect(self._on_running)
         self.controller.planReady.connect(self._on_plan)
         self.plot_panel.pointClicked.connect(self.select_point)
@@ -95,8 +114,7 @@ class RunPanel(QWidget):
         self._plan = None  # (sweep, plan): the last plan, for a sweep opened but not run
         self.plot_panel.results_source = self._results_source
         self.plot_panel.message.connect(lambda text, error: self._say(text, error=error))
-        from . import calibration_tab  # the Calibration tab beside the sensitivity table (issue 15)
-        self.calibration = calibration_tab.attach(self)
+        self.calibration = calibration_tab.attach(self)  # beside the sensitivity table (issue 15)
         self._update_buttons()
 
     # -- widgets ------------------------------------------------------------------------------
@@ -108,7 +126,7 @@ class RunPanel(QWidget):
         self.rerun_button = QPushButton("Rerun failed")
         self.rerun_button.setToolTip("Build again only the points that failed (cancelled points "
                                      "are built by the next Run)")
-        self.run_button.clicked.connect(lambda: self.start(self._sweep, self._machines, self._jobs))
+        self.run_button.clicked.connect(self.runRequested)
         self.cancel_button.clicked.connect(self.cancel)
         self.rerun_button.clicked.connect(self.rerun_failed)
         self.progress = QProgressBar()
@@ -136,10 +154,9 @@ class RunPanel(QWidget):
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.status_filter = QComboBox()
         self.status_filter.addItem("all statuses", None)
-        for s in STATUSES:
-            self.status_filter.addItem(s, s)
-        self.status_filter.currentIndexChanged.connect(
-            lambda _: self.proxy.set_status(self.status_filter.currentData()))
+        for s in ROW_STATUSES:
+            self.status_filter.addItem(str(s), str(s))
+        self.status_filter.currentIndexChanged.connect(self._on_status_filter)
         filters = QHBoxLayout()
         filters.addWidget(self.filter_edit, 1)
         filters.addWidget(self.status_filter)
@@ -199,7 +216,7 @@ class RunPanel(QWidget):
         """Show ``sweep``'s points as planned; the engine's plan (cached or not) follows off-thread."""
         self._sweep = sweep
         if not self._same_sweep(sweep, self._layout_sweep):
-            self.cached_loader.cancel()  # the sweep on show is being replaced: stop reading its results
+            self.cached_loader.drop()  # the sweep on show is being replaced: stop reading its results
         if sweep is not None and not self.is_running():
             self.controller.request_plan(sweep, self._default_machines)
         self._update_buttons()
@@ -225,7 +242,7 @@ class RunPanel(QWidget):
         """Show no sweep (e.g. a file that does not load into a valid sweep was opened)."""
         if self.is_running():
             return
-        self.cached_loader.cancel()
+        self.cached_loader.drop()
         self._sweep = self._layout_sweep = None
         self._ran = False
         self._shown.clear()
@@ -256,7 +273,7 @@ class RunPanel(QWidget):
         except Exception as exc:
             self._say(f"cannot run: {exc}", error=True)
             return
-        self.cached_loader.cancel()  # the run reports (and loads) the cached points not shown yet
+        self.cached_loader.drop()  # the run reports (and loads) the cached points not shown yet
         # the same sweep keeps its rows (names from the plan) and the results on show
         self._set_layout(sweep, layout, keep_rows=self._same_sweep(sweep, self._layout_sweep))
         self.rows.mark_queued(None)
@@ -289,7 +306,7 @@ class RunPanel(QWidget):
         self.rows.mark_queued(only)
         self.table_model.rows_changed(only)
         self._say(f"rerunning {len(only)} failed point(s)…")
-        self.cached_loader.cancel()
+        self.cached_loader.drop()
         self.controller.start(self._sweep, machines=self._machines, jobs=self._jobs, only=set(only),
                               shown=self._shown)
         self._update_progress()
@@ -309,8 +326,8 @@ class RunPanel(QWidget):
             self.filter_edit.clear()
             self.status_filter.setCurrentIndex(0)
             proxy_index = self.proxy.mapFromSource(self.table_model.index(index, 0))
-        self.table.selectionModel().setCurrentIndex(
-            proxy_index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        flags = QItemSelectionModel.SelectionFlag
+        self.table.selectionModel().setCurrentIndex(proxy_index, flags.ClearAndSelect | flags.Rows)
         self.table.scrollTo(proxy_index)
 
     def selected_point(self) -> int | None:
@@ -346,7 +363,7 @@ class RunPanel(QWidget):
     def _on_plan(self, outcome: PlanOutcome) -> None:
         if self.is_running() or outcome.sweep is not self._sweep:
             return  # a run is showing, or a newer sweep is on its way
-        self._show_route(getattr(outcome, "route_warnings", ()), getattr(outcome, "route_error", ""))
+        self._show_route(outcome.route_warnings, outcome.route_error)
         if outcome.error:
             self._say(f"cannot plan this sweep: {outcome.error}", error=True)
         if outcome.layout is None:
@@ -356,7 +373,7 @@ class RunPanel(QWidget):
             self._set_layout(outcome.sweep, outcome.layout)
         if outcome.plan is not None:
             self._plan = (outcome.sweep, outcome.plan)
-            self.rows.apply_plan(outcome.plan, getattr(outcome, "node_modes", None))
+            self.rows.apply_plan(outcome.plan, outcome.node_modes)
             self.table_model.rows_changed(range(len(self.rows.rows)))
             loading = self._show_cached(outcome.plan, outcome.layout)
             if not self._ran:  # after a run its summary stays on the message line
@@ -388,7 +405,7 @@ class RunPanel(QWidget):
             self._reset_plots(layout)
         todo = [(i, path) for i, path in cached.items()
                 if self._shown.get(i) != path and 0 <= i < len(self.rows.rows)
-                and self.rows.rows[i].status == "cached"]
+                and self.rows.rows[i].status == Status.CACHED]
         self.cached_loader.result_loader = self.controller.result_loader
         if todo:
             self.plot_panel.spectra.expect(len(self._shown) + len(todo))
@@ -415,7 +432,14 @@ class RunPanel(QWidget):
         if not loading and self.message_label.text() == self._plan_text + "; reading the cached results…":
             self._say(self._plan_text)
 
-    def _on_events(self, batch: list) -> None:
+    def _on_status_filter(self, _index: int) -> None:
+        data = self.status_filter.currentData()
+        self.proxy.set_status(Status(data) if data else None)
+
+    def _on_cached_events(self, batch: list) -> None:
+        self._on_events(batch, what="reading the cached results")
+
+    def _on_events(self, batch: list, what: str = "the run") -> None:
         changed: set[int] = set()
         results = []
         for item in batch:
@@ -427,8 +451,8 @@ class RunPanel(QWidget):
                 self.rows.rows[item.index].error = item.message
                 changed.add(item.index)
                 self._say(item.message, error=True)
-            elif isinstance(item, RunCrashed):
-                self._say(f"the run stopped: {item.message}", error=True)
+            elif isinstance(item, JobCrashed):
+                self._say(f"{what} stopped: {item.message}", error=True)
             elif isinstance(item, ev.Progress):
                 self._progress = item
             elif isinstance(item, ev.RunMessage):
@@ -436,7 +460,7 @@ class RunPanel(QWidget):
             elif isinstance(item, ev.RunFinished):
                 changed.update(self.rows.finish(item.cancelled))
                 self._say(self._summary(item), error=item.failed > 0 or item.unrooted > 0
-                          or self.rows.counts()["failed"] > 0)
+                          or self.rows.has_failed())
                 self.table.resizeColumnsToContents()
             else:
                 i = self.rows.apply(item)
@@ -454,9 +478,10 @@ class RunPanel(QWidget):
         # the table's counts, as on the progress bar: cancelled is not failed
         c = self.rows.counts()
         what = "cancelled" if f.cancelled else "finished"
-        text = (f"{what}: {c['built']} built, {c['cached']} cached, {c['failed']} failed, "
-                f"{c['cancelled']} cancelled of {len(self.rows.rows)} in {f.seconds:.1f} s")
-        if c["cancelled"]:
+        failed = c[Status.FAILED] + c[Status.UNBUILDABLE]
+        text = (f"{what}: {c[Status.BUILT]} built, {c[Status.CACHED]} cached, {failed} failed, "
+                f"{c[Status.CANCELLED]} cancelled of {len(self.rows.rows)} in {f.seconds:.1f} s")
+        if c[Status.CANCELLED]:
             text += "; Run builds the cancelled points"
         if f.unrooted:  # results nix-collect-garbage may delete: the run has failed
             text += (f". {f.unrooted} result(s) have no GC root and may be deleted by "
@@ -484,16 +509,16 @@ class RunPanel(QWidget):
         self.cancel_button.setEnabled(running)
         failed = self.rows.has_failed()
         self.rerun_button.setEnabled(not running and self._sweep is not None and failed)
-        if failed != getattr(self, "_had_failed", False):
+        if failed != self._had_failed:
             self._had_failed = failed
             self.failedChanged.emit(failed)
 
     def _update_progress(self) -> None:
         c = self.rows.counts()  # O(1): this runs after every batch of events
         total = len(self.rows.rows)
-        failed = c["failed"]
+        failed = c[Status.FAILED] + c[Status.UNBUILDABLE]
         # cancelled points are not done: the next Run builds them
-        done = c["cached"] + c["built"] + failed
+        done = c[Status.CACHED] + c[Status.BUILT] + failed
         # QProgressBar.setValue repaints synchronously on big jumps; a queued update is enough
         self.progress.setUpdatesEnabled(False)
         self.progress.setRange(0, max(total, 1))
@@ -502,14 +527,15 @@ class RunPanel(QWidget):
         self.progress.update()
         eta = self._progress.eta_seconds if self._progress is not None and self.is_running() else None
         # before a run nothing is queued yet: planned points are "to build"
-        if self.is_running() or not c["planned"]:
-            waiting = f"{c['queued'] + c['planned']} queued"
+        queued, planned = c[Status.QUEUED], c[Status.PLANNED]
+        if self.is_running() or not planned:
+            waiting = f"{queued + planned} queued"
         else:
-            waiting = f"{c['queued']} queued, {c['planned']} to build"
-        cancelled = f"{c['cancelled']} cancelled, " if c["cancelled"] else ""
+            waiting = f"{queued} queued, {planned} to build"
+        cancelled = f"{c[Status.CANCELLED]} cancelled, " if c[Status.CANCELLED] else ""
         self.progress.setFormat(
-            f"%p% — {c['cached']} cached, {c['built']} built, {c['running']} running, {failed} failed, "
-            f"{cancelled}{waiting}{_eta_text(eta)}")
+            f"%p% — {c[Status.CACHED]} cached, {c[Status.BUILT]} built, {c[Status.RUNNING]} running, "
+            f"{failed} failed, {cancelled}{waiting}{_eta_text(eta)}")
         self._update_buttons()  # Rerun failed follows the failed count
 
     def _on_current_row(self, current, _previous) -> None:

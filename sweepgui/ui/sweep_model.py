@@ -1,6 +1,6 @@
 """The one model behind the forms, the sweep file and the run (see :class:`SweepModel`).
 
-The data itself is a Qt-free :class:`~sweepgui.ui.forms_draft.SweepDraft` (what a sweep file
+The data itself is a Qt-free :class:`~sweepgui.sweep.SweepDraft` (what a sweep file
 holds); this module adds the signals views subscribe to, the unsaved state and file I/O.
 """
 
@@ -11,16 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..atomic import atomic_write
-from .forms_draft import (  # noqa: F401  (re-exported: the model's vocabulary)
-    EOS,
-    GENERATORS,
-    MODES,
-    VALIDATE_POINTS_UP_TO,
-    DraftError,
-    SweepDraft,
-    generate,
-)
+from sweepgui.atomic import atomic_write
+from sweepgui.sweep import SweepDraft
 
 
 class SweepModel(QObject):

@@ -7,14 +7,7 @@ import weakref
 
 from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QSpinBox, QWidget
-
-from .widgets_text import bounds_phrase, format_list, format_number  # noqa: F401 (re-exported)
-
-try:  # whether the C++ object behind a wrapper still exists
-    from shiboken6 import isValid as _alive
-except ImportError:  # pragma: no cover
-    def _alive(obj) -> bool:
-        return True
+from shiboken6 import isValid as _alive  # whether the C++ object behind a wrapper still exists
 
 # Red border for invalid input; the property selector lets one stylesheet serve every editor.
 INVALID_STYLE = """

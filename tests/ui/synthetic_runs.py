@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QToolButton
 
 from sweepgui.nix import events as ev
-from sweepgui.ui.plots_data import PointResult
+from sweepgui.results import PointResult
 from sweepgui.ui.run_panel import RunPanel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def run(qtbot, panel: RunPanel, sweep) -> None:
 def reopen(qtbot, panel: RunPanel, sweep, n: int) -> None:
     """Open ``sweep`` as the app does: planned, its cached results read and shown."""
     panel.set_sweep(sweep)
-    qtbot.waitUntil(lambda: not panel.controller.is_planning() and not panel.cached_loader.is_loading()
+    qtbot.waitUntil(lambda: not panel.controller.is_planning() and not panel.cached_loader.is_running()
                     and len(panel.plot_panel.spectra.store.curves) == n, timeout=20_000)
     qtbot.wait(100)
 

@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 
 from sweepgui.params import field_info, iter_fields
 from sweepgui.resources import resources_dir
-from sweepgui.sweep import load_sweep, loads_sweep
+from sweepgui.sweep import SweepDraft, load_sweep, loads_sweep
 from sweepgui.ui.app import create_window, parse_args
 from sweepgui.ui.forms import ParameterForms
-from sweepgui.ui.sweep_model import SweepDraft, SweepModel
+from sweepgui.ui.sweep_model import SweepModel
 
 QUICKSTART = resources_dir() / "examples" / "quickstart.toml"
 
@@ -164,7 +164,8 @@ def test_closing_while_the_run_ends_under_the_question_never_gets_stuck(window, 
     assert w.is_running() and w.isVisible()
     w.cancel()
     qtbot.waitUntil(lambda: not w.is_running(), timeout=30_000)
-    qtbot.wait(200)
+    # the run's end is handled; what follows it (a fresh plan) is done too
+    qtbot.waitUntil(lambda: not w.run_panel.controller.is_planning(), timeout=30_000)
     assert len(asked) == 1 and w.isVisible()
 
     # and Yes during a run still cancels it and closes the window once the run is over
@@ -526,6 +527,7 @@ def test_a_check_finishing_after_the_forms_are_gone_touches_nothing(qtbot, monke
     from shiboken6 import isValid
 
     import sweepgui.ui.forms as forms_module
+    from sweepgui.ui import background
 
     release, entered, finished = threading.Event(), threading.Event(), threading.Event()
     original = forms_module.check_draft
@@ -554,7 +556,9 @@ def test_a_check_finishing_after_the_forms_are_gone_touches_nothing(qtbot, monke
     qtbot.waitUntil(lambda: not isValid(f))
     release.set()
     assert finished.wait(10)
-    qtbot.wait(100)
+    # the check's thread has ended and its outcome (queued to the deleted forms) was handled
+    qtbot.waitUntil(lambda: all(t.isFinished() for t, _ in background._LIVE), timeout=10_000)
+    QApplication.processEvents()
     assert touched == []
 
 
@@ -570,17 +574,17 @@ def test_a_check_result_arrives_on_the_gui_thread(forms, qtbot):
 
 
 def test_big_sweeps_are_validated_off_the_gui_thread(forms, qtbot, monkeypatch):
-    from sweepgui.ui import forms_draft
+    from sweepgui.sweep import draft
 
     f = forms()
     where: list[str] = []
-    original = forms_draft.SweepDraft.problems
+    original = draft.SweepDraft.problems
 
     def spy(self):
         where.append(threading.current_thread().name)
         return original(self)
 
-    monkeypatch.setattr(forms_draft.SweepDraft, "problems", spy)
+    monkeypatch.setattr(draft.SweepDraft, "problems", spy)
     f._model.set_variable("fluid.density", {"linspace": [500.0, 1500.0, 4000]})
     f._model.set_variable("state.temperature", {"linspace": [280.0, 360.0, 4000]})
     qtbot.waitUntil(lambda: "1,000,000" in f.reason or "limit" in f.reason, timeout=20_000)
@@ -637,7 +641,7 @@ def test_modes_at_a_node_of_drive_or_pick_up_are_marked_in_the_point_table(qtbot
 
 
 def test_modes_at_nodes_follow_the_mode_shapes_of_each_support():
-    from sweepgui.ui.points_model import modes_at_nodes
+    from sweepgui.results import modes_at_nodes
 
     # pinned-pinned: sin(n pi x); at x = 1/3 modes 3 and 6 vanish
     assert modes_at_nodes("pinned-pinned", 1 / 3, 0.21, 6) == (3, 6)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from sweepgui.resources import resources_dir
-from sweepgui.sweep import load_sweep, loads_sweep
+from sweepgui.sweep import SweepDraft, load_sweep, loads_sweep
 from sweepgui.ui.forms import ParameterForms
-from sweepgui.ui.sweep_model import SweepDraft, SweepModel
+from sweepgui.ui.sweep_model import SweepModel
 
 EXAMPLE = """\
 [fixed]
@@ -346,3 +346,32 @@ def test_run_settings_are_part_of_the_same_sweep(forms, tmp_path):
     box.jobs.setValue(-1)  # "default": the key leaves the file
     f.validate_now()
     assert f.sweep == loads_sweep("")
+
+
+def test_every_field_kind_has_its_editor_from_one_table(forms, monkeypatch, qtbot):
+    from sweepgui.params import field_info, iter_fields
+    from sweepgui.ui.binder import FIELD_EDITORS, FieldEditor, NumberBox, parse_scalar
+
+    f = forms()
+    for info in iter_fields():
+        assert type(f.editors[info.path].value) is FIELD_EDITORS[info.kind], info.path
+    # what each kind reads from typed text
+    assert parse_scalar(" 1e3 ", field_info("analysis.modes")) == 1000
+    assert parse_scalar("", field_info("fluid.density")) is None
+    assert parse_scalar("0.25", field_info("pipe.length")) == 0.25
+    with pytest.raises(ValueError, match="choose one of"):
+        parse_scalar("glued", field_info("pipe.boundary"))
+
+    class Millimetres(NumberBox):  # another editor for a kind: one entry, nothing else
+        @staticmethod
+        def parse(text, info):
+            return NumberBox.parse(text, info) / 1000
+
+    monkeypatch.setitem(FIELD_EDITORS, "float", Millimetres)
+    model = SweepModel()
+    editor = FieldEditor(field_info("pipe.length"), model)
+    qtbot.addWidget(editor)
+    assert isinstance(editor.value, Millimetres)
+    editor.value.setText("450")
+    editor.value.textEdited.emit("450")
+    assert model.draft.fixed["pipe.length"] == pytest.approx(0.45)

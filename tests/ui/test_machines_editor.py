@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSpinBox
@@ -59,7 +57,8 @@ def test_edit_and_save_keeps_comments_includes_and_untouched_lines(editor, tmp_p
     assert editor.is_dirty()
     assert editor.save()
     text = (tmp_path / "machines").read_text(encoding="utf-8")
-    expected = ORIGINAL.replace("ssh-ng://build2   x86_64-linux  -  8", "ssh-ng://bob@build2 x86_64-linux - 6")
+    expected = ORIGINAL.replace("ssh-ng://build2   x86_64-linux  -  8",
+                                "ssh-ng://bob@build2 x86_64-linux - 6")
     assert text == expected
     assert (tmp_path / "machines.bak").read_text(encoding="utf-8") == ORIGINAL
     assert not editor.is_dirty()
@@ -102,9 +101,8 @@ def test_checks_run_off_the_gui_thread_and_report_per_row(editor, qtbot):
     editor.model.setData(cell(editor, 1, "host"), "127.0.0.1")
     editor.model.setData(cell(editor, 1, "port"), "1")
     editor.table.selectRow(1)
-    started = time.monotonic()
     editor.test_selected()
-    assert time.monotonic() - started < 0.5  # the window did not wait for ssh
+    # the window did not wait for ssh: the refusal (instant here) is not in yet
     assert editor.model.data(cell(editor, 1, "status")) == "testing…"
     qtbot.waitUntil(lambda: editor.model.status(1)[0] != "running", timeout=15000)
     level, message = editor.model.status(1)

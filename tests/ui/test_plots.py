@@ -17,10 +17,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
 
 from sweepgui.nix import events as ev
+from sweepgui.results import PointResult, SweepLayout, local_slope
+from sweepgui.results.points import VERTEX_BUDGET, decimate, vertices_per_curve
 from sweepgui.sweep import loads_sweep
 from sweepgui.ui.colormaps import ColourScale
-from sweepgui.ui.plots_data import VERTEX_BUDGET, PointResult, decimate, vertices_per_curve
-from sweepgui.ui.plots_layout import SweepLayout, local_slope
 from sweepgui.ui.plots_modes import slope_readout
 from sweepgui.ui.plots_spectra import SpectraView
 from sweepgui.ui.run_panel import RunPanel

@@ -13,10 +13,10 @@ import textwrap
 import numpy as np
 from PySide6.QtGui import QImage, QPainter
 
+from sweepgui.results import SweepLayout
 from sweepgui.sweep import load_sweep, loads_sweep
 from sweepgui.ui.colormaps import colour_table
 from sweepgui.ui.plots import PlotPanel
-from sweepgui.ui.plots_layout import SweepLayout
 from sweepgui.ui.plots_spectra import SEAL_AT
 from tests.ui.synthetic_runs import (
     ROOT,
@@ -92,7 +92,8 @@ def test_a_reopened_120_point_sweep_shows_every_curve(qtbot):
     reopen(qtbot, panel, sweep, 120)
     spectra = panel.plot_panel.spectra
     shown = rendered_segments(panel, spectra, range(120))
-    assert len(shown) == 120, f"{len(shown)} curves on screen: missing {sorted(set(range(120)) - shown)[:10]}…"
+    missing = sorted(set(range(120)) - shown)[:10]
+    assert len(shown) == 120, f"{len(shown)} curves on screen: missing {missing}…"
 
 
 def _quickstart_panel(qtbot, scale: float = 1.0) -> PlotPanel:

@@ -17,10 +17,10 @@ import pytest
 from sweepgui.nix import Engine, read_result
 from sweepgui.nix import events as ev
 from sweepgui.nix.process import descendants
+from sweepgui.results import PointResult, SpectraStore, load_point_result
+from sweepgui.results.points import vertices_per_curve
 from sweepgui.sweep import load_sweep
-from sweepgui.ui.plots_data import PointResult, SpectraStore, vertices_per_curve
 from sweepgui.ui.run_panel import RunPanel
-from sweepgui.ui.worker import load_point_result
 from tests.procs import processes_mentioning
 
 pytestmark = [pytest.mark.nix, pytest.mark.skipif(shutil.which("nix-build") is None,
@@ -102,7 +102,7 @@ def make_panel(qtbot, tmp_path: Path) -> RunPanel:
 def wait_shown(qtbot, panel: RunPanel, watch: Watch, n_curves: int, timeout=30_000) -> None:
     def ready():
         watch.poll()
-        return (not panel.controller.is_planning() and not panel.cached_loader.is_loading()
+        return (not panel.controller.is_planning() and not panel.cached_loader.is_running()
                 and len(panel.plot_panel.spectra.store.curves) == n_curves)
     qtbot.waitUntil(ready, timeout=timeout)
 
@@ -169,18 +169,19 @@ def test_opening_another_sweep_while_results_load_replaces_them_cleanly(qtbot, t
     panel.controller.result_loader = slow
     panel.set_sweep(first)
     qtbot.waitUntil(lambda: len(panel.plot_panel.spectra.store.curves) >= 1, timeout=30_000)
-    assert panel.cached_loader.is_loading()
+    assert panel.cached_loader.is_running()
 
     second = load_sweep(write_sweep(tmp_path, "second", model, [3600.0, 4900.0]))  # not built
     panel.set_sweep(second)
     qtbot.waitUntil(lambda: len(panel.rows.rows) == 2 and not panel.controller.is_planning(),
                     timeout=30_000)
-    qtbot.wait(600)  # what the first load would still have delivered
+    # the first load's thread ends at its next point; nothing it read is delivered
+    qtbot.waitUntil(lambda: not panel.cached_loader.has_threads(), timeout=10_000)
     assert [r.status for r in panel.rows.rows] == ["planned", "planned"]
     assert [r.coords for r in panel.rows.rows] == [(3600.0,), (4900.0,)]
     assert panel.plot_panel.spectra.store.curves == {}
     assert panel.plot_panel.freqs == {}
-    assert not panel.cached_loader.is_loading()
+    assert not panel.cached_loader.is_running()
     assert len(watch.loaded) < 4  # the first load stopped early
     # back to the first sweep: all four come from the store again
     panel.controller.result_loader = load_point_result

@@ -7,8 +7,8 @@ import textwrap
 from PySide6.QtCore import Qt
 
 from sweepgui.nix import events as ev
+from sweepgui.results import PointRows, SweepLayout, sweep_coordinates
 from sweepgui.sweep import loads_sweep
-from sweepgui.ui.points_model import PointRows, sweep_coordinates
 from sweepgui.ui.run_panel import RunPanel
 
 SWEEP = textwrap.dedent("""\
@@ -49,8 +49,6 @@ def _panel_with_rows(qtbot) -> RunPanel:
     panel = RunPanel(engine_factory=lambda s: None)
     qtbot.addWidget(panel)
     sweep = loads_sweep(SWEEP)
-    from sweepgui.ui.plots_layout import SweepLayout
-
     panel._set_layout(sweep, SweepLayout.from_sweep(sweep))
     panel._on_events([ev.PointFinished(0, "/nix/store/aaa-p0", 1.5, "ssh://alpha"),
                       ev.PointFinished(1, "/nix/store/bbb-p1", 0.5, ""),
@@ -102,3 +100,13 @@ def test_progress_shows_counts_and_the_engines_eta_while_running(qtbot, monkeypa
     text = panel.progress.text()
     assert text.startswith("50%")     # 3 of 6 points done (2 built + 1 failed)
     assert "0 cached, 2 built, 1 running, 1 failed, 2 queued" in text and text.endswith("ETA 1:15")
+
+
+def test_the_run_button_asks_and_does_not_run_by_itself(qtbot):
+    panel = _panel_with_rows(qtbot)
+    panel.set_sweep(loads_sweep(SWEEP))
+    qtbot.waitUntil(lambda: not panel.controller.is_planning())
+    assert panel.run_button.isEnabled()
+    with qtbot.waitSignal(panel.runRequested, timeout=1000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert not panel.is_running()  # the owner decides (the window checks the forms first)

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from sweepgui.nix import events as ev
-from sweepgui.ui.plots_data import PointResult
-from sweepgui.ui.worker import ResultLoaded, RunController, RunCrashed
+from sweepgui.results import PointResult
+from sweepgui.ui.background import JobCrashed
+from sweepgui.ui.worker import ResultLoaded, RunController
 
 MAIN = threading.get_ident()
 
@@ -84,16 +85,47 @@ def test_burst_arrives_in_few_batches_in_order_and_results_load_off_the_gui_thre
     assert not ctl.is_running()
 
 
-def test_events_spread_over_time_are_rate_limited(qtbot):
-    engine = ScriptedEngine(120, gap=0.005)  # 200 events per second for 0.6 s
-    ctl = RunController(lambda s: engine, interval_ms=80, result_loader=loader_recording(set()))
-    t0 = time.monotonic()
-    batches = run_to_end(qtbot, ctl)
-    seconds = time.monotonic() - t0
-    assert sum(len(b) for b in batches) == 2 * 120 + 1
-    # at most one batch per interval (plus the first and the final flush)
-    assert len(batches) <= seconds / 0.080 + 3
-    assert len(batches) >= 3  # and it is live: not everything at the end
+class WavesEngine:
+    """Yields ``waves`` waves of ``size`` PointFinished events; each wave waits for its ``go``."""
+
+    def __init__(self, waves: int, size: int):
+        self.size = size
+        self.go = [threading.Event() for _ in range(waves)]
+
+    def run(self, sweep, jobs=None, machines=None, cancel=None, only=None):
+        for w, go in enumerate(self.go):
+            if not go.wait(10):
+                raise RuntimeError(f"wave {w} was never let go")
+            for k in range(self.size):
+                yield ev.PointFinished(w * self.size + k, f"/fake/{k}", 0.0, "")
+        n = len(self.go) * self.size
+        yield ev.RunFinished(points=n, built=n, cached=0, failed=0, cancelled=False,
+                             exit_code=0, seconds=0.0)
+
+
+def test_events_spread_over_time_arrive_live_and_in_few_batches(qtbot):
+    # the engine's pace is set by the test, not by a clock: each wave is let go only once the
+    # one before it is on screen
+    engine = WavesEngine(waves=3, size=40)
+    ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
+    batches: list[list] = []
+    ctl.eventsReady.connect(batches.append)
+    ctl.start(SimpleNamespace())
+
+    def delivered() -> list[int]:
+        return [x.result.index for b in batches for x in b if isinstance(x, ResultLoaded)]
+
+    for w, go in enumerate(engine.go):
+        go.set()
+        last = (w + 1) * engine.size - 1
+        qtbot.waitUntil(lambda last=last: last in delivered(), timeout=10_000)
+        if w < len(engine.go) - 1:  # live: shown while the run goes on, not all at its end
+            assert ctl.is_running()
+    qtbot.waitUntil(lambda: not ctl.is_running(), timeout=10_000)
+    items = [x for b in batches for x in b]
+    assert len(items) == 2 * 3 * 40 + 1 and delivered() == list(range(120))
+    # 241 items: a wave's events and results come in a batch or two, not one signal each
+    assert len(batches) <= 2 * 3 + 1
 
 
 def test_cancel_stops_the_engine_and_the_thread(qtbot):
@@ -114,7 +146,7 @@ def test_an_engine_error_ends_the_run_with_a_message(qtbot):
     engine = ScriptedEngine(10, fail_at=4)
     ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
     batches = run_to_end(qtbot, ctl)
-    crashed = [x for b in batches for x in b if isinstance(x, RunCrashed)]
+    crashed = [x for b in batches for x in b if isinstance(x, JobCrashed)]
     assert len(crashed) == 1 and "nix-build vanished" in crashed[0].message
 
 
@@ -146,8 +178,10 @@ def test_shutdown_during_a_run_cancels_and_waits(qtbot, timeout_s):
     ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
     states = []
     ctl.runningChanged.connect(states.append)
+    batches = []
+    ctl.eventsReady.connect(batches.append)
     ctl.start(SimpleNamespace())
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: bool(batches), timeout=5000)  # under way
     assert ctl.shutdown(timeout_s)
     assert states == [True, False] and not ctl.is_running()
 
@@ -163,15 +197,63 @@ class CachedEngine:
 
 
 def test_slow_result_loading_does_not_hold_back_the_engines_events(qtbot):
+    # the results load only once the run's last event is on screen: were loading in the
+    # engine's loop, that event could never come (the loader would give up after 10 s)
+    finished = threading.Event()
+
     def slow_loader(index, store_path):
-        time.sleep(0.02)
+        finished.wait(10)
         return PointResult(index, np.array([1.0, 2.0]), np.array([0.0, 1.0]), (1.0,))
 
     ctl = RunController(lambda s: CachedEngine(), result_loader=slow_loader)
+
+    def seen(batch) -> None:
+        if any(isinstance(x, ev.RunFinished) for x in batch):
+            finished.set()
+    ctl.eventsReady.connect(seen)
     batches = run_to_end(qtbot, ctl)
     items = [x for b in batches for x in b]
     first_result = next(k for k, x in enumerate(items) if isinstance(x, ResultLoaded))
     finished_at = next(k for k, x in enumerate(items) if isinstance(x, ev.RunFinished))
-    # all 51 events were delivered while the 1 s of loading had barely begun
-    assert finished_at < first_result + 10
+    assert finished_at < first_result
     assert sum(isinstance(x, ResultLoaded) for x in items) == 50
+
+
+def test_every_signal_of_a_run_is_emitted_on_the_gui_thread(qtbot):
+    # direct connections run the slot in the emitting thread: a worker thread emitting a
+    # signal of a GUI object would show up here
+    from PySide6.QtCore import Qt
+
+    emitted_on: set[int] = set()
+    engine = ScriptedEngine(200)
+    ctl = RunController(lambda s: engine, result_loader=loader_recording(set()))
+    for signal in (ctl.eventsReady, ctl.runningChanged, ctl.planReady):
+        signal.connect(lambda *_: emitted_on.add(threading.get_ident()),
+                       Qt.ConnectionType.DirectConnection)
+    ctl.request_plan(SimpleNamespace(dimensions=lambda: []))
+    run_to_end(qtbot, ctl)
+    qtbot.waitUntil(lambda: not ctl.is_planning(), timeout=5000)
+    assert emitted_on == {MAIN}
+
+
+def test_a_dropped_load_delivers_nothing_more_and_is_never_waited_for(qtbot):
+    from sweepgui.ui.preload import CachedResultsLoader
+
+    release = threading.Event()
+
+    def blocked(index, store_path):  # a disk that hangs until the test lets it go
+        release.wait(10)
+        return PointResult(index, np.array([1.0, 2.0]), np.array([0.0, 1.0]), (1.0,))
+
+    loader = CachedResultsLoader(result_loader=blocked)
+    items: list = []
+    states: list[bool] = []
+    loader.eventsReady.connect(items.extend)
+    loader.runningChanged.connect(states.append)
+    loader.load([(i, f"/fake/{i}") for i in range(5)])
+    qtbot.waitUntil(lambda: len(items) >= 1, timeout=5000)  # point 0's PointCached
+    loader.drop()  # returns at once although a read hangs
+    assert states == [True, False] and loader.has_threads()
+    release.set()
+    qtbot.waitUntil(lambda: not loader.has_threads(), timeout=5000)
+    assert [x.index for x in items] == [0]  # nothing after the drop: not even point 0's result

@@ -1,19 +1,29 @@
-"""Qt-free data behind the live plots: compact point results and the decimated spectra store.
+"""What the plots need of each point's result: compact arrays, and the decimated spectra store.
 
-Why decimate ourselves: a repaint of 1,000 spectra x 4,000 samples as raw line vertices takes
-~250 ms here, but with overlaid curves no one can see detail finer than a pixel anyway. Each
-spectrum is reduced to min/max pairs per bin (peaks survive: resonances are what users look at),
-with the bin count chosen so that ALL curves together stay under a vertex budget. The budget
-keeps a full repaint at ~15 ms; a few curves still get full resolution.
+Qt-free (the GUI's worker threads build these; tests need no display). Why decimate
+ourselves: a repaint of 1,000 spectra x 4,000 samples as raw line vertices takes ~250 ms,
+but with overlaid curves no one can see detail finer than a pixel anyway. Each spectrum is
+reduced to min/max pairs per bin (peaks survive: resonances are what users look at), with the
+bin count chosen so that ALL curves together stay under a vertex budget. The budget keeps a
+full repaint at ~15 ms; a few curves still get full resolution.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+from sweepgui.nix.store import read_result
+
+Array = npt.NDArray[Any]
+Bounds = tuple[float, float, float, float]
+Piece = tuple[Array, Array]
 
 VERTEX_BUDGET = 400_000
 MIN_VERTICES, MAX_VERTICES = 128, 8192
@@ -21,20 +31,34 @@ MIN_VERTICES, MAX_VERTICES = 128, 8192
 
 @dataclass(frozen=True)
 class PointResult:
-    """What the plots need of one point's result JSON (loaded off the GUI thread)."""
+    """What the plots need of one point's result JSON (loaded off the GUI thread).
+
+    Parameters
+    ----------
+    index
+        The point's index in the sweep.
+    frequency
+        The spectrum's frequencies (Hz), ascending; points of a sweep share one array.
+    log_magnitude
+        log10 of the receptance magnitude (m/N), float32; NaN where it is not positive.
+    natural_frequencies
+        The modes' frequencies (Hz), lowest first.
+    stable
+        Whether the model found the pipe stable (no buckling, no divergence).
+    """
 
     index: int
-    frequency: np.ndarray        # Hz
-    log_magnitude: np.ndarray    # log10 of |H| (m/N); non-positive magnitudes -> NaN
+    frequency: Array
+    log_magnitude: Array
     natural_frequencies: tuple[float, ...]
     stable: bool = True
 
 
 _grid_lock = threading.Lock()
-_last_grid: list[np.ndarray | None] = [None]
+_last_grid: list[Array | None] = [None]
 
 
-def _intern_grid(f: np.ndarray) -> np.ndarray:
+def _intern_grid(f: Array) -> Array:
     """The same array object for equal frequency grids: the points of a sweep usually share one,
     which saves memory and lets the plots decimate many curves in one numpy call."""
     with _grid_lock:
@@ -46,7 +70,7 @@ def _intern_grid(f: np.ndarray) -> np.ndarray:
         return f
 
 
-def summarize_result(index: int, result: dict) -> PointResult:
+def summarize_result(index: int, result: dict[str, Any]) -> PointResult:
     """Reduce a result JSON (CONTRACTS: model result) to plot arrays."""
     spec = result.get("spectrum") or {}
     f = np.asarray(spec.get("frequency") or [], dtype=float)
@@ -70,8 +94,8 @@ def vertices_per_curve(n_curves: int, budget: int = VERTEX_BUDGET) -> int:
     return v
 
 
-def decimate(x: np.ndarray, y: np.ndarray, n_vertices: int,
-             x_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def decimate(x: Array, y: Array, n_vertices: int,
+             x_range: tuple[float, float] | None = None) -> Piece:
     """Min/max decimation of one curve to about ``n_vertices`` points (x sorted ascending).
 
     With ``x_range`` only the samples inside it (plus one on each side) are kept, so zooming in
@@ -81,8 +105,8 @@ def decimate(x: np.ndarray, y: np.ndarray, n_vertices: int,
     return xo[0], yo[0]
 
 
-def decimate_many(x: np.ndarray, ys: np.ndarray, n_vertices: int,
-                  x_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def decimate_many(x: Array, ys: Array, n_vertices: int,
+                  x_range: tuple[float, float] | None = None) -> Piece:
     """``decimate`` for several curves on one x grid (rows of ``ys``) in one numpy pass.
 
     Returns (xs, ys) of shape (curves, vertices): each bin keeps its minimum and maximum, in x
@@ -129,8 +153,8 @@ class SpectraStore:
         self.x_range: tuple[float, float] | None = None
         self.level = vertices_per_curve(0, budget)
         self.expected = 0  # curves known to be on their way (see ``expect``)
-        self._pieces: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in range(n_buckets)]
-        self._agg: tuple[float, float, float, float] | None = None
+        self._pieces: list[dict[int, Piece]] = [{} for _ in range(n_buckets)]
+        self._agg: Bounds | None = None
 
     def __len__(self) -> int:
         return len(self.curves)
@@ -158,13 +182,13 @@ class SpectraStore:
         self.relevel()
         return True
 
-    def _pieces_of(self, results) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def _pieces_of(self, results: Iterable[PointResult]) -> dict[int, Piece]:
         """Decimated polylines of some curves, each ending in NaN (the separator in an item);
         curves sharing a frequency grid are decimated together."""
         groups: dict[int, list[PointResult]] = defaultdict(list)
         for r in results:
             groups[id(r.frequency)].append(r)
-        out = {}
+        out: dict[int, Piece] = {}
         for group in groups.values():
             ys = np.stack([r.log_magnitude for r in group])
             xs, yd = decimate_many(group[0].frequency, ys, self.level, self.x_range)
@@ -209,7 +233,7 @@ class SpectraStore:
         for i, piece in self._pieces_of(list(self.curves.values())).items():
             self._pieces[self.bucket_of[i]][i] = piece
 
-    def arrays_for(self, indices) -> tuple[np.ndarray, np.ndarray]:
+    def arrays_for(self, indices: Iterable[int]) -> Piece:
         """The NaN-separated polyline of some curves (decimated at the current level)."""
         pieces = [self._pieces[self.bucket_of[i]][i] for i in indices if i in self.bucket_of]
         if not pieces:
@@ -236,19 +260,19 @@ class SpectraStore:
                 best, best_d = i, d
         return best
 
-    def bounds(self) -> tuple[float, float, float, float] | None:
+    def bounds(self) -> Bounds | None:
         """(xmin, xmax, ymin, ymax) over every curve, ignoring NaN (kept up to date by ``add``)."""
         return self._agg
 
     @staticmethod
-    def _curve_bounds(r: PointResult):
+    def _curve_bounds(r: PointResult) -> Bounds | None:
         finite = np.isfinite(r.log_magnitude)
         if not len(r.frequency) or not finite.any():
             return None
         y = r.log_magnitude[finite]
         return (float(r.frequency[0]), float(r.frequency[-1]), float(y.min()), float(y.max()))
 
-    def _update_bounds(self, b) -> None:
+    def _update_bounds(self, b: Bounds | None) -> None:
         if b is None:
             return
         a = self._agg
@@ -259,3 +283,9 @@ class SpectraStore:
         for r in self.curves.values():
             self._update_bounds(self._curve_bounds(r))
 
+
+
+def load_point_result(index: int, store_path: str) -> PointResult:
+    """Read a built point's result JSON and keep what the plots need (off the GUI thread:
+    about 2 ms a point, 20 s for a 10,000-point sweep)."""
+    return summarize_result(index, read_result(store_path))

@@ -1,11 +1,15 @@
-"""The sweep being edited, as plain data (no Qt): what the forms and the file both show.
+"""The sweep being edited, as plain data: what the forms and the file both show.
 
 A :class:`SweepDraft` holds exactly what a sweep file holds -- explicit fixed values, variables
 (a list or one generator each, in order), zip groups, ``[run]`` and ``[model]`` -- so that the
 forms and the TOML file are two views of one thing.  ``to_toml()`` writes the file format of
 ``sweepgui.sweep`` and ``to_sweep()`` hands that text to its loader, so the forms can never
 build a sweep the file loader would read differently.  Values shown in the forms for fields the
-file does not set come from :meth:`resolved` (defaults, then the material preset, then the file).
+file does not set come from :meth:`SweepDraft.resolved` (defaults, then the material preset,
+then the file).
+
+No Qt here: the draft is checked on worker threads and tested without a display; the GUI's
+``SweepModel`` wraps it with signals.
 """
 
 from __future__ import annotations
@@ -15,17 +19,71 @@ import difflib
 import functools
 import math
 import tomllib
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sweepgui.params import Parameters, field_info, format_validation_error, parameter_paths
 from sweepgui.params.presets import MATERIAL_FIELDS, material_presets
-from sweepgui.sweep import EOS, GENERATORS, MAX_POINTS, VariableSpec, toml_key, toml_value
 
-MODES = ("fixed", "list") + GENERATORS
+from ._load import loads_sweep
+from ._spec import GENERATORS, VariableSpec
+from ._sweep import MAX_POINTS, Sweep
+from ._values import EOS
+from ._write import toml_key, toml_value
+
+MODES = ("fixed", "list", *GENERATORS)
 # How many sweep points the forms still validate one by one (more: the engine's plan does it).
 VALIDATE_POINTS_UP_TO = 4000
+
+
+# -- numbers and rules in words ------------------------------------------------------------------
+
+def format_number(value: Any) -> str:
+    """Shortest text that reads back to the same number; exponents for very large/small ones."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return repr(value)
+    a = abs(value)
+    text = repr(value)
+    if a != 0 and (a >= 1e6 or a < 1e-3):
+        if "e" not in text:  # repr chose positional: rebuild the shortest scientific form
+            import numpy as np
+
+            return str(np.format_float_scientific(value, unique=True, trim="-", exp_digits=1)
+                       ).replace("e+", "e")
+        mantissa, _, exp = text.partition("e")
+        return f"{mantissa}e{int(exp)}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def format_list(values: list[Any]) -> str:
+    """Values as the list box of the forms writes them (``"1, 2.5, 1e-6"``)."""
+    return ", ".join(format_number(v) for v in values)
+
+
+def bounds_phrase(ge: float | None = None, gt: float | None = None, le: float | None = None,
+                  lt: float | None = None) -> str:
+    """A field's allowed range in words: "between 0 and 1", "more than 0 and at most 100"."""
+    if ge is not None and le is not None:
+        return f"between {format_number(ge)} and {format_number(le)}"
+    parts = []
+    if gt is not None:
+        parts.append(f"more than {format_number(gt)}")
+    elif ge is not None:
+        parts.append(f"at least {format_number(ge)}")
+    if lt is not None:
+        parts.append(f"less than {format_number(lt)}")
+    elif le is not None:
+        parts.append(f"at most {format_number(le)}")
+    return " and ".join(parts)
+
 
 # pydantic's error types -> the rule in plain words (the bounds come from the field itself)
 _BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
@@ -45,8 +103,6 @@ def plain_errors(exc: Any) -> list[tuple[str, str]]:
     a bound names the field's whole range (both ends), from the field's own definition.
     Messages of the parameters' own rules (cross-field checks) are kept as they are.
     """
-    from .widgets_text import bounds_phrase, format_number
-
     plain: list[tuple[str, str]] = []
     for (path, msg), err in zip(format_validation_error(exc), exc.errors()):
         kind = err.get("type", "")
@@ -74,8 +130,16 @@ def plain_errors(exc: Any) -> list[tuple[str, str]]:
     return plain
 
 
+# -- values of a variable ------------------------------------------------------------------------
+
 class DraftError(ValueError):
     """A sweep file the forms cannot represent (bad TOML, unknown section)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _paths() -> tuple[str, ...]:
+    """Every parameter path (the field list never changes while the app runs)."""
+    return tuple(parameter_paths())
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -94,29 +158,24 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _paths() -> tuple[str, ...]:
-    """Every parameter path (the field list never changes while the app runs)."""
-    return tuple(parameter_paths())
-
-
-def _spec_key(spec: Any) -> Any:
+def _spec_key(spec: Any) -> Hashable | None:
     """A hashable key of a generator spec (None for lists: they are their own values)."""
     if isinstance(spec, dict) and len(spec) == 1:
         (name, args), = spec.items()
         if isinstance(args, (list, tuple)) and all(
                 isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+            # the type is part of the key: 5 and 5.0 give int and float values
             return name, tuple((type(a), a) for a in args)
     return None
 
 
 @functools.lru_cache(maxsize=64)
-def _generated(key: Any) -> tuple:
+def _generated(key: tuple[str, tuple[tuple[type, float], ...]]) -> tuple[Any, ...]:
     name, args = key
     return tuple(_generate({name: [a for _, a in args]}))
 
 
-def generate(spec: Any) -> list:
+def generate(spec: Any) -> list[Any]:
     """The values of one variable spec (a list, or ``{generator: [a, b, c]}``).
 
     The loader's own expansion, so that the forms preview exactly what a run computes.
@@ -130,7 +189,7 @@ def generate(spec: Any) -> list:
     return list(_generated(key))
 
 
-def _generate(spec: Any) -> list:
+def _generate(spec: Any) -> list[Any]:
     vs = VariableSpec.from_toml(spec)
     if vs.generator is None and not vs.values:
         raise ValueError("the list of values is empty")
@@ -142,9 +201,25 @@ def _generate(spec: Any) -> list:
     return values
 
 
+# -- the draft -----------------------------------------------------------------------------------
+
 @dataclass
 class SweepDraft:
-    """What a sweep file holds, editable.  See the module docstring."""
+    """What a sweep file holds, editable.
+
+    Parameters
+    ----------
+    fixed
+        Dotted parameter path -> value the file fixes (fields it leaves out keep their default).
+    variables
+        Dotted path -> a list of values or ``{generator: [a, b, c]}``, in file order.
+    zips
+        Zip group name -> the paths swept together (one dimension).
+    run, model
+        The ``[run]`` and ``[model]`` tables as written.
+    source
+        The file the draft was read from or saved to (None: untitled).
+    """
 
     fixed: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
@@ -156,6 +231,7 @@ class SweepDraft:
     # -- reading ---------------------------------------------------------------------------
     @classmethod
     def from_toml(cls, text: str, source: Path | None = None) -> SweepDraft:
+        """Read a sweep file's text; DraftError names the file for bad TOML or sections."""
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -173,9 +249,9 @@ class SweepDraft:
         )
 
     @classmethod
-    def from_sweep(cls, sweep: Any) -> SweepDraft:
-        """From a ``sweepgui.sweep.Sweep`` (through its own TOML, the one shared format)."""
-        return cls.from_toml(sweep.to_toml(), source=getattr(sweep, "source", None))
+    def from_sweep(cls, sweep: Sweep) -> SweepDraft:
+        """From a :class:`~sweepgui.sweep.Sweep` (through its own TOML, the one shared format)."""
+        return cls.from_toml(sweep.to_toml(), source=sweep.source)
 
     def copy(self) -> SweepDraft:
         return copy.deepcopy(self)
@@ -198,11 +274,12 @@ class SweepDraft:
         return values
 
     def mode(self, path: str) -> str:
+        """"fixed", "list" or the generator's name (one of :data:`MODES`)."""
         spec = self.variables.get(path)
         if spec is None:
             return "fixed"
         if isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in GENERATORS:
-            return next(iter(spec))
+            return str(next(iter(spec)))
         return "list"
 
     def count(self, path: str) -> int | None:
@@ -230,6 +307,7 @@ class SweepDraft:
         return dims
 
     def point_count(self) -> int | None:
+        """Points of the sweep (None while a dimension's length is unknown)."""
         total = 1
         for _, n in self.dimension_counts():
             if n is None:
@@ -260,7 +338,7 @@ class SweepDraft:
         elif mode == "list":
             self.set_variable(path, [current])
         else:
-            start = current if isinstance(current, (int, float)) and current is not None else 1.0
+            start = current if isinstance(current, (int, float)) else 1.0
             if mode == "logspace":
                 start = math.log10(start) if start and start > 0 else 0.0
                 self.set_variable(path, {mode: [start, start + 1, 5]})
@@ -289,32 +367,14 @@ class SweepDraft:
     def problems(self) -> list[tuple[str, str]]:
         """(dotted path or section, message) for everything wrong that the forms can show."""
         out: list[tuple[str, str]] = []
-        base = self.resolved()
-
-        def check(values: dict[str, Any]) -> list[tuple[str, str]]:
-            nested: dict[str, dict[str, Any]] = {}
-            for p, v in values.items():
-                g, n = p.split(".", 1)
-                if v == EOS and p == "fluid.density":
-                    v = None
-                if v is not None or p == "fluid.density":
-                    nested.setdefault(g, {})[n] = v
-            try:
-                Parameters.model_validate(nested)
-            except Exception as exc:  # pydantic.ValidationError
-                if hasattr(exc, "errors"):
-                    return plain_errors(exc)
-                return [("", str(exc))]
-            return []
-
         known = set(_paths())
         for path in list(self.fixed) + list(self.variables):
             if path not in known:
                 close = difflib.get_close_matches(path, known, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 out.append((path, f"unknown parameter{hint}: correct it in the sweep file"))
-        base_ok = {p: v for p, v in base.items() if p in known}
-        out.extend(check(base_ok))
+        base = {p: v for p, v in self.resolved().items() if p in known}
+        out.extend(_check(base))
         for path, spec in self.variables.items():
             if path not in known:
                 continue
@@ -325,14 +385,15 @@ class SweepDraft:
                 continue
             # each distinct value once (1 and True are not the same value here)
             for v in {(type(v), v): v for v in values[:VALIDATE_POINTS_UP_TO]}.values():
-                errs = [e for e in check({**base_ok, path: v}) if e not in out]
+                errs = [e for e in _check({**base, path: v}) if e not in out]
                 if errs:
                     out.extend(errs)
                     break
         for group, members in self.zips.items():
             missing = [p for p in members if p not in self.variables]
             if missing:
-                out.append((f"zip.{group}", f"zip group {group!r} names {', '.join(missing)}, which are not swept"))
+                out.append((f"zip.{group}",
+                            f"zip group {group!r} names {', '.join(missing)}, which are not swept"))
             counts = {self.count(p) for p in members if p in self.variables}
             if len(counts) > 1:
                 out.append((f"zip.{group}", f"zip group {group!r}: its variables have different counts"))
@@ -342,6 +403,7 @@ class SweepDraft:
 
     # -- writing ---------------------------------------------------------------------------
     def to_toml(self) -> str:
+        """The sweep file's text (fixed values in the parameters' order, the rest as given)."""
         order = {p: i for i, p in enumerate(_paths())}
         lines: list[str] = []
         fixed = {p: v for p, v in self.fixed.items() if v is not None}
@@ -353,20 +415,38 @@ class SweepDraft:
             lines += ["", "[variable]"] if lines else ["[variable]"]
             for p, spec in self.variables.items():
                 lines.append(f"{_key(p)} = {_value(spec)}")
-        for section, table in (("zip", self.zips), ("run", self.run), ("model", self.model)):
-            table = {k: v for k, v in table.items() if v is not None}
-            if table:
+        tables: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("zip", dict(self.zips)), ("run", self.run), ("model", self.model))
+        for section, table in tables:
+            given = {k: v for k, v in table.items() if v is not None}
+            if given:
                 lines += ["", f"[{section}]"] if lines else [f"[{section}]"]
-                lines += [f"{_key(k)} = {_value(v)}" for k, v in table.items()]
+                lines += [f"{_key(k)} = {_value(v)}" for k, v in given.items()]
         return "\n".join(lines) + "\n"
 
-    def to_sweep(self, base_dir: Path | None = None) -> Any:
-        """The ``Sweep`` (raises SweepError naming the key, ImportError if sweeps are missing)."""
-        from sweepgui.sweep import loads_sweep
-
+    def to_sweep(self, base_dir: Path | None = None) -> Sweep:
+        """The checked :class:`~sweepgui.sweep.Sweep` (SweepError names the key)."""
         if base_dir is None:
             base_dir = self.source.parent if self.source else Path.cwd()
         return loads_sweep(self.to_toml(), source=self.source, base_dir=base_dir)
+
+
+def _check(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Problems of one point's values (dotted paths), in plain words."""
+    nested: dict[str, dict[str, Any]] = {}
+    for p, v in values.items():
+        g, n = p.split(".", 1)
+        if v == EOS and p == "fluid.density":
+            v = None
+        if v is not None or p == "fluid.density":
+            nested.setdefault(g, {})[n] = v
+    try:
+        Parameters.model_validate(nested)
+    except Exception as exc:  # pydantic.ValidationError, or a rule's own error
+        if hasattr(exc, "errors"):
+            return plain_errors(exc)
+        return [("", str(exc))]
+    return []
 
 
 def _key(key: str, dotted: bool = False) -> str:
