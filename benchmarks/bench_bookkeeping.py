@@ -44,7 +44,7 @@ def sweep_of(points: int):
 
 def per_event_ms(app, points: int, events: int = 600) -> float:
     from sweepgui.results import SweepLayout
-    from sweepgui.ui.run_panel import RunPanel
+    from sweepgui.ui.run.panel import RunPanel
 
     panel = RunPanel(engine_factory=lambda s: None)
     panel.resize(1400, 850)
@@ -76,8 +76,8 @@ def per_event_ms(app, points: int, events: int = 600) -> float:
 
 
 def typing_ms(app, repeats: int = 5) -> list[float]:
-    from sweepgui.ui.forms import ParameterForms
-    from sweepgui.ui.sweep_model import SweepModel
+    from sweepgui.ui.forms.parameters import ParameterForms
+    from sweepgui.ui.forms.sweep_model import SweepModel
 
     model = SweepModel()
     model.set_variable("fluid.density", {"linspace": [500.0, 1500.0, 4000]})

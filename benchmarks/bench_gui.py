@@ -37,8 +37,8 @@ from PySide6.QtWidgets import QApplication
 from sweepgui.nix import events as ev
 from sweepgui.results import PointResult
 from sweepgui.sweep import loads_sweep
-from sweepgui.ui import plots as plots_module
-from sweepgui.ui.plots_spectra import SpectraView
+from sweepgui.ui.plots import panel as plots_module
+from sweepgui.ui.plots.spectra import SpectraView
 
 N_SAMPLES = 4000
 SWEEP = """
@@ -143,7 +143,7 @@ class Heartbeat:
 
 
 def run_once(app, naive: bool, prefill: int, stream_s: float, rate: float) -> dict:
-    from sweepgui.ui.run_panel import RunPanel
+    from sweepgui.ui.run.panel import RunPanel
 
     plots_module.SpectraView = NaiveSpectraView if naive else SpectraView
     try:
@@ -213,7 +213,8 @@ def main(argv=None) -> int:
     print(f"target p99 <= 30 ms: {ours['p99']:.1f} ms ({verdict})")
     if len(rows) > 1:
         naive = rows[1][1]
-        print(f"ratio naive/ours: p99 {naive['p99'] / ours['p99']:.1f}x, max {naive['max'] / ours['max']:.1f}x")
+        print(f"ratio naive/ours: p99 {naive['p99'] / ours['p99']:.1f}x, "
+              f"max {naive['max'] / ours['max']:.1f}x")
     return 0 if ours["p99"] <= 30.0 else 1
 
 

@@ -23,7 +23,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def create_window(args: argparse.Namespace):
     """The main window for parsed arguments (the file loaded; the run started with --run)."""
-    from .main_window import MainWindow
+    from sweepgui.ui.main_window import MainWindow
 
     window = MainWindow()
     if args.sweep is not None:
@@ -41,16 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
-    from .widgets_env import APPLICATION, ORGANIZATION
+    from sweepgui.ui.widgets_env import APPLICATION, ORGANIZATION
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "sweepgui", *argv])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("sweepgui")
-    from .icons import app_icon
+    from sweepgui.ui.icons import app_icon
 
     app.setWindowIcon(app_icon())
-    from .gc_guard import MainThreadGarbageCollector
+    from sweepgui.ui.gc_guard import MainThreadGarbageCollector
 
     collector = MainThreadGarbageCollector(app)  # Qt objects are freed on this thread only
     window = create_window(args)

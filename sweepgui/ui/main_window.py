@@ -22,14 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from sweepgui.sweep import DraftError, SweepDraft
-
-from .forms import ParameterForms
-from .machines_editor import QtMachineEditor
-from .nix_status import NixStatusButton, setup_level, setup_tooltip
-from .run_panel import RunPanel
-from .setup_dialog import SetupDialog
-from .sweep_model import SweepModel
-from .widgets_env import EnvironmentProbe, make_settings
+from sweepgui.ui.forms.parameters import ParameterForms
+from sweepgui.ui.forms.sweep_model import SweepModel
+from sweepgui.ui.machines.editor import QtMachineEditor
+from sweepgui.ui.nix_status import NixStatusButton, setup_level, setup_tooltip
+from sweepgui.ui.run.panel import RunPanel
+from sweepgui.ui.setup_dialog import SetupDialog
+from sweepgui.ui.widgets_env import EnvironmentProbe, make_settings
 
 APP_NAME = "sweepgui"
 MAX_RECENT = 8

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QToolButton, QWidget
 
-from .icons import status_icon
+from sweepgui.ui.icons import status_icon
 
 # Text colours readable on the light and the dark default palettes' status bars.
 LEVEL_COLOURS = {"error": "#c62828", "warning": "#9a6700"}

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .background import BackgroundCall
-from .icons import status_icon
-from .nix_status import LEVEL_COLOURS
+from sweepgui.ui.background import BackgroundCall
+from sweepgui.ui.icons import status_icon
+from sweepgui.ui.nix_status import LEVEL_COLOURS
 
 MARKS = {"ok": "ok     ", "warning": "warning", "error": "ERROR  "}
 OK_COLOUR = "#2e7d32"

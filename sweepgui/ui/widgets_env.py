@@ -9,9 +9,8 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from sweepgui.nix import detect_interpreter, detect_nix
 from sweepgui.nix.setup import detect_setup
-
-from .background import BackgroundCall
-from .nix_status import setup_tooltip
+from sweepgui.ui.background import BackgroundCall
+from sweepgui.ui.nix_status import setup_tooltip
 
 ORGANIZATION = "sweepgui"
 APPLICATION = "sweepgui"

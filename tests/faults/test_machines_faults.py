@@ -157,7 +157,7 @@ def test_fingerprints_are_those_ssh_keygen_prints(tmp_path):
 @pytest.fixture
 def editor_on(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    from sweepgui.ui.machines_editor import QtMachineEditor
+    from sweepgui.ui.machines.editor import QtMachineEditor
 
     made = []
 
@@ -175,7 +175,7 @@ def editor_on(qtbot, tmp_path, monkeypatch):
 
 
 def _col(key):
-    from sweepgui.ui.widgets_machines import KEYS
+    from sweepgui.ui.machines.table import KEYS
     return KEYS.index(key)
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 
 from sweepgui.nix.machines import Machine, MachinesError, MachinesFile, parse_entry, parse_field
 from sweepgui.nix.machines.line import FIELD_PARSERS
-from sweepgui.ui.widgets_machines import KEYS, parse_cell
+from sweepgui.ui.machines.table import KEYS, parse_cell
 
 from .test_machines_file import KEY, machines
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from sweepgui.nix import Engine, load_manifest, read_result
+from sweepgui.nix.events import Planned, PointCached, PointFailed, PointFinished, RunFinished
 from sweepgui.nix.index import ResultIndex
 from sweepgui.nix.store import invalid_paths
-from sweepgui.nix.events import Planned, PointCached, PointFailed, PointFinished, RunFinished
 from sweepgui.sweep import load_sweep
 
 from .conftest import write_sweep

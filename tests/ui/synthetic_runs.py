@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QToolButton
 
 from sweepgui.nix import events as ev
 from sweepgui.results import PointResult
-from sweepgui.ui.run_panel import RunPanel
+from sweepgui.ui.run.panel import RunPanel
 
 ROOT = Path(__file__).resolve().parents[2]
 F = np.linspace(0.0, 1500.0, 3001)

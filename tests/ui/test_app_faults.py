@@ -36,8 +36,8 @@ from sweepgui.params import field_info, iter_fields
 from sweepgui.resources import resources_dir
 from sweepgui.sweep import SweepDraft, load_sweep, loads_sweep
 from sweepgui.ui.app import create_window, parse_args
-from sweepgui.ui.forms import ParameterForms
-from sweepgui.ui.sweep_model import SweepModel
+from sweepgui.ui.forms.parameters import ParameterForms
+from sweepgui.ui.forms.sweep_model import SweepModel
 
 QUICKSTART = resources_dir() / "examples" / "quickstart.toml"
 
@@ -232,8 +232,8 @@ def test_the_wheel_over_the_forms_scrolls_and_never_edits_a_parameter(window, qt
 
 
 def test_the_wheel_over_the_machines_editors_cell_editors_changes_nothing(qtbot, tmp_path):
-    from sweepgui.ui.machines_editor import QtMachineEditor
-    from sweepgui.ui.widgets_machines import KEYS
+    from sweepgui.ui.machines.editor import QtMachineEditor
+    from sweepgui.ui.machines.table import KEYS
 
     path = tmp_path / "machines"
     path.write_text("ssh-ng://builder x86_64-linux - 4 2\n", encoding="utf-8")
@@ -345,7 +345,7 @@ def test_nothing_is_cut_off_at_1600_by_1000(window, qtbot, tmp_path):
 
     # the machines editor: an added builder's host and user are shown in full
     from sweepgui.nix.machines import Machine
-    from sweepgui.ui.widgets_machines import KEYS
+    from sweepgui.ui.machines.table import KEYS
 
     w.tabs.setCurrentIndex(1)
     ed = w.machines_editor
@@ -414,8 +414,8 @@ def ed25519_blob(seed: int = 7) -> str:
 
 
 def test_a_pasted_host_key_line_is_taken_and_refusals_are_shown_at_the_cell(qtbot, tmp_path):
-    from sweepgui.ui.machines_editor import QtMachineEditor
-    from sweepgui.ui.widgets_machines import KEYS
+    from sweepgui.ui.machines.editor import QtMachineEditor
+    from sweepgui.ui.machines.table import KEYS
 
     path = tmp_path / "machines"
     path.write_text("ssh-ng://builder x86_64-linux - 4 2\n", encoding="utf-8")
@@ -440,7 +440,7 @@ def test_a_pasted_host_key_line_is_taken_and_refusals_are_shown_at_the_cell(qtbo
 
 
 def test_saving_keeps_the_use_for_runs_choice(qtbot, tmp_path):
-    from sweepgui.ui.machines_editor import QtMachineEditor
+    from sweepgui.ui.machines.editor import QtMachineEditor
 
     path = tmp_path / "machines"
     editor = QtMachineEditor(path)
@@ -526,7 +526,7 @@ def test_a_run_cancelled_without_failures_offers_no_rerun_of_failed(window, qtbo
 def test_a_check_finishing_after_the_forms_are_gone_touches_nothing(qtbot, monkeypatch):
     from shiboken6 import isValid
 
-    import sweepgui.ui.forms as forms_module
+    import sweepgui.ui.forms.parameters as forms_module
     from sweepgui.ui import background
 
     release, entered, finished = threading.Event(), threading.Event(), threading.Event()
@@ -621,7 +621,7 @@ def test_the_quickstart_spectrum_shows_the_first_three_modes():
 
 
 def test_modes_at_a_node_of_drive_or_pick_up_are_marked_in_the_point_table(qtbot):
-    from sweepgui.ui.run_panel import RunPanel
+    from sweepgui.ui.run.panel import RunPanel
     from tests.ui.synthetic_runs import FakeEngine
 
     panel = RunPanel(engine_factory=lambda s: FakeEngine())

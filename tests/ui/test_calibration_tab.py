@@ -21,10 +21,10 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
-import sweepgui.ui.calibration_data as calibration_data
+import sweepgui.ui.calibration.data as calibration_data
 from sweepgui.sweep import loads_sweep
-from sweepgui.ui.calibration_tab import NO_SWEEP, CalibrationTab
-from sweepgui.ui.plots_results import ResultsSource
+from sweepgui.ui.calibration.tab import NO_SWEEP, CalibrationTab
+from sweepgui.ui.plots.results import ResultsSource
 from tests.results import synth
 from tests.ui.synthetic_runs import FakeEngine, make_panel, run
 

@@ -13,8 +13,8 @@ import pytest
 
 from sweepgui.resources import resources_dir
 from sweepgui.sweep import SweepDraft, load_sweep, loads_sweep
-from sweepgui.ui.forms import ParameterForms
-from sweepgui.ui.sweep_model import SweepModel
+from sweepgui.ui.forms.parameters import ParameterForms
+from sweepgui.ui.forms.sweep_model import SweepModel
 
 EXAMPLE = """\
 [fixed]
@@ -350,7 +350,7 @@ def test_run_settings_are_part_of_the_same_sweep(forms, tmp_path):
 
 def test_every_field_kind_has_its_editor_from_one_table(forms, monkeypatch, qtbot):
     from sweepgui.params import field_info, iter_fields
-    from sweepgui.ui.binder import FIELD_EDITORS, FieldEditor, NumberBox, parse_scalar
+    from sweepgui.ui.forms.binder import FIELD_EDITORS, FieldEditor, NumberBox, parse_scalar
 
     f = forms()
     for info in iter_fields():

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSpinBox
 
-from sweepgui.ui.machines_editor import QtMachineEditor
-from sweepgui.ui.widgets_machines import KEYS
+from sweepgui.ui.machines.editor import QtMachineEditor
+from sweepgui.ui.machines.table import KEYS
 
 KEY = ("c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSU9yZ29ZSUh5eWZKRGdVVExvbkdRSnQ3"
        "UnUrV1pFMEYvY1AyZHJrSHB1N0wK")

@@ -11,8 +11,8 @@ from PySide6.QtGui import QGuiApplication
 
 from sweepgui.nix.machines import Machine
 from sweepgui.nix.setup import NixSetup
-from sweepgui.ui.machines_editor import QtMachineEditor
-from sweepgui.ui.machines_install import InstallSystemDialog, TrustDialog
+from sweepgui.ui.machines.editor import QtMachineEditor
+from sweepgui.ui.machines.install import InstallSystemDialog, TrustDialog
 
 MACHINES = "ssh-ng://alice@build1 x86_64-linux - 4 2\nssh://build2 x86_64-linux - 2\n"
 BIG = Machine(host="big1", protocol="ssh-ng", user="nixremote", max_jobs=16)

@@ -20,10 +20,10 @@ from sweepgui.nix import events as ev
 from sweepgui.results import PointResult, SweepLayout, local_slope
 from sweepgui.results.points import VERTEX_BUDGET, decimate, vertices_per_curve
 from sweepgui.sweep import loads_sweep
-from sweepgui.ui.colormaps import ColourScale
-from sweepgui.ui.plots_modes import slope_readout
-from sweepgui.ui.plots_spectra import SpectraView
-from sweepgui.ui.run_panel import RunPanel
+from sweepgui.ui.plots.colormaps import ColourScale
+from sweepgui.ui.plots.modes import slope_readout
+from sweepgui.ui.plots.spectra import SpectraView
+from sweepgui.ui.run.panel import RunPanel
 
 F = np.linspace(1.0, 1000.0, 4000)
 
@@ -170,7 +170,7 @@ def test_export_png_and_svg(qtbot, tmp_path):
 
 
 def test_the_colour_map_fits_its_view_and_shows_its_grid_before_any_result(qtbot):
-    from sweepgui.ui.plots_map import MapView
+    from sweepgui.ui.plots.map import MapView
 
     view = MapView()
     qtbot.addWidget(view)

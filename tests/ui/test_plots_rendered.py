@@ -15,9 +15,9 @@ from PySide6.QtGui import QImage, QPainter
 
 from sweepgui.results import SweepLayout
 from sweepgui.sweep import load_sweep, loads_sweep
-from sweepgui.ui.colormaps import colour_table
-from sweepgui.ui.plots import PlotPanel
-from sweepgui.ui.plots_spectra import SEAL_AT
+from sweepgui.ui.plots.colormaps import colour_table
+from sweepgui.ui.plots.panel import PlotPanel
+from sweepgui.ui.plots.spectra import SEAL_AT
 from tests.ui.synthetic_runs import (
     ROOT,
     F,
@@ -178,7 +178,7 @@ def test_pressure_and_temperature_axes_have_tick_labels_in_bar_and_celsius(qtbot
 
 
 def test_a_narrow_map_of_long_values_still_labels_its_axis_without_overlap(qtbot):
-    from sweepgui.ui.plots_map import MapView
+    from sweepgui.ui.plots.map import MapView
 
     view = MapView()
     qtbot.addWidget(view)

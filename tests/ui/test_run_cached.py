@@ -20,7 +20,7 @@ from sweepgui.nix.process import descendants
 from sweepgui.results import PointResult, SpectraStore, load_point_result
 from sweepgui.results.points import vertices_per_curve
 from sweepgui.sweep import load_sweep
-from sweepgui.ui.run_panel import RunPanel
+from sweepgui.ui.run.panel import RunPanel
 from tests.procs import processes_mentioning
 
 pytestmark = [pytest.mark.nix, pytest.mark.skipif(shutil.which("nix-build") is None,

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from sweepgui.nix import Engine, load_manifest, read_result
 from sweepgui.nix import events as ev
 from sweepgui.sweep import load_sweep
-from sweepgui.ui.run_panel import RunPanel
+from sweepgui.ui.run.panel import RunPanel
 from tests.procs import processes_mentioning
 
 pytestmark = [pytest.mark.nix, pytest.mark.skipif(shutil.which("nix-build") is None,

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from sweepgui.nix import Engine
 from sweepgui.nix.setup import NixSetup
 from sweepgui.sweep import load_sweep
-from sweepgui.ui.run_panel import RunPanel
+from sweepgui.ui.run.panel import RunPanel
 
 pytestmark = [pytest.mark.nix, pytest.mark.skipif(shutil.which("nix-build") is None,
                                                   reason="Nix is not installed")]

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from sweepgui.nix import events as ev
 from sweepgui.results import PointRows, SweepLayout, sweep_coordinates
 from sweepgui.sweep import loads_sweep
-from sweepgui.ui.run_panel import RunPanel
+from sweepgui.ui.run.panel import RunPanel
 
 SWEEP = textwrap.dedent("""\
     [variable]

@@ -16,7 +16,7 @@ import pytest
 from sweepgui.nix import events as ev
 from sweepgui.results import PointResult
 from sweepgui.ui.background import JobCrashed
-from sweepgui.ui.worker import ResultLoaded, RunController
+from sweepgui.ui.run.worker import ResultLoaded, RunController
 
 MAIN = threading.get_ident()
 
@@ -237,7 +237,7 @@ def test_every_signal_of_a_run_is_emitted_on_the_gui_thread(qtbot):
 
 
 def test_a_dropped_load_delivers_nothing_more_and_is_never_waited_for(qtbot):
-    from sweepgui.ui.preload import CachedResultsLoader
+    from sweepgui.ui.run.preload import CachedResultsLoader
 
     release = threading.Event()
 

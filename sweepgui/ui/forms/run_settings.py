@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .sweep_model import SweepModel
-from .widgets import WheelSafeSpinBox
+from sweepgui.ui.forms.sweep_model import SweepModel
+from sweepgui.ui.widgets import WheelSafeSpinBox
 
 AUTO = -1  # the spin box's "default" value: the key is left out of the file
 

@@ -23,10 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from sweepgui.nix.machines import Entry, MachinesFile
-
-from .icons import status_icon
-from .nix_status import LEVEL_COLOURS
-from .widgets_machines import KEYS, MachinesTableModel
+from sweepgui.ui.icons import status_icon
+from sweepgui.ui.machines.table import KEYS, MachinesTableModel
+from sweepgui.ui.nix_status import LEVEL_COLOURS
 
 USED = "#2e7d32"  # green, readable on light and dark palettes
 

@@ -20,13 +20,12 @@ from sweepgui.results import SweepLayout, line_samples
 from sweepgui.results.display import axis_label, display_unit, format_value, spans_decades
 from sweepgui.results.layout import number
 from sweepgui.results.slope import slope_at
-
-from .colormaps import LINE_COLOURS
-from .plots_axes import plain_log_ticks
-from .plots_layer import cache_axes, plot_axes
-from .plots_legend import MARGIN_PX, LinesLegend
-from .plots_legend import line_samples as drawn_samples
-from .plots_tips import HoverTip
+from sweepgui.ui.plots.axes import plain_log_ticks
+from sweepgui.ui.plots.colormaps import LINE_COLOURS
+from sweepgui.ui.plots.layer import cache_axes, plot_axes
+from sweepgui.ui.plots.legend import MARGIN_PX, LinesLegend
+from sweepgui.ui.plots.legend import line_samples as drawn_samples
+from sweepgui.ui.plots.tips import HoverTip
 
 GREY = "#90a4ae"
 

@@ -33,13 +33,12 @@ from PySide6.QtWidgets import (
 
 from sweepgui.results import PointResult, SweepLayout
 from sweepgui.results.display import display_unit, format_value
-
-from .background import BackgroundCall
-from .plots_map import MapView
-from .plots_modes import ModesView
-from .plots_results import ResultsSource, export_dataset
-from .plots_sensitivity import SensitivityPanel
-from .plots_spectra import SpectraView
+from sweepgui.ui.background import BackgroundCall
+from sweepgui.ui.plots.map import MapView
+from sweepgui.ui.plots.modes import ModesView
+from sweepgui.ui.plots.results import ResultsSource, export_dataset
+from sweepgui.ui.plots.sensitivity import SensitivityPanel
+from sweepgui.ui.plots.spectra import SpectraView
 
 pg.setConfigOptions(antialias=False, foreground="k")
 SCALAR_PLOTS_MS = 250

@@ -16,12 +16,11 @@ from PySide6.QtCore import Signal
 
 from sweepgui.results import SweepLayout
 from sweepgui.results.display import axis_label, display_unit, format_value
-
-from .colormaps import colour_table
-from .plots_axes import CellAxis
-from .plots_layer import cache_axes, plot_axes
-from .plots_modes import expanded
-from .plots_tips import HoverTip
+from sweepgui.ui.plots.axes import CellAxis
+from sweepgui.ui.plots.colormaps import colour_table
+from sweepgui.ui.plots.layer import cache_axes, plot_axes
+from sweepgui.ui.plots.modes import expanded
+from sweepgui.ui.plots.tips import HoverTip
 
 
 class MapView(pg.PlotWidget):

@@ -14,10 +14,9 @@ from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRectF, QSize
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from sweepgui.results.display import axis_label, display_unit, format_value
-
-from .calibration_data import DENSITY, MapGrid, envelope, symmetric_levels
-from .plots_axes import CellAxis
-from .plots_tips import HoverTip
+from sweepgui.ui.calibration.data import DENSITY, MapGrid, envelope, symmetric_levels
+from sweepgui.ui.plots.axes import CellAxis
+from sweepgui.ui.plots.tips import HoverTip
 
 # ColorBrewer RdBu (reversed): blue below zero, white at zero, red above
 _DIVERGING = np.array([[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247],

@@ -40,10 +40,9 @@ from PySide6.QtWidgets import (
 )
 
 from sweepgui.nix.machines import Entry, Machine, MachinesError, MachinesFile, default_machines_path
-
-from .machines_system import IgnoredMachinesBanner, SystemMachinesView, own_heading, runs_use
-from .widgets import deliver_to, error_label, show_error
-from .widgets_machines import COLUMNS, KEYS, MachineDelegate, MachinesTableModel
+from sweepgui.ui.machines.system import IgnoredMachinesBanner, SystemMachinesView, own_heading, runs_use
+from sweepgui.ui.machines.table import COLUMNS, KEYS, MachineDelegate, MachinesTableModel
+from sweepgui.ui.widgets import deliver_to, error_label, show_error
 
 CHECK_WORKERS = 4
 
@@ -478,7 +477,7 @@ class QtMachineEditor(QWidget):
     def show_install_dialog(self, target: Path | None = None, **options) -> None:
         """The dialog that adds the machines listed here to the system's machines file
         (``target``, ``options``: see :class:`InstallSystemDialog`)."""
-        from .machines_install import InstallSystemDialog
+        from sweepgui.ui.machines.install import InstallSystemDialog
 
         dialog = InstallSystemDialog(self.model.machines_file.machines, self, target, **options)
         dialog.installed.connect(lambda text: (self._show(text), self.setupStale.emit()))
@@ -487,7 +486,7 @@ class QtMachineEditor(QWidget):
         dialog.open()
 
     def show_trust_dialog(self) -> None:
-        from .machines_install import TrustDialog
+        from sweepgui.ui.machines.install import TrustDialog
 
         if self.setup is None:
             return

@@ -35,9 +35,8 @@ from sweepgui.nix.machines import (
     parse_field,
     readable_by_nix,
 )
-
-from .icons import status_icon
-from .widgets import WheelSafeComboBox, WheelSafeDoubleSpinBox, WheelSafeSpinBox
+from sweepgui.ui.icons import status_icon
+from sweepgui.ui.widgets import WheelSafeComboBox, WheelSafeDoubleSpinBox, WheelSafeSpinBox
 
 # (key, header, tooltip)
 COLUMNS = [

@@ -21,8 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from sweepgui.nix import events as ev
 from sweepgui.results import PointResult, SweepLayout, load_point_result, point_node_modes
-
-from .background import BackgroundCall, EventPump, Producer, user_message
+from sweepgui.ui.background import BackgroundCall, EventPump, Producer, user_message
 
 ResultLoader = Callable[[int, str], PointResult]
 

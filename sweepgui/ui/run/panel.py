@@ -33,14 +33,13 @@ from sweepgui.nix import events as ev
 from sweepgui.results import PointRows, SweepLayout
 from sweepgui.results.rows import ROW_STATUSES
 from sweepgui.sweep import Status
-
-from . import calibration_tab
-from .background import JobCrashed
-from .plots import PlotPanel
-from .plots_results import ResultsSource
-from .points_model import IndexRole, PointsFilterProxy, PointsTableModel
-from .preload import CachedResultsLoader
-from .worker import PlanOutcome, ResultLoaded, ResultMissing, RunController
+from sweepgui.ui.background import JobCrashed
+from sweepgui.ui.calibration import tab as calibration_tab
+from sweepgui.ui.plots.panel import PlotPanel
+from sweepgui.ui.plots.results import ResultsSource
+from sweepgui.ui.run.points import IndexRole, PointsFilterProxy, PointsTableModel
+from sweepgui.ui.run.preload import CachedResultsLoader
+from sweepgui.ui.run.worker import PlanOutcome, ResultLoaded, ResultMissing, RunController
 
 
 def _eta_text(seconds: float | None) -> str:

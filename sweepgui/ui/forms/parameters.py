@@ -1,6 +1,6 @@
 """The parameter forms: one section per parameter group, generated from the pydantic fields.
 
-Every row is a generic :class:`~sweepgui.ui.binder.FieldEditor`; the only extras are data:
+Every row is a generic :class:`~sweepgui.ui.forms.binder.FieldEditor`; the only extras are data:
 suggestions for text fields (material presets, CoolProp fluids) and what picking one does.
 A header shows the point count (and, once the engine planned it, cached / to build) and why
 Run is disabled while the input is invalid.
@@ -29,14 +29,13 @@ from sweepgui.params import GROUPS, field_info, iter_fields
 from sweepgui.params.presets import material_presets
 from sweepgui.results import modes_at_nodes
 from sweepgui.sweep import EOS, SweepDraft, SweepError
-
-from .background import BackgroundCall
-from .binder import FieldEditor, field_title
-from .forms_run import RunSettingsBox
-from .forms_zips import DimensionsBox
-from .sweep_model import SweepModel
-from .widgets import INVALID_STYLE, error_label, show_error
-from .widgets_fluids import FLUIDS
+from sweepgui.ui.background import BackgroundCall
+from sweepgui.ui.forms.binder import FieldEditor, field_title
+from sweepgui.ui.forms.fluids import FLUIDS
+from sweepgui.ui.forms.run_settings import RunSettingsBox
+from sweepgui.ui.forms.sweep_model import SweepModel
+from sweepgui.ui.forms.zips import DimensionsBox
+from sweepgui.ui.widgets import INVALID_STYLE, error_label, show_error
 
 GROUP_TITLES = {"pipe": "Pipe", "material": "Material", "fluid": "Fluid",
                 "state": "State", "analysis": "Analysis"}

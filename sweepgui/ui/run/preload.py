@@ -22,9 +22,8 @@ from PySide6.QtCore import QObject
 
 from sweepgui.nix import events as ev
 from sweepgui.results import load_point_result
-
-from .background import EventPump, Producer
-from .worker import ResultLoader, load_result_item
+from sweepgui.ui.background import EventPump, Producer
+from sweepgui.ui.run.worker import ResultLoader, load_result_item
 
 
 def cached_producer(points: list[tuple[int, str]], loader: ResultLoader) -> Producer:

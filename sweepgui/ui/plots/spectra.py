@@ -23,11 +23,10 @@ from PySide6.QtCore import QTimer, Signal
 from sweepgui.results import PointResult, SpectraStore
 from sweepgui.results.display import axis_label, display_unit
 from sweepgui.results.points import decimate
-
-from .colormaps import ColourScale
-from .plots_axes import plain_log_ticks
-from .plots_layer import RasterCurvesLayer, cache_axes, curves_path, plot_axes
-from .plots_tips import HoverTip
+from sweepgui.ui.plots.axes import plain_log_ticks
+from sweepgui.ui.plots.colormaps import ColourScale
+from sweepgui.ui.plots.layer import RasterCurvesLayer, cache_axes, curves_path, plot_axes
+from sweepgui.ui.plots.tips import HoverTip
 
 N_BUCKETS = 16
 SEAL_AT = 96  # live curves (vector items) before they move into the raster layer

@@ -43,9 +43,8 @@ from PySide6.QtWidgets import (
 from sweepgui import __version__
 from sweepgui.atomic import atomic_write
 from sweepgui.results.display import display_unit
-
-from .background import BackgroundCall
-from .calibration_data import (
+from sweepgui.ui.background import BackgroundCall
+from sweepgui.ui.calibration.data import (
     PRESSURE,
     TEMPERATURE,
     CalibrationOutcome,
@@ -54,8 +53,8 @@ from .calibration_data import (
     residual_by_density,
     residual_map,
 )
-from .calibration_plots import ResidualDensityPlot, ResidualMap, report_images
-from .calibration_report import order_words, render_report, report_format
+from sweepgui.ui.calibration.plots import ResidualDensityPlot, ResidualMap, report_images
+from sweepgui.ui.calibration.report import order_words, render_report, report_format
 
 THROTTLE_MS = 600        # at most one fit per this while points keep finishing
 SOON_MS = 30             # after the user changed a choice

@@ -2,7 +2,7 @@
 
 :class:`FieldEditor` is built from a :class:`~sweepgui.params.FieldInfo` alone (kind, unit,
 bounds, description, choices): no code per field.  It writes edits into the
-:class:`~sweepgui.ui.sweep_model.SweepModel` and redraws itself from the model's draft when
+:class:`~sweepgui.ui.forms.sweep_model.SweepModel` and redraws itself from the model's draft when
 the model changes, so a file opened, a preset applied or a mode switched all show up the same
 way.  Each field can be fixed or swept (a list, or linspace/logspace/arange for numbers).
 The widget of a fixed value comes from :data:`FIELD_EDITORS`, one entry per field kind.
@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
 from sweepgui.params import FieldInfo, iter_fields
 from sweepgui.sweep import EOS, GENERATORS, generate
 from sweepgui.sweep.draft import bounds_phrase, format_list, format_number
-
-from .sweep_model import SweepModel
-from .widgets import WheelSafeComboBox, error_label, set_invalid, show_error
+from sweepgui.ui.forms.sweep_model import SweepModel
+from sweepgui.ui.widgets import WheelSafeComboBox, error_label, set_invalid, show_error
 
 MODE_LABELS = {"fixed": "fixed", "list": "list", "linspace": "linspace",
                "logspace": "logspace", "arange": "arange"}

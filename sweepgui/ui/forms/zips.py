@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .sweep_model import SweepModel
+from sweepgui.ui.forms.sweep_model import SweepModel
 
 
 def zip_name(paths: list[str], taken: set[str]) -> str:

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .background import BackgroundCall
-from .nix_status import LEVEL_COLOURS
+from sweepgui.ui.background import BackgroundCall
+from sweepgui.ui.nix_status import LEVEL_COLOURS
 
 AUTO = object()  # "find out": the escalation tool, or whether this is NixOS
 SUCCESS = "#2e7d32"

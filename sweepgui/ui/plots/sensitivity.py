@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from sweepgui.results.display import display_unit, format_value
-
-from .background import BackgroundCall
-from .plots_results import ResultsSource, sensitivities_at
+from sweepgui.ui.background import BackgroundCall
+from sweepgui.ui.plots.results import ResultsSource, sensitivities_at
 
 DEBOUNCE_MS = 200
 COLUMNS = ("parameter", "df/dx", "(1/f) df/dx", "apparent density error")
