@@ -7,14 +7,15 @@ store about every point Nix said nothing conclusive about: the store is the trut
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..sweep.status import OPEN, Status
-from .events import PointFailed, PointFinished, PointStarted, Progress, RunFinished
+from .events import BuildEvent, PointFailed, PointFinished, PointStarted, Progress, RunFinished
 from .gcroots import RootAdder, root_link
 from .index import ResultIndex
 from .logparse import cap
@@ -38,7 +39,7 @@ _PREFIX = re.compile(r"^(sweepgui(\.model)?: )?(\S*params\.json: )?")
 MAX_TAIL = 10_000
 
 
-def with_cause(reason: str, tail) -> str:
+def with_cause(reason: str, tail: Iterable[str]) -> str:
     """Nix's bare "failed with exit code N" plus the model's own last words from the log,
     so that one line (the CLI's --json ``error``, the GUI's table) tells why."""
     if not _GENERIC.fullmatch(reason):
@@ -76,12 +77,18 @@ class RunState:
             self.status[i] = Status.QUEUED
             self.by_drv.setdefault(plan.points[i].drv, []).append(i)
         self._running_builds: set[str] = set()
+        # counts by status and the running points, kept as statuses change (_set): a progress
+        # report costs O(running), not O(points), on every event of a big sweep
+        self._counts: collections.Counter[str] = collections.Counter(self.status)
+        self._running: set[int] = set()
+        self._t0 = time.monotonic()
         self._members: dict[str, list[int]] = {}  # a group's points, in the group's order
         self._log_pos: dict[str, int] = {}  # the group's point its log lines are about now
         self._retry: list[int] = []  # points to compute again on their own (take_retry)
         self.start: dict[int, float] = {}
         self.machine: dict[int, str] = {}
         self.durations: list[float] = []
+        self._duration_sum = 0.0
         self.max_running = 0
         self.cancelled = False
         self.messages: list[str] = []
@@ -94,6 +101,15 @@ class RunState:
         self.lost_machines: list[str] = []
         self._unbuildable: dict[int, str] = {}  # point -> why nothing could build it
         self._retried: set[int] = set()
+
+    def _set(self, i: int, status: Status) -> None:
+        self._counts[self.status[i]] -= 1
+        self._counts[status] += 1
+        self.status[i] = status
+        if status in (Status.RUNNING, Status.STOPPED):
+            self._running.add(i)
+        else:
+            self._running.discard(i)
 
     def indices(self, drv: str) -> list[int]:
         return self.by_drv.get(drv, [])
@@ -130,13 +146,13 @@ class RunState:
         self.assign(i, p.drv, p.identity)
 
     # -- what Nix reports -----------------------------------------------------------------
-    def started(self, drv: str, machine: str):
+    def started(self, drv: str, machine: str) -> Iterator[BuildEvent]:
         now = time.monotonic()
         self._running_builds.add(drv)
         for i in self.indices(drv):
             if self.status[i] != Status.QUEUED:
                 continue
-            self.status[i] = Status.RUNNING
+            self._set(i, Status.RUNNING)
             self.start[i] = now
             self.machine[i] = machine
             self.manifest.update(i, machine=machine or "local")
@@ -144,7 +160,7 @@ class RunState:
         self.max_running = max(self.max_running, len(self._running_builds))
         yield self.progress()
 
-    def stopped(self, drv: str, tail: list[str], roots: RootAdder):
+    def stopped(self, drv: str, tail: list[str], roots: RootAdder) -> Iterator[BuildEvent]:
         self._roots = roots
         self._running_builds.discard(drv)
         together = list(self.indices(drv))
@@ -156,10 +172,11 @@ class RunState:
             if os.path.exists(self.out[i]):
                 yield from self._finish(i, tail, len(together))
             else:
-                self.status[i] = Status.STOPPED
+                self._set(i, Status.STOPPED)
         yield self.progress()
 
-    def failed(self, drv: str, exit_code: int | None, reason: str, tail: list[str], machine: str):
+    def failed(self, drv: str, exit_code: int | None, reason: str, tail: list[str],
+               machine: str) -> Iterator[BuildEvent]:
         self._running_builds.discard(drv)
         together = list(self.indices(drv))
         timed_out = reason.startswith("timed out after")
@@ -171,7 +188,7 @@ class RunState:
             last = self.messages[-1] if self.messages else ""
             if self._lost_builder(machine, reason, tail, last) and self.lost_on.get(i, 0) < 2:
                 # the builder went away, not the model: queued again (see Engine.run)
-                self.status[i] = Status.QUEUED
+                self._set(i, Status.QUEUED)
                 self.lost_on[i] = self.lost_on.get(i, 0) + 1
                 self.lost_machines.append(machine)
                 self._lost.append(i)
@@ -189,7 +206,7 @@ class RunState:
         if self.drv[i] == self.plan.points[i].drv or i in self._retried:
             return False
         self._retried.add(i)
-        self.status[i] = Status.QUEUED
+        self._set(i, Status.QUEUED)
         self.start.pop(i, None)
         self.assign_own(i)
         self.manifest.update(i, status=Status.QUEUED, machine="")
@@ -208,7 +225,7 @@ class RunState:
         ``settle`` then reports them."""
         for i in self.to_build if indices is None else indices:
             if self.status[i] in OPEN:
-                self.status[i] = Status.UNBUILDABLE
+                self._set(i, Status.UNBUILDABLE)
                 self._unbuildable[i] = reason
 
     def take_lost(self) -> list[int]:
@@ -217,7 +234,7 @@ class RunState:
         return lost
 
     # -- transitions ------------------------------------------------------------------------
-    def _finish(self, i: int, tail: list[str], together: int = 1):
+    def _finish(self, i: int, tail: list[str], together: int = 1) -> Iterator[BuildEvent]:
         p = self.plan.points[i]
         out = self.out[i]
         seconds = time.monotonic() - self.start[i] if i in self.start else None
@@ -241,9 +258,10 @@ class RunState:
                     return
             yield from self._fail(i, exc.exit_code, str(exc), exc.log_tail or tail, machine)
             return
-        self.status[i] = Status.BUILT
+        self._set(i, Status.BUILT)
         if seconds is not None:
             self.durations.append(seconds)
+            self._duration_sum += seconds
         self.root(i)
         if self.index is not None:
             self.index.record(p.identity, out)
@@ -251,13 +269,14 @@ class RunState:
                              error=None, exit_code=None, log_tail=[], finished=now_iso())
         yield PointFinished(i, out, seconds or 0.0, machine)
 
-    def _fail(self, i: int, exit_code, reason: str, tail: list[str], machine: str):
+    def _fail(self, i: int, exit_code: int | None, reason: str, tail: list[str],
+              machine: str) -> Iterator[BuildEvent]:
         # whatever the source (Nix's log, a batch's error.json, a result file), a point's
         # reason and log tail stay small: a model printing megabytes must not bloat the
         # manifest or the events
         reason = cap(reason)
         tail = _cap_tail(tail)
-        self.status[i] = Status.FAILED
+        self._set(i, Status.FAILED)
         seconds = time.monotonic() - self.start[i] if i in self.start else None
         self.manifest.update(i, status=Status.FAILED, error=reason, exit_code=exit_code,
                              log_tail=list(tail), machine=machine or "local", seconds=seconds,
@@ -301,7 +320,7 @@ class RunState:
         self.manifest.mark_dirty()
         return self.unrooted
 
-    def settle(self, cancelled: bool, roots: RootAdder | None = None):
+    def settle(self, cancelled: bool, roots: RootAdder | None = None) -> Iterator[BuildEvent]:
         """Decide every point still open by asking the store."""
         if roots is not None:
             self._roots = roots
@@ -316,7 +335,7 @@ class RunState:
             if self.out[i] in invalid:
                 self._unroot(i)
                 if cancelled:
-                    self.status[i] = Status.CANCELLED
+                    self._set(i, Status.CANCELLED)
                     self.manifest.update(i, status=Status.CANCELLED, finished=None)
                 else:
                     yield from self._fail(i, None, "Nix did not register the output",
@@ -329,38 +348,38 @@ class RunState:
             if self.out[i] not in invalid:
                 yield from self._finish(i, [])
             elif cancelled:
-                self.status[i] = Status.CANCELLED
+                self._set(i, Status.CANCELLED)
                 self.manifest.update(i, status=Status.CANCELLED)
             else:
                 yield from self._fail(i, None, why, [], self.machine.get(i, ""))
 
     # -- summaries ----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        c = {k: 0 for k in (Status.CACHED, Status.BUILT, Status.RUNNING, Status.FAILED,
-                            Status.QUEUED)}
-        for s in self.status:
-            if s in c:
-                c[s] += 1
-            elif s == Status.STOPPED:
-                c[Status.RUNNING] += 1
-        return c
+        c = self._counts
+        return {Status.CACHED: c[Status.CACHED], Status.BUILT: c[Status.BUILT],
+                Status.RUNNING: c[Status.RUNNING] + c[Status.STOPPED],
+                Status.FAILED: c[Status.FAILED], Status.QUEUED: c[Status.QUEUED]}
 
     def progress(self) -> Progress:
         c = self.counts()
         eta = None
+        now = time.monotonic()
+        mean = None
         if self.durations:
-            mean = sum(self.durations) / len(self.durations)
-            now = time.monotonic()
-            left = c["queued"] * mean + sum(
-                max(0.0, mean - (now - self.start[i]))
-                for i, s in enumerate(self.status) if s == Status.RUNNING and i in self.start)
+            mean = self._duration_sum / len(self.durations)
+        elif c[Status.BUILT]:
+            # points finished whose start Nix did not report: the run's pace instead
+            mean = (now - self._t0) * max(1, self.max_running) / c[Status.BUILT]
+        if mean is not None:
+            left = c[Status.QUEUED] * mean + sum(
+                max(0.0, mean - (now - self.start[i])) for i in self._running if i in self.start)
             eta = left / max(1, self.max_running)
-            if eta == 0.0 and c["running"]:
+            if eta == 0.0 and c[Status.RUNNING]:
                 eta = None  # running longer than the mean: not "0:00", but unknown
-        elif c["queued"] == 0 and c["running"] == 0:
+        elif c[Status.QUEUED] == 0 and c[Status.RUNNING] == 0:
             eta = 0.0
-        return Progress(cached=c["cached"], built=c["built"], running=c["running"],
-                        failed=c["failed"], queued=c["queued"], eta_seconds=eta)
+        return Progress(cached=c[Status.CACHED], built=c[Status.BUILT], running=c[Status.RUNNING],
+                        failed=c[Status.FAILED], queued=c[Status.QUEUED], eta_seconds=eta)
 
     def finished(self, exit_code: int | None, seconds: float) -> RunFinished:
         c = self.counts()
@@ -385,7 +404,7 @@ class RunState:
                            unrooted=len(self.unrooted), root_error=self.root_error)
 
 
-def _cap_tail(tail) -> list[str]:
+def _cap_tail(tail: Iterable[object]) -> list[str]:
     """The last lines of ``tail``, each capped, MAX_TAIL characters in all."""
     out: list[str] = []
     total = 0
