@@ -15,8 +15,9 @@ The socket lives in ``/tmp/sweepgui-modelserver-<uid>/<key>/<pid>.sock``. Both f
 this user's own and writable by nobody else (made with mode 0700, or 0755 for root, whose builds
 run as the Nix build users; checked with lstat: the server does not start otherwise), and both
 ends check the other's user (SO_PEERCRED): a builder takes answers only from a server of its
-own user or of root, and a server other than root's serves only its own user's builds. The key hashes the model path, the interpreter identity
-and the interpreter path, so a builder only ever talks to a server equal to itself.
+own user or of root, and a server other than root's serves only its own user's builds. The key
+hashes the model path, the interpreter identity and the interpreter path, so a builder only
+ever talks to a server equal to itself.
 """
 
 from __future__ import annotations

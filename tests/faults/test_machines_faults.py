@@ -262,7 +262,7 @@ def other_user():
     if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("setpriv"):
         pytest.skip("needs root (to create a second user), useradd and setpriv")
     name = f"sgfault{secrets.token_hex(3)}"
-    for attempt in range(20):  # /etc/passwd may be locked by a parallel useradd
+    for _attempt in range(20):  # /etc/passwd may be locked by a parallel useradd
         p = subprocess.run(["useradd", "--no-create-home", "--user-group", "--shell",
                             "/usr/sbin/nologin", name], capture_output=True, text=True)
         if p.returncode == 0:
@@ -279,7 +279,7 @@ def other_user():
     try:
         yield SimpleNamespace(name=name, uid=pw.pw_uid, run=as_user)
     finally:
-        for attempt in range(20):
+        for _attempt in range(20):
             if subprocess.run(["userdel", name], capture_output=True).returncode == 0:
                 break
             time.sleep(0.2)

@@ -263,7 +263,7 @@ class BuilderHosts:
             except OSError:
                 if time.monotonic() > deadline:
                     host.kill()
-                    raise RuntimeError(f"sshd on {addr}:{port} does not accept connections")
+                    raise RuntimeError(f"sshd on {addr}:{port} does not accept connections") from None
                 time.sleep(0.02)
         return host
 

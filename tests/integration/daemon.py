@@ -350,7 +350,7 @@ class NixDaemon:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"nix-daemon does not accept connections on "
-                                       f"{self.socket}: {self.log()[-2000:]}")
+                                       f"{self.socket}: {self.log()[-2000:]}") from None
                 time.sleep(0.02)
 
     def restart(self) -> None:

@@ -208,7 +208,8 @@ def test_withpkgs_builds_with_runcommand_and_the_store_shell(tmp_path: Path):
     got = nix_eval(
         "{ python }: let r = import ./tests/nix/data/lib-example/example.nix"
         f" {{ lib = {lib}; inherit python; }}; p = builtins.head r.points; in"
-        " { inherit (p.drvAttrs) buildCommand passAsFile; check = \"${./tests/nix/data/lib-example/check.py}\"; }",
+        " { inherit (p.drvAttrs) buildCommand passAsFile;"
+        " check = \"${./tests/nix/data/lib-example/check.py}\"; }",
         python=sys.executable)
     line = f'{quote(sys.executable)} {quote(got["check"])} "$1" "$2"'
     assert got["buildCommand"] == f'/bin/sh -c {quote(line)} sweepgui "$parametersPath" "$out"\n'
