@@ -11,7 +11,8 @@ are the Hermite cubics of the classical Euler-Bernoulli element, which is how Eu
 is obtained (and then there is no rotary inertia).
 
 Every element has the same length, so one element matrix serves the whole mesh. Matrices are
-integrated with 4-point Gauss-Legendre quadrature, exact for the degree-6 products here.
+integrated with 4-point Gauss-Legendre quadrature, exact for the degree-6 products here. The
+global matrices are band matrices (``_band``): an element couples four neighbouring dofs.
 """
 
 from __future__ import annotations
@@ -20,20 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..params import SUPPORTS
+from ._band import BandMatrix
+
 # 4-point Gauss-Legendre rule mapped to [0, 1] (exact up to degree 7).
 _G = np.array([0.3399810435848563, 0.8611363115940526])
 _GW = np.array([0.6521451548625461, 0.3478548451374538])
 GAUSS_X = np.concatenate([0.5 - 0.5 * _G[::-1], 0.5 + 0.5 * _G])
 GAUSS_W = np.concatenate([0.5 * _GW[::-1], 0.5 * _GW])
-
-# Supports at (x = 0, x = L): which local dofs (0 = w, 1 = theta) are held at each end.
-_HELD = {
-    "clamped-clamped": ((0, 1), (0, 1)),
-    "pinned-pinned": ((0,), (0,)),
-    "clamped-free": ((0, 1), ()),
-    "clamped-pinned": ((0, 1), (0,)),
-}
-
 
 def shape_w(xi: np.ndarray, h: float, phi: float) -> tuple[np.ndarray, np.ndarray]:
     """Transverse shape functions N_w and their x-derivatives at local coordinates ``xi``.
@@ -78,7 +73,7 @@ def shape_theta(xi: np.ndarray, h: float, phi: float) -> tuple[np.ndarray, np.nd
 
 @dataclass(frozen=True)
 class BeamMatrices:
-    """Global matrices on the free dofs (supports removed).
+    """Global band matrices on the free dofs (supports removed).
 
     ``stiffness`` is the elastic stiffness, ``mass`` the consistent mass, ``geometric`` the
     integral of w'w' (times an axial force it is the geometric stiffness), ``convective`` the
@@ -86,15 +81,28 @@ class BeamMatrices:
     w(L)w'(L) - w(0)w'(0) of integrating w w'' by parts (non-zero only at a free end).
     """
 
-    stiffness: np.ndarray
-    mass: np.ndarray
-    geometric: np.ndarray
-    convective: np.ndarray
-    end_slope: np.ndarray
+    stiffness: BandMatrix
+    mass: BandMatrix
+    geometric: BandMatrix
+    convective: BandMatrix
+    end_slope: BandMatrix
     free: np.ndarray          # indices of the free dofs in the full numbering
     elements: int
     element_length: float
     phi: float
+
+    @property
+    def dofs(self) -> int:
+        return self.stiffness.n
+
+    def load_stiffness(self) -> BandMatrix:
+        """The stiffness per unit of tension: w'w' minus the free end's follower term."""
+        return self.geometric - self.end_slope
+
+    def symmetric_stiffness(self, axial_force: float) -> BandMatrix:
+        """The symmetric part of the stiffness under the effective ``axial_force`` (tension +)."""
+        s = self.stiffness + axial_force * self.load_stiffness()
+        return 0.5 * (s + s.T)
 
     def point_vector(self, position: float) -> np.ndarray:
         """Row that maps free dofs to w at ``position`` (fraction of the length); also the
@@ -105,7 +113,33 @@ class BeamMatrices:
         n, _ = shape_w(np.array([s - e]), h, self.phi)
         full = np.zeros(2 * (ne + 1))
         full[2 * e:2 * e + 4] = n[0]
-        return full[self.free]
+        row: np.ndarray = full[self.free]
+        return row
+
+
+_WIDTH = 3  # an element's four dofs: the band reaches three off the diagonal
+
+
+def _global(element: np.ndarray, elements: int) -> np.ndarray:
+    """The band data of the mesh of ``elements`` equal ``element`` matrices (4 x 4)."""
+    w, ndof = _WIDTH, 2 * (elements + 1)
+    data = np.zeros((2 * w + 1, ndof))
+    for a in range(4):
+        for b in range(4):  # entry (2e + a, 2e + b) of every element e
+            data[w + a - b, b:b + 2 * elements:2] += element[a, b]
+    return data
+
+
+def _restrict(data: np.ndarray, free: np.ndarray) -> BandMatrix:
+    """The band matrix of the rows and columns ``free`` (sorted) of the band ``data``."""
+    w, n = _WIDTH, free.size
+    out = np.zeros((2 * w + 1, n))
+    for k in range(-w, w + 1):  # new diagonal J - I = k
+        rows = np.arange(max(0, -k), min(n, n - k))
+        i, j = free[rows], free[rows + k]
+        near = np.abs(j - i) <= w
+        out[w - k, (rows + k)[near]] = data[w + i[near] - j[near], j[near]]
+    return BandMatrix(out, w)
 
 
 def assemble(elements: int, length: float, bending_stiffness: float, shear_stiffness: float | None,
@@ -134,24 +168,16 @@ def assemble(elements: int, length: float, bending_stiffness: float, shear_stiff
     ce = (nw.T * wq) @ dnw
 
     ndof = 2 * (ne + 1)
-    mats = [np.zeros((ndof, ndof)) for _ in range(4)]
-    for e in range(ne):
-        sl = slice(2 * e, 2 * e + 4)
-        for big, small in zip(mats, (ke, me, ge, ce)):
-            big[sl, sl] += small
-    k, m, g, c = mats
+    held0, held1 = SUPPORTS[boundary].held
+    held = set(held0) | {ndof - 2 + d for d in held1}
+    free = np.array([i for i in range(ndof) if i not in held])
+    k, m, g, c = (_restrict(_global(small, ne), free) for small in (ke, me, ge, ce))
 
     # w(L) w'(L) - w(0) w'(0): w' at the ends from the first and last element.
-    end = np.zeros((ndof, ndof))
+    end = np.zeros((2 * _WIDTH + 1, ndof))
     _, d0 = shape_w(np.array([0.0]), h, phi)
     _, d1 = shape_w(np.array([1.0]), h, phi)
-    end[ndof - 2, ndof - 4:] += d1[0]
-    end[0, :4] -= d0[0]
-
-    held0, held1 = _HELD[boundary]
-    held = {d for d in held0} | {ndof - 2 + d for d in held1}
-    free = np.array([i for i in range(ndof) if i not in held])
-    ix = np.ix_(free, free)
-    k = 0.5 * (k[ix] + k[ix].T)
-    m = 0.5 * (m[ix] + m[ix].T)
-    return BeamMatrices(k, m, g[ix], c[ix], end[ix], free, ne, h, phi)
+    for b in range(4):  # row ndof - 2, columns ndof - 4 .. ndof - 1; row 0, columns 0 .. 3
+        end[_WIDTH + 2 - b, ndof - 4 + b] += d1[0, b]
+        end[_WIDTH - b, b] -= d0[0, b]
+    return BeamMatrices(0.5 * (k + k.T), 0.5 * (m + m.T), g, c, _restrict(end, free), free, ne, h, phi)

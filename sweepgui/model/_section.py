@@ -11,8 +11,8 @@ Order of effects (each small, linear elasticity):
    sigma_r + sigma_theta) for fixed ends.
 3. Effective axial force (tension +), the force that enters the geometric stiffness
    (Paidoussis' T - p A): fixed ends give -E A_p alpha dT - (1 - 2 nu) p_g A_f; free ends give
-   none (the wall tension of a closed tube cancels p_g A_f). A cantilever (clamped-free) has a
-   free end, so it carries no axial force whatever ``axial_restraint`` says.
+   none (the wall tension of a closed tube cancels p_g A_f). Supports with a free end (the
+   cantilever; ``Support.free_end``) carry no axial force whatever ``axial_restraint`` says.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..params import ParameterError, Parameters
+from ..params import SUPPORTS, ParameterError, Parameters
 from ._errors import ModelError
 
 
@@ -68,7 +68,7 @@ def section_at_state(p: Parameters, fluid_density: float) -> Section:
             f"shrinks the tube by a factor {grow:g} at {st.temperature:g} K; not a linear-elastic state",
         )])
     nu = mat.poisson_ratio
-    fixed = pipe.axial_restraint == "fixed" and pipe.boundary != "clamped-free"
+    fixed = pipe.axial_restraint == "fixed" and not SUPPORTS[pipe.boundary].free_end
     length = pipe.length if fixed else pipe.length * grow
     b0, a0 = pipe.outer_diameter / 2, pipe.inner_diameter / 2
     b, a = b0 * grow, a0 * grow

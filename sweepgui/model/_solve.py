@@ -26,13 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._band import BandMatrix
 from ._beam import BeamMatrices
+from ._modes import lowest_modes
 
-# Above this many dofs only the modes up to 10 x the top of the band (at least 2 x the modes
-# asked, at least 100) are computed (scipy's sygvx), and the modes left out enter the spectrum
-# through their static flexibility (mode-acceleration method): exact at 0 Hz, and off by about
-# (f / f_cut)^2 < 1 % of their small share at the top of the band.
-_TRUNCATE_ABOVE = 400
 _CHUNK = 2_000_000  # complex entries per block of the frequency x mode table
 
 
@@ -43,24 +40,14 @@ class Solution:
     receptance: np.ndarray      # complex, m/N, at the requested frequencies
 
 
-def _modes(k: np.ndarray, m: np.ndarray, need: int, lam_cut: float) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenpairs of K phi = lambda M phi (K symmetric, M positive definite), M-normalised:
-    all of them for small meshes, else the lowest ones up to ``lam_cut`` (at least ``need``)."""
-    n = k.shape[0]
-    if n <= _TRUNCATE_ABOVE:
-        lc = np.linalg.cholesky(m)
-        li = np.linalg.inv(lc)
-        a = li @ k @ li.T
-        lam, z = np.linalg.eigh(0.5 * (a + a.T))
-        return lam, li.T @ z
-    from scipy.linalg import eigh
+def _static_flexibility(ks: BandMatrix, drive: np.ndarray, pick: np.ndarray) -> float | None:
+    """w(pick) under a static unit force at ``drive``: pick' K^-1 drive (None: K is singular)."""
+    from scipy.linalg import LinAlgError, solve_banded
 
-    count = min(n, max(2 * need, 100))
-    while True:
-        lam, phi = eigh(k, m, subset_by_index=[0, count - 1], driver="gvx")
-        if count == n or lam[-1] > lam_cut:
-            return lam, phi
-        count = min(n, 2 * count)
+    try:
+        return float(pick @ solve_banded((ks.width, ks.width), ks.data, drive))
+    except LinAlgError:
+        return None
 
 
 def _safe(den: np.ndarray, floor: float) -> np.ndarray:
@@ -74,19 +61,16 @@ def solve(beam: BeamMatrices, axial_force: float, fluid_mass: float, velocity: f
           modes: int) -> Solution:
     """Frequencies (at least ``modes``), stability and receptance w(pick)/F(drive) at the
     angular frequencies ``omega``."""
-    kg = beam.geometric - beam.end_slope
-    ks = 0.5 * (beam.stiffness + axial_force * kg + (beam.stiffness + axial_force * kg).T)
-    lam, phi = _modes(ks, beam.mass, modes, (10.0 * float(omega.max())) ** 2)
+    ks = beam.symmetric_stiffness(axial_force)
+    lam, phi = lowest_modes(ks, beam.mass, modes, (10.0 * float(omega.max())) ** 2)
     w_abs = np.sqrt(np.abs(lam))
     a = phi.T @ drive
     c = phi.T @ pick
     scale = float(np.max(np.abs(lam)))
     residual = 0.0
-    if lam.size < ks.shape[0]:  # static flexibility of the modes left out
-        try:
-            residual = float(pick @ np.linalg.solve(ks, drive) - np.sum(c * a / lam))
-        except np.linalg.LinAlgError:
-            residual = 0.0
+    if lam.size < ks.n:  # static flexibility of the modes left out
+        static = _static_flexibility(ks, drive, pick)
+        residual = 0.0 if static is None else static - float(np.sum(c * a / lam))
 
     if velocity == 0.0 or fluid_mass == 0.0:
         freqs = np.sqrt(np.clip(lam, 0.0, None)) / (2 * np.pi)
@@ -103,8 +87,8 @@ def solve(beam: BeamMatrices, axial_force: float, fluid_mass: float, velocity: f
 
     n = lam.size
     mu2 = fluid_mass * velocity * velocity
-    kt = np.diag(lam) - mu2 * (phi.T @ kg @ phi)
-    gt = 2.0 * fluid_mass * velocity * (phi.T @ beam.convective @ phi)
+    kt = np.diag(lam) - mu2 * (phi.T @ (beam.load_stiffness() @ phi))
+    gt = 2.0 * fluid_mass * velocity * (phi.T @ (beam.convective @ phi))
     ws = np.maximum(w_abs, 1e-6 * np.sqrt(scale))  # balancing scale of each modal coordinate
 
     def state(gyro: np.ndarray) -> np.ndarray:

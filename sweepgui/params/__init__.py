@@ -15,6 +15,7 @@ from ._models import (
     Pipe,
     State,
 )
+from ._support import SUPPORTS, Support
 
 __all__ = [
     "GROUPS",
@@ -25,7 +26,9 @@ __all__ = [
     "ParameterError",
     "Parameters",
     "Pipe",
+    "SUPPORTS",
     "State",
+    "Support",
     "canonical_json",
     "canonical_number",
     "field_info",

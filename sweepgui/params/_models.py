@@ -1,7 +1,8 @@
 """Parameter groups of one sweep point (SI units throughout).
 
 Each numeric field carries its unit in ``json_schema_extra["unit"]`` (and, where the field
-name reads badly as a form label, a ``"label"``), a description and its bounds, so that forms, sweep-file errors and the JSON schema can show them.
+name reads badly as a form label, a ``"label"``), a description and its bounds, so that forms,
+sweep-file errors and the JSON schema can show them.
 Defaults are the demo tube: 316L, OD 10 mm, wall 1 mm, 0.5 m, clamped-clamped, water
 at 20 degC and 1 bar, no flow.
 """
@@ -9,12 +10,16 @@ at 20 degC and 1 bar, no flow.
 from __future__ import annotations
 
 import numbers
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
+from ._support import SUPPORTS
 from .presets import material_with_preset
+
+if TYPE_CHECKING:
+    from pydantic.config import JsonDict
 
 
 def _whole_number(value: Any) -> Any:
@@ -30,14 +35,17 @@ def _whole_number(value: Any) -> Any:
 Real = Annotated[float, Strict()]
 Count = Annotated[int, BeforeValidator(_whole_number)]
 
-Boundary = Literal["clamped-clamped", "pinned-pinned", "clamped-free", "clamped-pinned"]
+if TYPE_CHECKING:
+    Boundary = str
+else:  # the choices are the support table's names (a new end condition is one entry there)
+    Boundary = Literal[tuple(SUPPORTS)]
 AxialRestraint = Literal["free", "fixed"]
 Theory = Literal["timoshenko", "euler-bernoulli"]
 
 
 def _q(default: Any, unit: str, description: str, label: str | None = None, **bounds: Any) -> Any:
     """A quantity field: default, unit, description, form label and bounds in one place."""
-    extra = {"unit": unit} if label is None else {"unit": unit, "label": label}
+    extra: JsonDict = {"unit": unit} if label is None else {"unit": unit, "label": label}
     return Field(default, description=description, json_schema_extra=extra, **bounds)
 
 
@@ -54,12 +62,12 @@ class Pipe(_Group):
         0.001, "m", "Wall thickness; must be less than the outer radius", gt=0.0, le=1.0
     )
     boundary: Boundary = Field(
-        "clamped-clamped",
+        default="clamped-clamped",
         description="End conditions at x=0 and x=L",
         json_schema_extra={"unit": ""},
     )
     axial_restraint: AxialRestraint = Field(
-        "free",
+        default="free",
         description=(
             "Axial restraint of the ends: 'fixed' ends turn pressure (Poisson effect) and "
             "temperature (thermal expansion) into axial force; 'free' ends do not"
@@ -87,7 +95,7 @@ class Material(_Group):
 
     # A name that is no preset never runs with the defaults' (316L's) values under its label.
     name: str = Field(
-        "316L",
+        default="316L",
         description=("Material name: a preset (its values fill the properties not given), or "
                      "your own name with every property given"),
         min_length=1, max_length=200, json_schema_extra={"unit": ""},
@@ -118,10 +126,10 @@ class Material(_Group):
 class Fluid(_Group):
     """The fluid in the tube."""
 
-    name: str = Field("Water", description="CoolProp fluid name (e.g. Water, CO2, Nitrogen, Methane)",
+    name: str = Field(default="Water", description="CoolProp fluid name (e.g. Water, CO2, Nitrogen, Methane)",
                       min_length=1, max_length=200, json_schema_extra={"unit": ""})
     density: Real | None = Field(
-        None,
+        default=None,
         description=(
             "Fluid density; empty (null) takes it from the equation of state at the state's "
             "pressure and temperature, a number overrides it (0 is the empty tube)"
@@ -142,7 +150,7 @@ class State(_Group):
 class Analysis(_Group):
     """How the model is discretised and which spectrum it reports."""
 
-    theory: Theory = Field("timoshenko", description="Beam theory",
+    theory: Theory = Field(default="timoshenko", description="Beam theory",
                            json_schema_extra={"unit": ""})
     elements: Count = _q(40, "", "Number of finite elements along the tube",
                          label="Finite elements", ge=2, le=2000)
@@ -185,10 +193,7 @@ class Parameters(_Group):
 
     @model_validator(mode="after")
     def _modes_exist(self) -> Parameters:
-        # degrees of freedom left after the supports: 2 per node minus the constrained ones
-        constrained = {"clamped-clamped": 4, "pinned-pinned": 2, "clamped-free": 2,
-                       "clamped-pinned": 3}[self.pipe.boundary]
-        available = 2 * (self.analysis.elements + 1) - constrained
+        available = SUPPORTS[self.pipe.boundary].degrees_of_freedom(self.analysis.elements)
         if self.analysis.modes > available:
             # "path: message" lets format_validation_error name the field
             raise ValueError(

@@ -76,3 +76,33 @@ def timoshenko_pp(n: int, length: float) -> float:
     a, b, c = m * j, -(m * (ei * k * k + kga) + j * kga * k * k), kga * ei * k**4
     w2 = (-b - math.sqrt(b * b - 4 * a * c)) / (2 * a)
     return math.sqrt(w2) / (2 * math.pi)
+
+
+def _bisect(f, lo: float, hi: float) -> float:
+    flo = f(lo)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if (f(mid) > 0) == (flo > 0):
+            lo, flo = mid, f(mid)
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def eb_root(bc: str, n: int) -> float:
+    """beta_n L of a uniform Euler-Bernoulli beam, from its frequency equation (Blevins,
+    Formulas for Natural Frequency and Mode Shape, Table 8-1) solved to machine precision:
+    clamped-clamped cos x cosh x = 1, clamped-free cos x cosh x = -1, clamped-pinned
+    tan x = tanh x, pinned-pinned sin x = 0 (scaled by cosh x so that they stay finite)."""
+    pi = math.pi
+    if bc == "pinned-pinned":
+        return n * pi
+    if bc == "clamped-clamped":
+        return _bisect(lambda x: math.cos(x) - 1.0 / math.cosh(x), n * pi, (n + 1) * pi)
+    if bc == "clamped-free":
+        return _bisect(lambda x: math.cos(x) + 1.0 / math.cosh(x), (n - 1) * pi, n * pi)
+    if bc == "clamped-pinned":
+        return _bisect(lambda x: math.sin(x) - math.cos(x) * math.tanh(x), n * pi, (n + 0.5) * pi)
+    raise KeyError(bc)

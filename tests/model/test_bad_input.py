@@ -29,7 +29,8 @@ json_values = st.recursive(
 
 def _not_a_number() -> st.SearchStrategy:
     return (st.text(min_size=1, max_size=6).filter(lambda s: not _parses(s))
-            | st.lists(st.integers(), max_size=3) | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+            | st.lists(st.integers(), max_size=3)
+            | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 
 
 def _parses(s: str) -> bool:

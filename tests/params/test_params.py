@@ -121,7 +121,8 @@ def test_a_preset_name_fills_the_material_and_an_unknown_one_is_refused():
     with open(resources_dir() / "materials.toml", "rb") as fh:
         zr = tomllib.load(fh)["Zirconium 702"]
     m = Parameters.model_validate({"material": {"name": "Zirconium 702", "density": 6500.0}}).material
-    assert (m.youngs_modulus, m.poisson_ratio, m.density) == (zr["youngs_modulus"], zr["poisson_ratio"], 6500.0)
+    assert (m.youngs_modulus, m.poisson_ratio, m.density) == (
+        zr["youngs_modulus"], zr["poisson_ratio"], 6500.0)
     with pytest.raises(ValidationError) as e:
         Parameters.model_validate({"material": {"name": "zirconium 702"}})
     ((path, msg),) = format_validation_error(e.value)
