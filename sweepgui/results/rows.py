@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sweepgui.nix import events as ev
+from sweepgui.params import SUPPORTS
 from sweepgui.sweep import Status, Sweep
 from sweepgui.sweep.status import FAILED
 
@@ -193,12 +194,6 @@ class PointRows:
 
 NODE_THRESHOLD = 0.05  # |shape| at the position below 5 % of its largest value: "at a node"
 _MAX_SHAPES = 50       # modes looked at (more are rarely reported, and cost more to find)
-_HELD = {  # (x = 0, x = L): which of (w, slope) each support holds
-    "clamped-clamped": ((0, 1), (0, 1)),
-    "pinned-pinned": ((0,), (0,)),
-    "clamped-free": ((0, 1), ()),
-    "clamped-pinned": ((0, 1), (0,)),
-}
 _NODE_PATHS = ("pipe.boundary", "analysis.excitation_position", "analysis.response_position",
                "analysis.modes")
 FloatArray = npt.NDArray[np.float64]
@@ -220,7 +215,7 @@ def _mode_shapes(boundary: str, modes: int) -> tuple[int, FloatArray]:
         sl = slice(2 * e, 2 * e + 4)
         kk[sl, sl] += k
         mm[sl, sl] += m
-    left, right = _HELD[boundary]
+    left, right = SUPPORTS[boundary].held
     held = set(left) | {ndof - 2 + d for d in right}
     free = np.array([i for i in range(ndof) if i not in held])
     # K phi = lambda M phi through M's Cholesky factor (numpy only: no scipy import on the
@@ -250,7 +245,7 @@ def _shape_at(boundary: str, modes: int, x: float) -> FloatArray:
 def modes_at_nodes(boundary: str, drive: float, pick: float, modes: int) -> tuple[int, ...]:
     """Numbers (1 = the lowest) of the modes up to ``modes`` with a node at the drive or the
     pick-up position (fractions of the length): their peaks are missing from the spectrum."""
-    if boundary not in _HELD or modes < 1:
+    if boundary not in SUPPORTS or modes < 1:
         return ()
     n = min(int(modes), _MAX_SHAPES)
     at_drive, at_pick = _shape_at(boundary, n, drive), _shape_at(boundary, n, pick)
