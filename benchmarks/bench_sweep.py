@@ -1,6 +1,6 @@
 """Sweep throughput, side by side: Nix builds vs the in-process limit vs joblib.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--points 128] [--jobs 2] [--plan 10000]
+    .venv/bin/python benchmarks/bench_sweep.py [--points 128] [--jobs 2] [--plan 10000] [--json]
 
 Every variant computes the same points of the built-in model (densities given, so no
 equation of state), cold: the densities carry a random offset, so no point is in the
@@ -11,8 +11,11 @@ Nix store yet. Variants:
 - process per point: ``python -m sweepgui.model`` for each point, ``jobs`` at a time
   (the start-up cost every Nix build pays as well);
 - joblib ``Parallel(n_jobs=jobs)`` (if joblib is installed);
-- nix sweep: ``Engine.run`` (plan, one nix-build, events, GC roots, manifest), one
-  derivation per point, and with ``--batch`` points per derivation.
+- nix sweep: ``Engine.run`` (plan, one nix-build, events, GC roots, manifest) with the
+  engine's default settings (``Engine()``: no batch argument), and with ``--batch`` points
+  per derivation.
+
+``measure()`` returns the figures as a dict (``benchmarks/run.py`` prints them with the rest).
 
 Orchestration per point = (nix wall - in-process wall) x jobs / points: what Nix, the
 builders and the engine add beyond computing the point. ``--plan N`` also times planning an N-point
@@ -127,7 +130,7 @@ def nix_sweep(sweep_file: Path, jobs: int, batch: int | None = None,
 
 def plan_time(n: int, folder: Path) -> dict:
     from sweepgui.nix import Engine
-    from sweepgui.nix._nixcmd import detect_nix
+    from sweepgui.nix.compat import detect_nix
     from sweepgui.sweep import load_sweep
 
     detect_nix()
@@ -146,56 +149,91 @@ def plan_time(n: int, folder: Path) -> dict:
             "plan_s": round(t2 - t1, 3), "total_s": round(t2 - t0, 3), "cached": plan.cached}
 
 
+def measure(points: int = 256, jobs: int | None = None, repeat: int = 1, batch: int | None = None,
+            plan: int = 0, warm: bool = True) -> dict:
+    """The cold-sweep figures of run.py, side by side in one run (best of ``repeat`` rounds).
+
+    ``nix`` is ``Engine()`` with its default settings (no batch argument); ``batch`` adds a
+    variant with that many points per derivation. Keys: ``in_process_s``, ``joblib_s`` (None
+    without joblib), ``nix_default_s``, ``nix_warm_s``, ``cold_ratio_default`` (nix / in-process),
+    ``cold_ratio_joblib`` (nix / joblib), ``orchestration_ms_per_point``.
+    """
+    from sweepgui.sweep import load_sweep
+
+    jobs = jobs or os.cpu_count() or 2
+    best: dict[str, float] = {}
+    counts: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+        folder = Path(tmp)
+        for r in range(repeat):
+            offset = random.random()
+            densities = [800.0 + offset + i * 400.0 / points for i in range(points)]
+            sweep_file = folder / f"round{r}" / "bench.toml"
+            sweep_file.parent.mkdir()
+            sweep_file.write_text(sweep_text(densities))
+            pts = [p.model_dump(mode="json") for p in load_sweep(sweep_file).points()]
+            rows = {"in_process_s": in_process(pts, jobs)}
+            jl = with_joblib(pts, jobs)
+            if jl is not None:
+                rows["joblib_s"] = jl
+            rows["nix_default_s"], counts = nix_sweep(sweep_file, jobs)
+            if warm:
+                rows["nix_warm_s"], _ = nix_sweep(sweep_file, jobs)
+            if batch:
+                rows[f"nix_batch_{batch}_s"], _ = nix_sweep(sweep_file, jobs, batch, "state-batched")
+            for k, v in rows.items():
+                best[k] = min(best.get(k, v), v)
+        plan_figures = plan_time(plan, folder) if plan else None
+    limit = best["in_process_s"]
+    nix = best["nix_default_s"]
+    out: dict = {k: round(v, 3) for k, v in best.items()}
+    out.update(points=points, jobs=jobs, repeat=repeat, last_cold=counts,
+               joblib_s=out.get("joblib_s"),
+               cold_ratio_default=round(nix / limit, 3),
+               cold_ratio_joblib=round(nix / best["joblib_s"], 3) if "joblib_s" in best else None,
+               orchestration_ms_per_point=round(1000 * (nix - limit) * jobs / points, 2))
+    if plan_figures:
+        out["plan"] = plan_figures
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--points", type=int, default=128)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--batch", type=int, default=32, help="points per build, batched variant")
+    ap.add_argument("--batch", type=int, default=32, help="points per build, batched variant (0: none)")
     ap.add_argument("--repeat", type=int, default=2,
                     help="rounds (fresh points each); the best time of each variant counts")
     ap.add_argument("--plan", type=int, default=10000, help="points of the plan timing (0: skip)")
+    ap.add_argument("--per-process", action="store_true",
+                    help="also estimate a process per point (24 points)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args()
-    from sweepgui.sweep import load_sweep
+    res = measure(args.points, args.jobs, args.repeat, args.batch or None, args.plan)
+    if args.per_process:
+        from sweepgui.sweep import load_sweep
 
-    best: dict[str, float] = {}
-    per_point = None
-    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
-        folder = Path(tmp)
-        for r in range(args.repeat):
-            offset = random.random()
-            densities = [800.0 + offset + i * 400.0 / args.points for i in range(args.points)]
-            sweep_file = folder / f"round{r}" / "bench.toml"
-            sweep_file.parent.mkdir()
-            sweep_file.write_text(sweep_text(densities))
-            points = [p.model_dump(mode="json") for p in load_sweep(sweep_file).points()]
-            rows = {"in-process limit (pool, 1 process/job)": in_process(points, args.jobs)}
-            jl = with_joblib(points, args.jobs)
-            if jl is not None:
-                rows[f"joblib Parallel(n_jobs={args.jobs})"] = jl
-            rows["nix sweep (cold)"], counts = nix_sweep(sweep_file, args.jobs)
-            rows["nix sweep (warm, all cached)"], warm = nix_sweep(sweep_file, args.jobs)
-            rows[f"nix sweep, batches of {args.batch} (cold)"], _ = nix_sweep(
-                sweep_file, args.jobs, args.batch, "state-batched")
-            if per_point is None:
-                # the start-up cost every process pays (on a subset: it is slow)
-                sub = points[: min(len(points), 24)]
-                per_point = process_per_point(sub, args.jobs, folder) / len(sub)
-            for k, v in rows.items():
-                best[k] = min(best.get(k, v), v)
-        best["process per point (estimated from 24)"] = per_point * args.points
-        plan = plan_time(args.plan, folder) if args.plan else None
-
-    limit = best["in-process limit (pool, 1 process/job)"]
-    print(f"{args.points} points, {args.jobs} jobs, best of {args.repeat}; "
-          f"last cold: {counts}; warm: {warm}")
-    for name, wall in best.items():
-        print(f"  {name:42s} {wall:8.2f} s   {wall / limit:5.2f} x limit   "
-              f"{1000 * wall / args.points:7.1f} ms/point")
-    orch = (best["nix sweep (cold)"] - limit) * args.jobs / args.points
+        with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+            f = Path(tmp) / "s.toml"
+            f.write_text(sweep_text([800.0 + random.random() + i for i in range(24)]))
+            pts = [p.model_dump(mode="json") for p in load_sweep(f).points()]
+            res["process_per_point_s"] = round(process_per_point(pts, args.jobs, Path(tmp)) / 24
+                                               * args.points, 3)
+    if args.json:
+        print(json.dumps(res))
+        return
+    limit = res["in_process_s"]
+    print(f"{args.points} points, {res['jobs']} jobs, best of {args.repeat}; last cold: {res['last_cold']}")
+    for name, wall in res.items():
+        if name.endswith("_s") and isinstance(wall, float):
+            print(f"  {name:24s} {wall:8.2f} s   {wall / limit:5.2f} x limit   "
+                  f"{1000 * wall / args.points:7.1f} ms/point")
+    print(f"  cold, default settings: {res['cold_ratio_default']:.2f} x the in-process limit, "
+          f"{res['cold_ratio_joblib']} x joblib")
     print(f"  orchestration beyond computing the point (nix - limit) x jobs / points: "
-          f"{1000 * orch:.1f} ms/point")
-    if plan:
-        print(f"  plan of {plan['points']} points: {plan}")
+          f"{res['orchestration_ms_per_point']:.1f} ms/point")
+    if res.get("plan"):
+        print(f"  plan of {res['plan']['points']} points: {res['plan']}")
 
 
 if __name__ == "__main__":

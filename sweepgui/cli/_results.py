@@ -19,13 +19,17 @@ from . import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from sweepgui.results import EXPORT_FORMATS
+
+    titles = ", ".join(f.title for f in EXPORT_FORMATS.values())
+    suffixes = ", ".join(f.suffix for f in EXPORT_FORMATS.values())
     p = subparsers.add_parser(
-        "export", help="write a run's merged results as CSV, netCDF or JSON",
+        "export", help=f"write a run's merged results as {titles}",
         description="Merge the results of a sweep's last run into one file, with provenance "
         "(store path, derivation, model, sweep hash) in every row.")
     p.add_argument("sweep", metavar="SWEEP.toml")
-    p.add_argument("--format", choices=("csv", "netcdf", "json"),
-                   help="default: from the suffix of -o (.csv, .nc, .json)")
+    p.add_argument("--format", choices=tuple(EXPORT_FORMATS),
+                   help=f"default: from the suffix of -o ({suffixes})")
     p.add_argument("-o", "--output", required=True, metavar="PATH")
     p.add_argument("--no-spectra", action="store_true", help="netCDF without the spectra")
     p.add_argument("--state-dir", metavar="DIR", help="the run's state folder (default: the engine's)")
@@ -93,15 +97,16 @@ def _load(args: argparse.Namespace, with_spectra: bool):
 
 
 def _export(args: argparse.Namespace) -> int:
-    from sweepgui.results import export, format_from_path
+    from sweepgui.results import EXPORT_FORMATS, export, format_from_path
 
     out = Path(args.output)
     fmt = args.format or format_from_path(out)
     if fmt is None:
-        raise UserError(f"-o {out}: cannot tell the format from the suffix; add --format csv|netcdf|json")
+        raise UserError(f"-o {out}: cannot tell the format from the suffix; add "
+                        f"--format {'|'.join(EXPORT_FORMATS)}")
     if not out.parent.is_dir():
         raise UserError(f"-o {out}: the folder {out.parent} does not exist")
-    ds = _load(args, with_spectra=(fmt == "netcdf" and not args.no_spectra))
+    ds = _load(args, with_spectra=EXPORT_FORMATS[fmt].spectra and not args.no_spectra)
     try:
         export(ds, out, fmt)
     except OSError as exc:

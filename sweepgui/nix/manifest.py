@@ -1,4 +1,5 @@
-"""The sweep's manifest: ``<state_dir>/manifest.json`` (format 1, see CONTRACTS.md).
+"""The sweep's manifest: ``<state_dir>/manifest.json``, its shape (and ``FORMAT``) defined
+once in ``manifest_schema.py``, which results and the tests read it with.
 
 It maps each point's parameters to its store path, status and timing. It is rewritten
 atomically (temp file + rename) so a crash never leaves half a file; writes during a
@@ -15,20 +16,25 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 from ..atomic import atomic_write
+from ..sweep.status import Status
+from .manifest_schema import FILENAME, FORMAT, DimensionEntry, Manifest, PointEntry
 
-FORMAT = 1
-FILENAME = "manifest.json"
+if TYPE_CHECKING:
+    from ..sweep import Dimension
+    from .modelsrc import ModelSource
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def load_manifest(state_dir: str | os.PathLike) -> dict:
+def load_manifest(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The manifest of a sweep's state folder. Raises FileNotFoundError / ValueError."""
     path = Path(state_dir) / FILENAME
     with open(path, encoding="utf-8") as fh:
@@ -45,10 +51,25 @@ def write_json_atomic(path: Path, data: object) -> None:
     atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
+class PointUpdate(TypedDict, total=False):
+    """The fields of a point that a run changes (``ManifestWriter.update``), typed as in
+    ``manifest_schema.PointEntry``."""
+
+    drv: str | None
+    out: str | None
+    status: Status
+    machine: str
+    seconds: float | None
+    error: str | None
+    exit_code: int | None
+    log_tail: list[str]
+    finished: str | None
+
+
 class ManifestWriter:
     """Holds the manifest of one run and writes it (atomically, coalesced)."""
 
-    def __init__(self, state_dir: Path, data: dict, min_interval: float = 0.25):
+    def __init__(self, state_dir: Path, data: Manifest, min_interval: float = 0.25):
         self.path = Path(state_dir) / FILENAME
         self.data = data
         self._dirty = True
@@ -56,11 +77,13 @@ class ManifestWriter:
         self._min_interval = min_interval
         self._cost = 0.0
 
-    def point(self, index: int) -> dict:
+    def point(self, index: int) -> PointEntry:
         return self.data["points"][index]
 
-    def update(self, index: int, **fields) -> None:
-        self.data["points"][index].update(fields)
+    def update(self, index: int, **fields: Unpack[PointUpdate]) -> None:
+        # PointUpdate's keys are PointEntry's, with the same types; mypy's TypedDict.update
+        # takes a part of the same TypedDict only, not another one
+        self.data["points"][index].update(fields)  # type: ignore[typeddict-item]
         self._dirty = True
         self.maybe_flush()
 
@@ -85,20 +108,68 @@ class ManifestWriter:
         self._cost = self._last - t0
 
 
-def initial_manifest(sweep, plan, state_dir: Path, only: set[int] | None) -> dict:
+# What initial_manifest reads of a sweep and of a plan: a sweepgui.sweep.Sweep and a
+# plan.Plan are ones (the plan module is above this one, so it is not imported here).
+class ManifestSweep(Protocol):
+    def dimensions(self) -> Sequence[Dimension]: ...
+    def coordinates(self, index: int) -> dict[str, Any]: ...
+    def content_hash(self) -> str: ...
+
+
+class _PlannedPoint(Protocol):  # a plan.PlannedPoint
+    @property
+    def index(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def parameters_json(self) -> str: ...
+    @property
+    def drv(self) -> str: ...
+    @property
+    def out_path(self) -> str: ...
+    @property
+    def cached(self) -> bool: ...
+    @property
+    def identity(self) -> str: ...
+
+
+class _Interpreter(Protocol):  # an interpreter.InterpreterInfo
+    @property
+    def mode(self) -> str: ...
+    @property
+    def python(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def identity_hash(self) -> str: ...
+
+
+class ManifestPlan(Protocol):
+    @property
+    def points(self) -> Sequence[_PlannedPoint]: ...
+    @property
+    def model(self) -> ModelSource | None: ...
+    @property
+    def interpreter(self) -> _Interpreter: ...
+
+
+def initial_manifest(sweep: ManifestSweep, plan: ManifestPlan, state_dir: Path,
+                     only: set[int] | None) -> Manifest:
     """The manifest at the start of a run: the plan, plus what the last run knew of
     points that are not rebuilt now (their failures when only a subset runs)."""
     from ..params import field_info
 
+    previous: dict[str | None, Any]  # out path -> the last run's entry of that point
+    created: str | None
     try:
         old = load_manifest(state_dir)
         previous = {p["out"]: p for p in old.get("points", [])}
         created = old.get("created")
     except (OSError, ValueError, KeyError, TypeError):
         previous, created = {}, None
-    dims = []
+    dims: list[DimensionEntry] = []
     for d in sweep.dimensions():
-        units = {}
+        units: dict[str, str] = {}
         for path in d.paths:
             try:
                 units[path] = field_info(path).unit
@@ -107,22 +178,25 @@ def initial_manifest(sweep, plan, state_dir: Path, only: set[int] | None) -> dic
         dims.append({"name": d.name, "paths": list(d.paths),
                      "values": {k: list(v) for k, v in d.values.items()}, "units": units})
     model = plan.model
-    points = []
+    if model is None:  # a plan made by plan_points always names its model
+        raise ValueError("the plan names no model: it has no manifest")
+    points: list[PointEntry] = []
     for p in plan.points:
         prev = previous.get(p.out_path, {})
-        entry = {"index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
-                 "parameters": json.loads(p.parameters_json), "drv": p.drv, "out": p.out_path,
-                 "point": p.identity,
-                 "status": "cached" if p.cached else "queued", "machine": prev.get("machine", ""),
-                 "seconds": prev.get("seconds"), "error": None, "exit_code": None,
-                 "log_tail": [], "finished": prev.get("finished")}
+        entry: PointEntry = {
+            "index": p.index, "name": p.name, "coordinates": sweep.coordinates(p.index),
+            "parameters": json.loads(p.parameters_json), "drv": p.drv, "out": p.out_path,
+            "point": p.identity,
+            "status": Status.CACHED if p.cached else Status.QUEUED, "machine": prev.get("machine", ""),
+            "seconds": prev.get("seconds"), "error": None, "exit_code": None,
+            "log_tail": [], "finished": prev.get("finished")}
         if not p.cached and only is not None and p.index not in only and prev.get("status") == "failed":
-            for k in ("status", "error", "exit_code", "log_tail"):
-                entry[k] = prev.get(k)
+            entry.update({"status": prev.get("status"), "error": prev.get("error"),
+                          "exit_code": prev.get("exit_code"), "log_tail": prev.get("log_tail")})
         points.append(entry)
     source = getattr(sweep, "source", None)
     return {
-        "format": 1, "sweep_file": str(source) if source else None,
+        "format": FORMAT, "sweep_file": str(source) if source else None,
         "sweep_hash": sweep.content_hash(), "created": created or now_iso(), "updated": now_iso(),
         "model": {"name": model.name, "version": model.version, "kind": model.kind,
                   "source_hash": model.source_hash},

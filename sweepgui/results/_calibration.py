@@ -249,7 +249,7 @@ class Calibration:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (NaN as None): what ``sweepgui calibrate --json`` prints."""
-        return _clean({
+        doc: dict[str, Any] = _clean({
             "mode": self.mode,
             "order": self.order,
             "reference": dict(self.reference),
@@ -270,6 +270,7 @@ class Calibration:
             "ranges": {k: list(v) for k, v in self.ranges.items()},
             "notes": list(self.notes),
         })
+        return doc
 
     def __repr__(self) -> str:
         return (f"<Calibration mode {self.mode}, order {self.order}, {self.points} points, "
@@ -297,7 +298,7 @@ def _per_point(ds: xr.Dataset, path: str, dims: list[str]) -> np.ndarray:
     shape = tuple(ds.sizes[d] for d in dims)
     if path in ds.coords and ds[path].dims and ds[path].dims[0] in dims:
         along = [1] * len(dims)
-        along[dims.index(ds[path].dims[0])] = -1
+        along[dims.index(str(ds[path].dims[0]))] = -1
         return np.broadcast_to(ds[path].values.astype(float).reshape(along), shape).copy()
     fixed = json.loads(ds.attrs.get("fixed_parameters", "{}") or "{}")
     value = fixed.get(path)
@@ -314,7 +315,7 @@ def _describe(ds: xr.Dataset, dims: list[str], flat: int) -> str:
     for paths in _dimension_paths(ds).values():
         for p in paths:
             if p in ds.coords and ds[p].dims and ds[p].dims[0] in dims:
-                v = ds[p].values[index[dims.index(ds[p].dims[0])]]
+                v = ds[p].values[index[dims.index(str(ds[p].dims[0]))]]
                 parts.append(f"{p}={v:g}" if isinstance(v, (float, np.floating)) else f"{p}={v}")
     return ", ".join(parts) or "the only point"
 
@@ -375,13 +376,14 @@ def _reference(ds: xr.Dataset, dims: list[str], given: dict[str, Any] | None,
             ref[path] = v
             continue
         if path in ds.coords and ds[path].dims and ds[path].dims[0] in centre:
-            ref[path] = float(ds[path].values[centre[ds[path].dims[0]]])
+            ref[path] = float(ds[path].values[centre[str(ds[path].dims[0])]])
         else:
             ref[path] = float(values[path].flat[0])
     return ref
 
 
-def _design(tau2: np.ndarray, scaled: dict[str, np.ndarray], terms: list[tuple[int, int]]):
+def _design(tau2: np.ndarray, scaled: dict[str, np.ndarray], terms: list[tuple[int, int]]
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Columns tau^2 phi_k, -phi_k in scaled variables, each scaled to unit length."""
     phis = [scaled[TEMPERATURE] ** i * scaled[PRESSURE] ** j for i, j in terms]
     m = np.column_stack([tau2 * phi for phi in phis] + [-phi for phi in phis])
@@ -543,7 +545,7 @@ def calibrate(ds: xr.Dataset, mode: int = 1, order: int = 1,
                       ranges={DENSITY: (float(rho.min()), float(rho.max())),
                               **{p: (float(values[p].min()), float(values[p].max())) for p in STATE}})
     pred = cal.predict(f.ravel(), values[TEMPERATURE].ravel(), values[PRESSURE].ravel())
-    cal.residuals = residual(pred, f"order {order}")
+    cal.residuals = residual(np.asarray(pred), f"order {order}")
     cal.uncompensated, cal.uncompensated_residuals = _uncompensated(
         rho_flat, tau2, values, variables, ref, scale, residual)
     return cal

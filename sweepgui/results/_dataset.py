@@ -10,12 +10,17 @@ Spectra share one frequency axis when every loaded point has the same frequency 
 (``analysis.f_min``, ``f_max`` or ``frequencies`` swept), the spectra are indexed by
 ``frequency_index`` instead, with each point's own frequencies in ``spectrum_frequency``
 (NaN-padded to the longest grid), so nothing is resampled behind the user's back.
+
+The steps: the manifest (``_resolve``), the grid (``_coords``), what the manifest says of
+each point (``_point_fields``), the results as columns (``_summary.load_results``) spread
+onto the grid (``_result_fields``), the spectra (``_spectra``), provenance.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
 from typing import Any
@@ -23,21 +28,76 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._source import (
-    MANIFEST_NAME,
-    ResultsError,
-    SummaryCache,
-    read_manifest,
-    read_result_file,
-    read_result_summary,
-    summarize,
-)
+from ..nix.manifest_schema import FILENAME as MANIFEST_NAME
+from ..nix.store import ResultError, read_result
+from ._columns import Array
+from ._source import read_manifest
+from ._summary import ResultTable, load_results
 from ._units import parameter_unit
 
 DONE = ("built", "cached")
-KNOWN_KEYS = ("parameters", "fluid", "natural_frequencies", "spectrum", "stable", "derived", "model")
 STRING_VARS = ("status", "error", "store_path", "drv", "machine", "model_name", "model_version")
+_DERIVED_UNITS = {
+    "tube_mass_per_length": "kg/m", "fluid_mass_per_length": "kg/m", "fluid_area": "m2",
+    "axial_force": "N", "length": "m", "outer_diameter": "m", "inner_diameter": "m",
+    "youngs_modulus": "Pa", "gauge_pressure": "Pa",
+}
 
+
+def load_dataset(
+    source: str | os.PathLike[str] | dict[str, Any],
+    with_spectra: bool = True,
+    *,
+    state_dir: str | os.PathLike[str] | None = None,
+    cache: bool = True,
+    exact_spectra: bool = True,
+) -> xr.Dataset:
+    """Merge the results of a sweep run into one labelled dataset.
+
+    Parameters
+    ----------
+    source
+        The sweep's state folder (holding ``manifest.json``), the manifest file, or the
+        manifest as a dict (e.g. the GUI's live copy during a run).
+    with_spectra
+        Also load ``magnitude`` and ``phase`` over ``frequency``.
+    state_dir
+        Where the result columns are cached when ``source`` is a dict.
+    cache
+        Use (and update) the result columns in the state folder; False reads every result
+        from the store.
+    exact_spectra
+        True: the spectra exactly as the model wrote them, read from the store (exports).
+        False: the float32 spectra of the state folder's columns (fast; what plots draw).
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables ``natural_frequency`` (dims..., mode), ``fluid_density``,
+        ``speed_of_sound``, ``stable`` (1.0/0.0, NaN if unknown), ``seconds``, the strings
+        ``status``, ``error``, ``store_path``, ``drv``, ``machine``, ``model_name``,
+        ``model_version``, the model's ``derived.*`` quantities, a custom model's other
+        top-level numbers as ``output.*``, and with spectra
+        ``magnitude`` and ``phase``. Provenance in ``attrs``.
+    """
+    manifest, folder = _resolve(source, state_dir)
+    dims, shape, coords = _coords(manifest)
+    points = _point_fields(manifest, prod(shape))
+    outs = [points.strings["store_path"][i] for i in points.done]
+    table = load_results(outs, folder, spectra=with_spectra and not exact_spectra, cache=cache)
+    results = _result_fields(table, points, manifest.get("model") or {})
+    data = _variables(points, results, dims, shape)
+    coords["mode"] = xr.Variable(("mode",), np.arange(1, results.nf.shape[1] + 1),
+                                 {"long_name": "mode number"})
+    if with_spectra:
+        spectra = _exact_spectra(points) if exact_spectra else _table_spectra(table, points)
+        data.update(_spectra(spectra, dims, shape, coords))
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(_provenance(manifest))
+    return ds
+
+
+# -- the manifest ---------------------------------------------------------------------
 
 def _resolve(source: Any, state_dir: Any) -> tuple[dict[str, Any], Path | None]:
     if isinstance(source, dict):
@@ -48,7 +108,7 @@ def _resolve(source: Any, state_dir: Any) -> tuple[dict[str, Any], Path | None]:
     return read_manifest(path), path
 
 
-def _coord_values(values: list[Any]) -> np.ndarray:
+def _coord_values(values: list[Any]) -> Array:
     numbers = [v for v in values if v is not None]
     if numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
         if len(numbers) < len(values) or any(isinstance(v, float) for v in numbers):
@@ -66,9 +126,8 @@ def _coords(manifest: dict[str, Any]) -> tuple[list[str], tuple[int, ...], dict[
     for d in manifest.get("dimensions") or []:
         name, paths = str(d["name"]), list(d["paths"])
         units = d.get("units") or {}
-        size = len(d["values"][paths[0]])
         dims.append(name)
-        shape.append(size)
+        shape.append(len(d["values"][paths[0]]))
         for path in paths:
             unit = units.get(path)
             attrs = {"parameter": path, "units": unit if unit is not None else parameter_unit(path)}
@@ -78,17 +137,34 @@ def _coords(manifest: dict[str, Any]) -> tuple[list[str], tuple[int, ...], dict[
     return dims, tuple(shape), coords
 
 
-def _padded(rows: list[list[float] | None], n: int) -> np.ndarray:
-    rows = [r if isinstance(r, list) else None for r in rows]
-    width = max((len(r) for r in rows if r), default=0)
-    out = np.full((n, width), np.nan)
-    for i, r in enumerate(rows):
-        if r:
-            try:
-                out[i, : len(r)] = np.asarray(r, dtype=float)
-            except (TypeError, ValueError):  # a custom model's odd entries: NaN, not a crash
-                out[i, : len(r)] = [_num(v) for v in r]
-    return out
+@dataclass
+class _Points:
+    """What the manifest says of each grid point (flat, C order)."""
+
+    n: int
+    strings: dict[str, Array]
+    seconds: Array
+    done: list[int] = field(default_factory=list)   # points whose result should exist
+
+
+def _point_fields(manifest: dict[str, Any], n: int) -> _Points:
+    strings = {k: np.full(n, "", dtype=object) for k in STRING_VARS}
+    strings["status"][:] = "missing"
+    points = _Points(n, strings, np.full(n, np.nan))
+    for p in manifest.get("points") or []:
+        i = p.get("index")
+        if not isinstance(i, int) or not 0 <= i < n:
+            continue  # a live manifest of another shape: ignore what does not fit the grid
+        status = str(p.get("status") or "missing")
+        strings["status"][i] = status
+        strings["error"][i] = _error_text(p)
+        strings["machine"][i] = str(p.get("machine") or "")
+        strings["drv"][i] = str(p.get("drv") or "")
+        points.seconds[i] = _num(p.get("seconds"))
+        if status in DONE and p.get("out"):
+            strings["store_path"][i] = str(p["out"])
+            points.done.append(i)
+    return points
 
 
 def _error_text(point: dict[str, Any]) -> str:
@@ -101,172 +177,170 @@ def _error_text(point: dict[str, Any]) -> str:
     return error or (tail[-1] if tail else "")
 
 
-def _put(store: dict[str, np.ndarray], key: str, i: int, n: int, value: Any) -> None:
-    arr = store.get(key)
-    if arr is None:
-        arr = store[key] = np.full(n, np.nan)
-    arr[i] = _num(value)
-
-
 def _num(x: Any) -> float:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else np.nan
 
 
-def load_dataset(
-    source: str | os.PathLike[str] | dict[str, Any],
-    with_spectra: bool = True,
-    *,
-    state_dir: str | os.PathLike[str] | None = None,
-    cache: bool = True,
-) -> xr.Dataset:
-    """Merge the results of a sweep run into one labelled dataset.
+# -- the results ----------------------------------------------------------------------
 
-    Parameters
-    ----------
-    source
-        The sweep's state folder (holding ``manifest.json``), the manifest file, or the
-        manifest as a dict (e.g. the GUI's live copy during a run).
-    with_spectra
-        Also load ``magnitude`` and ``phase`` over ``frequency``. Spectra are most of the
-        bytes; without them a re-opened sweep reads only a small summary cache.
-    state_dir
-        Where to keep the summary cache when ``source`` is a dict.
-    cache
-        Use (and update) the summary cache.
+@dataclass
+class _Results:
+    """The results' numbers on the flat grid (NaN where a point has none)."""
 
-    Returns
-    -------
-    xarray.Dataset
-        Variables ``natural_frequency`` (dims..., mode), ``fluid_density``,
-        ``speed_of_sound``, ``stable`` (1.0/0.0, NaN if unknown), ``seconds``, the strings
-        ``status``, ``error``, ``store_path``, ``drv``, ``machine``, ``model_name``,
-        ``model_version``, the model's ``derived.*`` quantities, a custom model's other
-        top-level numbers as ``output.*``, and with spectra
-        ``magnitude`` and ``phase``. Provenance in ``attrs``.
-    """
-    manifest, sd = _resolve(source, state_dir)
-    dims, shape, coords = _coords(manifest)
-    n = prod(shape)
-    store = SummaryCache(sd) if cache else None
+    nf: Array
+    density: Array
+    sound: Array
+    stable: Array
+    extra: dict[str, Array]
 
-    strings = {k: np.full(n, "", dtype=object) for k in STRING_VARS}
-    strings["status"][:] = "missing"
-    seconds = np.full(n, np.nan)
-    density = np.full(n, np.nan)
-    sound = np.full(n, np.nan)
-    stable = np.full(n, np.nan)
-    freqs: list[list[float] | None] = [None] * n
-    derived: dict[str, np.ndarray] = {}
-    spectra: list[dict[str, Any] | None] = [None] * n
-    model = manifest.get("model") or {}
-    outs: list[str] = []
 
-    for p in manifest.get("points") or []:
-        i = p.get("index")
-        if not isinstance(i, int) or not 0 <= i < n:
-            continue  # a manifest of another shape: ignore what does not fit the grid
-        status = str(p.get("status") or "missing")
-        strings["status"][i] = status
-        strings["error"][i] = _error_text(p)
-        strings["machine"][i] = str(p.get("machine") or "")
-        strings["drv"][i] = str(p.get("drv") or "")
-        seconds[i] = _num(p.get("seconds"))
-        out = p.get("out")
-        if status not in DONE or not out:
-            continue
-        out = str(out)
-        strings["store_path"][i] = out
-        summary = store.get(out) if store is not None else None
-        if summary is None or with_spectra:
-            try:
-                if with_spectra:
-                    result = read_result_file(out)
-                    sp = result.get("spectrum")
-                    spectra[i] = sp if isinstance(sp, dict) else None
-                    summary = summarize(result)
-                else:
-                    summary = read_result_summary(out)
-            except ResultsError as exc:
-                strings["status"][i] = "failed"
-                strings["error"][i] = str(exc)
-                continue
-            if store is not None:
-                store.put(out, summary)
-        outs.append(out)
-        nat = summary.get("natural_frequencies")
-        freqs[i] = nat if isinstance(nat, list) else None
-        fluid = summary.get("fluid") or {}
-        density[i] = _num(fluid.get("density"))
-        sound[i] = _num(fluid.get("speed_of_sound"))
-        st = summary.get("stable")
-        stable[i] = 1.0 if st is True else 0.0 if st is False else np.nan
-        m = summary.get("model") or model
-        strings["model_name"][i] = str(m.get("name") or "")
-        strings["model_version"][i] = str(m.get("version") or "")
-        for key, value in (summary.get("derived") or {}).items():
-            _put(derived, f"derived.{key}", i, n, value)
-        for key, value in summary.items():  # a custom model's own numbers
-            if key not in KNOWN_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
-                _put(derived, f"output.{key}", i, n, value)
-    if store is not None:
-        store.save(outs)
+def _result_fields(table: ResultTable, points: _Points, model: dict[str, Any]) -> _Results:
+    """Spread the table's rows (one per ``points.done``) onto the grid; a result that
+    cannot be read makes its point failed, with the reason."""
+    n, s = points.n, points.strings
+    done = np.asarray(points.done, dtype=np.intp)
+    ok = table.ok
+    for i, err in zip(points.done, table.errors):
+        if err:
+            s["status"][i], s["error"][i] = "failed", err
+    here, rows = done[ok], np.flatnonzero(ok)
 
-    nf = _padded(freqs, n)
+    def spread(column: Array) -> Array:
+        out = np.full(n, np.nan)
+        out[here] = column[rows]
+        return out
+
+    nf = np.full((n, table.natural_frequency.shape[1]), np.nan)
+    nf[here] = table.natural_frequency[rows]
+    given = table.model_given[rows]
+    s["model_name"][here] = np.where(given, table.model_name[rows], str(model.get("name") or ""))
+    s["model_version"][here] = np.where(given, table.model_version[rows], str(model.get("version") or ""))
+    extra = {k: spread(v) for k, v in table.numbers.items() if table.present[k][rows].any()}
+    return _Results(nf, spread(table.fluid_density), spread(table.speed_of_sound),
+                    spread(table.stable), extra)
+
+
+def _variables(points: _Points, r: _Results, dims: list[str], shape: tuple[int, ...]
+               ) -> dict[str, Any]:
+    def var(a: Array, attrs: dict[str, str]) -> xr.Variable:
+        return xr.Variable(dims, a.reshape(shape), attrs)
+
     data: dict[str, Any] = {
         "natural_frequency": xr.Variable(
-            (*dims, "mode"), nf.reshape(*shape, nf.shape[1]),
+            (*dims, "mode"), r.nf.reshape(*shape, r.nf.shape[1]),
             {"units": "Hz", "long_name": "natural frequency"}),
-        "fluid_density": xr.Variable(dims, density.reshape(shape),
-                                     {"units": "kg/m3", "long_name": "fluid density used by the model"}),
-        "speed_of_sound": xr.Variable(dims, sound.reshape(shape), {"units": "m/s"}),
-        "stable": xr.Variable(dims, stable.reshape(shape),
-                              {"units": "", "long_name": "1 stable, 0 beyond divergence, NaN unknown"}),
-        "seconds": xr.Variable(dims, seconds.reshape(shape), {"units": "s", "long_name": "build time"}),
+        "fluid_density": var(r.density, {"units": "kg/m3", "long_name": "fluid density used by the model"}),
+        "speed_of_sound": var(r.sound, {"units": "m/s"}),
+        "stable": var(r.stable, {"units": "", "long_name": "1 stable, 0 beyond divergence, NaN unknown"}),
+        "seconds": var(points.seconds, {"units": "s", "long_name": "build time"}),
     }
-    for key, arr in strings.items():
+    for key, arr in points.strings.items():
         data[key] = xr.Variable(dims, arr.reshape(shape))
-    for key, arr in derived.items():
+    for key, arr in r.extra.items():
         unit = _DERIVED_UNITS.get(key.partition(".")[2], "") if key.startswith("derived.") else ""
-        data[key] = xr.Variable(dims, arr.reshape(shape), {"units": unit})
-    coords["mode"] = xr.Variable(("mode",), np.arange(1, nf.shape[1] + 1), {"long_name": "mode number"})
-    if with_spectra:
-        data.update(_spectra(spectra, dims, shape, coords))
-
-    ds = xr.Dataset(data, coords=coords)
-    ds.attrs.update(_provenance(manifest))
-    return ds
+        data[key] = var(arr, {"units": unit})
+    return data
 
 
-_DERIVED_UNITS = {
-    "tube_mass_per_length": "kg/m", "fluid_mass_per_length": "kg/m", "fluid_area": "m2",
-    "axial_force": "N", "length": "m", "outer_diameter": "m", "inner_diameter": "m",
-    "youngs_modulus": "Pa", "gauge_pressure": "Pa",
-}
+# -- spectra --------------------------------------------------------------------------
+
+@dataclass
+class _Spectra:
+    """Spectra on the flat grid: per point its grid's number (-1: none), the grids, and
+    magnitude and phase rows (NaN-padded)."""
+
+    grid_of: Array
+    grids: list[Array]
+    magnitude: Array
+    phase: Array
 
 
-def _spectra(spectra: list[dict[str, Any] | None], dims: list[str], shape: tuple[int, ...],
+def _exact_spectra(points: _Points) -> _Spectra:
+    """The spectra as the model wrote them (read from the store: float64, exact)."""
+    n = points.n
+    grid_of = np.full(n, -1, dtype=np.intp)
+    grids: list[Array] = []
+    known: dict[bytes, int] = {}
+    mags: dict[int, list[float]] = {}
+    phases: dict[int, list[float]] = {}
+    for i in points.done:
+        if points.strings["status"][i] not in DONE:
+            continue  # its result could not be read
+        try:
+            sp = read_result(points.strings["store_path"][i]).get("spectrum")
+        except ResultError as exc:
+            points.strings["status"][i], points.strings["error"][i] = "failed", str(exc)
+            continue
+        if not isinstance(sp, dict):
+            continue
+        mags[i], phases[i] = _floats(sp.get("magnitude")), _floats(sp.get("phase"))
+        grid = _floats(sp.get("frequency"))
+        if grid:
+            g = np.asarray(grid, dtype=float)
+            grid_of[i] = known.setdefault(g.tobytes(), len(grids))
+            if grid_of[i] == len(grids):
+                grids.append(g)
+    return _Spectra(grid_of, grids, _rows(mags, n), _rows(phases, n))
+
+
+def _floats(values: Any) -> list[float]:
+    if not isinstance(values, list):
+        return []
+    try:
+        return [float(v) for v in values]
+    except (TypeError, ValueError):  # a custom model's odd entries: NaN, not a crash
+        return [_num(v) for v in values]
+
+
+def _rows(rows: dict[int, list[float]], n: int) -> Array:
+    out = np.full((n, max((len(r) for r in rows.values()), default=0)), np.nan)
+    for i, r in rows.items():
+        out[i, : len(r)] = r
+    return out
+
+
+def _table_spectra(table: ResultTable, points: _Points) -> _Spectra:
+    """The spectra of the state folder's columns (float32, as drawn)."""
+    assert table.magnitude is not None and table.phase is not None and table.grid_of is not None
+    assert table.frequency_grids is not None and table.grid_sizes is not None
+    n = points.n
+    done = np.asarray(points.done, dtype=np.intp)
+    grid_of = np.full(n, -1, dtype=np.intp)
+    grid_of[done] = table.grid_of
+    grid_of[done[~table.ok]] = -1
+    mag = np.full((n, table.magnitude.shape[1]), np.nan, dtype=np.float32)
+    pha = np.full((n, table.phase.shape[1]), np.nan, dtype=np.float32)
+    mag[done], pha[done] = table.magnitude, table.phase
+    grids = [table.frequency_grids[g, : int(k)] for g, k in enumerate(table.grid_sizes)]
+    used = sorted(set(grid_of[grid_of >= 0].tolist()))
+    renumber = {g: k for k, g in enumerate(used)}
+    grid_of = np.asarray([renumber.get(g, -1) for g in grid_of.tolist()], dtype=np.intp)
+    return _Spectra(grid_of, [grids[g] for g in used], mag, pha)
+
+
+def _spectra(sp: _Spectra, dims: list[str], shape: tuple[int, ...],
              coords: dict[str, Any]) -> dict[str, Any]:
-    n = len(spectra)
-    grids = [s["frequency"] for s in spectra if s and isinstance(s.get("frequency"), list) and s["frequency"]]
-    if not grids:
+    if not sp.grids:
         return {}
-    shared = all(g == grids[0] for g in grids)
-    mag = _padded([s.get("magnitude") if s else None for s in spectra], n)
-    pha = _padded([s.get("phase") if s else None for s in spectra], n)
-    width = max(mag.shape[1], pha.shape[1], max(len(g) for g in grids))
-    mag = np.pad(mag, ((0, 0), (0, width - mag.shape[1])), constant_values=np.nan)
-    pha = np.pad(pha, ((0, 0), (0, width - pha.shape[1])), constant_values=np.nan)
+    shared = len(sp.grids) == 1
+    width = max(sp.magnitude.shape[1], sp.phase.shape[1], max(len(g) for g in sp.grids))
+
+    def wide(a: Array) -> Array:
+        return np.pad(a, ((0, 0), (0, width - a.shape[1])), constant_values=np.nan)
+
     fdim = "frequency" if shared else "frequency_index"
     out: dict[str, Any] = {
-        "magnitude": xr.Variable((*dims, fdim), mag.reshape(*shape, width),
+        "magnitude": xr.Variable((*dims, fdim), wide(sp.magnitude).reshape(*shape, width),
                                  {"units": "m/N", "long_name": "receptance magnitude"}),
-        "phase": xr.Variable((*dims, fdim), pha.reshape(*shape, width), {"units": "rad"}),
+        "phase": xr.Variable((*dims, fdim), wide(sp.phase).reshape(*shape, width), {"units": "rad"}),
     }
     if shared:
-        coords["frequency"] = xr.Variable(("frequency",), np.asarray(grids[0], dtype=float), {"units": "Hz"})
+        coords["frequency"] = xr.Variable(("frequency",), sp.grids[0], {"units": "Hz"})
     else:
-        f = _padded([s.get("frequency") if s else None for s in spectra], n)
-        f = np.pad(f, ((0, 0), (0, width - f.shape[1])), constant_values=np.nan)
+        f = np.full((len(sp.grid_of), width), np.nan)
+        for i, g in enumerate(sp.grid_of.tolist()):
+            if g >= 0:
+                f[i, : len(sp.grids[g])] = sp.grids[g]
         out["spectrum_frequency"] = xr.Variable((*dims, fdim), f.reshape(*shape, width), {"units": "Hz"})
     return out
 

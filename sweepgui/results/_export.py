@@ -1,5 +1,9 @@
 """Exports of a merged sweep with provenance in every row: CSV, netCDF, JSON.
 
+The formats are one table, ``EXPORT_FORMATS`` (name -> suffixes, writer, whether it holds
+spectra): the CLI's ``--format`` and the GUI's export menu list it, and a new format is
+one ``register_format`` call at the end of this module.
+
 Every row (CSV, JSON) and every point (netCDF) carries its store path, derivation, model
 name and version; the sweep file's hash is in every row too (and in the netCDF's global
 attributes with the rest of the provenance). Numbers are written as Python's ``repr``
@@ -23,6 +27,8 @@ import io
 import json
 import math
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +38,54 @@ import xarray as xr
 from ..atomic import atomic_path, atomic_write
 from ._units import parameter_unit
 
-FORMATS = ("csv", "netcdf", "json")
-_SUFFIX = {".csv": "csv", ".nc": "netcdf", ".nc4": "netcdf", ".netcdf": "netcdf", ".json": "json"}
 PROVENANCE = ("store_path", "drv", "model_name", "model_version")
 
 
+@dataclass(frozen=True)
+class ExportFormat:
+    """One way to write a merged sweep: an entry of ``EXPORT_FORMATS``.
+
+    Attributes
+    ----------
+    name : str
+        What ``--format`` and ``export(..., format=)`` take, e.g. "csv".
+    title : str
+        For menus and file dialogs, e.g. "CSV".
+    suffixes : tuple of str
+        File suffixes that name it; the first is the default of a new file.
+    write : callable (dataset, path) -> None
+        Writes the file; must be atomic (temp file + rename: ``atomic_write`` or
+        ``atomic_path``).
+    spectra : bool
+        Whether the format holds the spectra (then they are loaded for it).
+    """
+
+    name: str
+    title: str
+    suffixes: tuple[str, ...]
+    write: Callable[[xr.Dataset, Path], None]
+    spectra: bool = False
+
+    @property
+    def suffix(self) -> str:
+        return self.suffixes[0]
+
+
+# The one table of export formats: the CLI's --format and the GUI's menu list it. A new
+# format is one more entry (see register_format), nothing else.
+EXPORT_FORMATS: dict[str, ExportFormat] = {}
+
+
+def register_format(fmt: ExportFormat) -> ExportFormat:
+    """Add (or replace) an export format; returns it."""
+    EXPORT_FORMATS[fmt.name] = fmt
+    return fmt
+
+
 def format_from_path(path: str | os.PathLike[str]) -> str | None:
-    return _SUFFIX.get(Path(path).suffix.lower())
+    """The name of the format a file's suffix names (.csv, .nc, .json...), or None."""
+    suffix = Path(path).suffix.lower()
+    return next((f.name for f in EXPORT_FORMATS.values() if suffix in f.suffixes), None)
 
 
 def _header(name: str, unit: str | None) -> str:
@@ -93,9 +140,10 @@ def _swept(ds: xr.Dataset) -> list[str]:
 
 def _fixed(ds: xr.Dataset) -> dict[str, Any]:
     try:
-        return json.loads(ds.attrs.get("fixed_parameters", "{}"))
+        fixed = json.loads(ds.attrs.get("fixed_parameters", "{}"))
     except ValueError:
         return {}
+    return fixed if isinstance(fixed, dict) else {}
 
 
 def _flat(ds: xr.Dataset, name: str) -> np.ndarray:
@@ -110,7 +158,7 @@ def _flat(ds: xr.Dataset, name: str) -> np.ndarray:
 
 def _outputs(ds: xr.Dataset) -> list[str]:
     """A custom model's own numbers (``output.*`` variables of the dataset)."""
-    return sorted(k for k in ds.data_vars if str(k).startswith("output."))
+    return sorted(str(k) for k in ds.data_vars if str(k).startswith("output."))
 
 
 def rows(ds: xr.Dataset) -> tuple[list[str], list[list[Any]]]:
@@ -125,8 +173,8 @@ def rows(ds: xr.Dataset) -> tuple[list[str], list[list[Any]]]:
         cols.append((_header(p, ds[p].attrs.get("units", "") if numeric else None), _flat(ds, p)))
     for k in range(modes):
         cols.append((f"f{k + 1} [Hz]", nf[:, k]))
-    for k in _outputs(ds):
-        cols.append((_header(k, ds[k].attrs.get("units") or "?"), _flat(ds, k)))
+    for name in _outputs(ds):
+        cols.append((_header(name, ds[name].attrs.get("units") or "?"), _flat(ds, name)))
     cols += [("fluid_density [kg/m3]", _flat(ds, "fluid_density")),
              ("speed_of_sound [m/s]", _flat(ds, "speed_of_sound")),
              ("stable", [_stable(v) for v in _flat(ds, "stable")]),
@@ -188,22 +236,27 @@ def to_json_obj(ds: xr.Dataset) -> dict[str, Any]:
 
 
 def export(ds: xr.Dataset, path: str | os.PathLike[str], format: str | None = None) -> Path:
-    """Write ``ds`` to ``path`` as ``csv``, ``netcdf`` or ``json`` (atomically).
+    """Write ``ds`` to ``path`` in one of ``EXPORT_FORMATS`` (atomically).
 
     ``format`` defaults to the one the file suffix names (.csv, .nc, .json).
     Returns the path written. ValueError for an unknown format.
     """
     path = Path(path)
-    fmt = format or format_from_path(path)
-    if fmt not in FORMATS:
-        raise ValueError(f"{path}: unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if fmt == "csv":
-        atomic_write(path, to_csv_text(ds))
-    elif fmt == "json":
-        atomic_write(path, json.dumps(to_json_obj(ds), indent=1, allow_nan=False) + "\n")
-    else:
-        _write_netcdf(ds, path)
+    name = format or format_from_path(path)
+    fmt = EXPORT_FORMATS.get(name or "")
+    if fmt is None:
+        raise ValueError(f"{path}: unknown export format {name!r}: choose one of "
+                         f"{', '.join(EXPORT_FORMATS)}")
+    fmt.write(ds, path)
     return path
+
+
+def _write_csv(ds: xr.Dataset, path: Path) -> None:
+    atomic_write(path, to_csv_text(ds))
+
+
+def _write_json(ds: xr.Dataset, path: Path) -> None:
+    atomic_write(path, json.dumps(to_json_obj(ds), indent=1, allow_nan=False) + "\n")
 
 
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
@@ -213,6 +266,13 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
             out[name] = out[name].astype(str)
     with atomic_path(path) as tmp:
         out.to_netcdf(tmp, engine="h5netcdf")
+
+
+register_format(ExportFormat("csv", "CSV", (".csv",), _write_csv))
+register_format(ExportFormat("netcdf", "netCDF", (".nc", ".nc4", ".netcdf"), _write_netcdf, spectra=True))
+register_format(ExportFormat("json", "JSON", (".json",), _write_json))
+# the format names (kept for callers that only need the names)
+FORMATS = tuple(EXPORT_FORMATS)
 
 
 def read_csv(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import xarray as xr
 
 from ._density import density_slope
@@ -35,6 +37,7 @@ from ._units import per, user_unit
 from .slope import gradient_at, slope_at
 
 DENSITY = "fluid.density"
+Array = npt.NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def _clean(v: Any) -> Any:
     return v
 
 
-class SensitivityList(list):
+class SensitivityList(list[Sensitivity]):
     """A list of ``Sensitivity`` with what the user should know about how it was made.
 
     Attributes
@@ -79,7 +82,9 @@ class SensitivityList(list):
         "grid", "model", "uniform-beam formula" or "" (unknown).
     """
 
-    def __init__(self, items=(), at=None, notes=None, density_derivative=None, source=""):
+    def __init__(self, items: Iterable[Sensitivity] = (), at: dict[str, Any] | None = None,
+                 notes: list[str] | None = None, density_derivative: Array | None = None,
+                 source: str = "") -> None:
         super().__init__(items)
         self.at = at or {}
         self.notes = notes or []
@@ -153,7 +158,7 @@ def _point(ds: xr.Dataset, index: dict[str, int]) -> dict[str, Any]:
     point = {}
     for paths in _dimension_paths(ds).values():
         for p in paths:
-            v = ds[p].values[index[ds[p].dims[0]]]
+            v = ds[p].values[index[str(ds[p].dims[0])]]
             point[p] = v.item() if hasattr(v, "item") else v
     return point
 
@@ -179,78 +184,109 @@ def sensitivities(
         When the density is not swept, allow re-running the built-in model in-process
         to get df/drho.
     """
-    dims = _dimension_paths(ds)
-    index = grid_index(ds, at)
-    nf = ds.natural_frequency
-    modes = [int(m) for m in ds["mode"].values]
-    if mode is not None:
-        if mode not in modes:
-            raise ValueError(f"mode {mode}: " + (f"this sweep has modes 1..{len(modes)}" if modes
-                                                 else "this sweep has no natural frequencies"))
-        modes = [mode]
-    here = {d: i for d, i in index.items()}
-    f_at = nf.isel(here).values  # (mode,)
-    rho_here = ds.fluid_density.isel(here).values
+    here = _Here(ds, grid_index(ds, at))
+    modes = _modes(ds, mode)
     notes: list[str] = []
-
-    def line(var: xr.DataArray, d: str) -> xr.DataArray:
-        return var.isel({k: v for k, v in here.items() if k != d})
-
-    def slope(var: xr.DataArray, d: str, path: str) -> np.ndarray:
-        ln = line(var, d)
-        return gradient_at(ln.values, ds[path].values.astype(float), index[d], axis=ln.dims.index(d))
-
-    # df/drho per mode at the point
-    dfdrho, source = None, ""
-    if DENSITY in dims and ds.sizes[DENSITY] >= 2:
-        dfdrho, source = slope(nf, DENSITY, DENSITY), "grid"
-    else:
-        dfdrho, source, note = density_slope(ds, _point(ds, index), here, allow_model=allow_model)
-        if note:
-            notes.append(note)
-    if dfdrho is not None and source != "grid":
-        notes.append(f"df/drho from the {source} (fluid.density is not swept)")
-
+    dfdrho, source = _density_derivative(here, allow_model, notes)
     out: list[Sensitivity] = []
-    for d, paths in dims.items():
-        if len(paths) != 1 or d != paths[0]:
-            notes.append(f"zip '{d}' ({', '.join(paths)}): its parameters move together, "
-                         "so no partial derivative is reported for them")
-            continue
-        path = paths[0]
-        if not _numeric(ds[path]):
-            continue
-        if ds.sizes[d] < 2:
-            notes.append(f"{path}: a single value, no derivative")
-            continue
-        uu = user_unit(path, ds[path].attrs.get("units"))
-        ln = line(nf, d)
-        # Hz per user unit: the rule and unit of the app's slope read-out too (one owner)
-        g, unit = slope_at(ln.values, ds[path].values.astype(float), index[d], path,
-                           ds[path].attrs.get("units"), axis=ln.dims.index(d))
-        drho_true = slope(ds.fluid_density, d, path) * uu.scale
-        for m in modes:
-            k = m - 1
-            value = float(g[k])
-            f = float(f_at[k])
-            ade = None
-            if path != DENSITY and dfdrho is not None:
-                slope_rho = float(dfdrho[k])
-                # a mode blind to density (slope 0) cannot measure it: no finite error
-                ade = (value / slope_rho if slope_rho else math.nan) - (
-                    float(drho_true) if np.isfinite(drho_true) else 0.0)
-            out.append(Sensitivity(
-                parameter=path, mode=m, at=_point(ds, index), value=value, unit=unit,
-                relative=value / f if f else math.nan, relative_unit=per("1", uu.name),
-                apparent_density_error=ade,
-                apparent_density_error_unit=per("kg/m3", uu.name) if ade is not None else None,
-                frequency=f,
-            ))
-    if not np.all(np.isfinite(rho_here)):
+    for d, paths in _dimension_paths(ds).items():
+        path = _separable(ds, d, paths, notes)
+        if path is not None:
+            out += _of_parameter(here, path, modes, dfdrho)
+    if not np.all(np.isfinite(ds.fluid_density.isel(here.index).values)):
         notes.append("the point at 'at' has no result (failed or not built): values are NaN")
-    return SensitivityList(out, at=_point(ds, index), notes=notes,
+    return SensitivityList(out, at=here.point, notes=notes,
                            density_derivative=None if dfdrho is None else np.asarray(dfdrho),
                            source=source)
+
+
+@dataclass(frozen=True)
+class _Here:
+    """One grid point of a dataset: per dimension its index, and the swept values there."""
+
+    ds: xr.Dataset
+    index: dict[str, int]
+
+    @property
+    def point(self) -> dict[str, Any]:
+        return _point(self.ds, self.index)
+
+    def line(self, var: xr.DataArray, d: str) -> xr.DataArray:
+        """``var`` along dimension ``d`` through this point."""
+        return var.isel({k: v for k, v in self.index.items() if k != d})
+
+    def slope(self, var: xr.DataArray, d: str, path: str) -> Array:
+        """d var / d path here, per SI unit of ``path``."""
+        ln = self.line(var, d)
+        return np.asarray(gradient_at(ln.values, self.ds[path].values.astype(float), self.index[d],
+                                      axis=ln.dims.index(d)))
+
+
+def _modes(ds: xr.Dataset, mode: int | None) -> list[int]:
+    modes = [int(m) for m in ds["mode"].values]
+    if mode is None:
+        return modes
+    if mode not in modes:
+        raise ValueError(f"mode {mode}: " + (f"this sweep has modes 1..{len(modes)}" if modes
+                                             else "this sweep has no natural frequencies"))
+    return [mode]
+
+
+def _density_derivative(here: _Here, allow_model: bool, notes: list[str]) -> tuple[Array | None, str]:
+    """df_n/drho per mode at the point, and where it comes from (grid, model, formula)."""
+    ds = here.ds
+    if DENSITY in _dimension_paths(ds) and ds.sizes[DENSITY] >= 2:
+        return here.slope(ds.natural_frequency, DENSITY, DENSITY), "grid"
+    dfdrho, source, note = density_slope(ds, here.point, here.index, allow_model=allow_model)
+    if note:
+        notes.append(note)
+    if dfdrho is not None:
+        notes.append(f"df/drho from the {source} (fluid.density is not swept)")
+    return dfdrho, source
+
+
+def _separable(ds: xr.Dataset, d: str, paths: list[str], notes: list[str]) -> str | None:
+    """The one numeric parameter of dimension ``d`` that can be differentiated alone, or
+    None (with a note saying why not)."""
+    if len(paths) != 1 or d != paths[0]:
+        notes.append(f"zip '{d}' ({', '.join(paths)}): its parameters move together, "
+                     "so no partial derivative is reported for them")
+        return None
+    if not _numeric(ds[d]):
+        return None
+    if ds.sizes[d] < 2:
+        notes.append(f"{d}: a single value, no derivative")
+        return None
+    return d
+
+
+def _of_parameter(here: _Here, path: str, modes: list[int], dfdrho: Array | None) -> list[Sensitivity]:
+    """The sensitivities of ``modes`` to one swept parameter at the point."""
+    ds, nf = here.ds, here.ds.natural_frequency
+    uu = user_unit(path, ds[path].attrs.get("units"))
+    ln = here.line(nf, path)
+    # Hz per user unit: the rule and unit of the app's slope read-out too (one owner)
+    g, unit = slope_at(ln.values, ds[path].values.astype(float), here.index[path], path,
+                       ds[path].attrs.get("units"), axis=ln.dims.index(path))
+    drho_true = float(here.slope(ds.fluid_density, path, path)) * uu.scale
+    f_at = nf.isel(here.index).values
+    out = []
+    for m in modes:
+        value, f = float(g[m - 1]), float(f_at[m - 1])
+        ade = None
+        if path != DENSITY and dfdrho is not None:
+            slope_rho = float(dfdrho[m - 1])
+            # a mode blind to density (slope 0) cannot measure it: no finite error
+            ade = (value / slope_rho if slope_rho else math.nan) - (
+                drho_true if np.isfinite(drho_true) else 0.0)
+        out.append(Sensitivity(
+            parameter=path, mode=m, at=here.point, value=value, unit=unit,
+            relative=value / f if f else math.nan, relative_unit=per("1", uu.name),
+            apparent_density_error=ade,
+            apparent_density_error_unit=per("kg/m3", uu.name) if ade is not None else None,
+            frequency=f,
+        ))
+    return out
 
 
 def sensitivity_fields(ds: xr.Dataset) -> xr.Dataset:

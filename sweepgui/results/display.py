@@ -9,6 +9,7 @@ decades (a logspace sweep) are shown on a log scale.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +29,14 @@ class DisplayUnit:
     scale: float = 1.0
     offset: float = 0.0
 
-    def to_display(self, si):
+    def to_display(self, si: Any) -> Any:
+        """SI value(s) (a number, a list or an array) in this unit."""
         if isinstance(si, (list, tuple)):
             si = np.asarray(si, dtype=float)
         return si / self.scale - self.offset
 
-    def to_si(self, shown):
+    def to_si(self, shown: Any) -> Any:
+        """Shown value(s) back in SI."""
         if isinstance(shown, (list, tuple)):
             shown = np.asarray(shown, dtype=float)
         return (shown + self.offset) * self.scale
@@ -82,7 +85,7 @@ def format_value(v: Any, unit: DisplayUnit | None = None, with_unit: bool = Fals
     return text
 
 
-def spans_decades(values, ratio: float = LOG_RATIO) -> bool:
+def spans_decades(values: Iterable[Any], ratio: float = LOG_RATIO) -> bool:
     """True when the numbers are all positive and max/min >= ``ratio`` (e.g. a logspace sweep)."""
     nums = [x for x in (number(v) for v in values) if x is not None and math.isfinite(x)]
     if len(nums) < 2 or min(nums) <= 0.0:

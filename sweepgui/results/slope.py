@@ -9,21 +9,27 @@ point; the unit is the one sensitivities are reported per (Hz/bar for a pressure
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import ArrayLike
 
 from ._gradient import grid_gradient
 from ._units import per, user_unit
 
+Array = npt.NDArray[Any]
 
-def gradient_at(f, x, at: int, axis: int = 0):
+
+def gradient_at(f: ArrayLike, x: ArrayLike, at: int, axis: int = 0) -> Array:
     """df/dx (per SI unit of x) at sample ``at`` along ``axis`` of ``f``; NaN marks unknown
     samples of ``f``, and a result that cannot be had (no known neighbour) is NaN."""
     g = grid_gradient(np.asarray(f, dtype=float), np.asarray(x, dtype=float), axis=axis)
-    return np.take(g, at, axis=axis)
+    return np.asarray(np.take(g, at, axis=axis))
 
 
-def slope_at(f, x, at: int, path: str, si_unit: str | None = None, numerator: str = "Hz",
-             axis: int = 0):
+def slope_at(f: ArrayLike, x: ArrayLike, at: int, path: str, si_unit: str | None = None,
+             numerator: str = "Hz", axis: int = 0) -> tuple[Any, str]:
     """df/d(path) at sample ``at`` of a line of the grid, in ``numerator`` per user unit.
 
     Parameters
@@ -44,6 +50,4 @@ def slope_at(f, x, at: int, path: str, si_unit: str | None = None, numerator: st
     """
     uu = user_unit(path, si_unit)
     g = gradient_at(f, x, at, axis=axis) * uu.scale
-    if np.ndim(g) == 0:
-        g = float(g)
-    return g, per(numerator, uu.name)
+    return (float(g) if np.ndim(g) == 0 else g), per(numerator, uu.name)

@@ -7,8 +7,8 @@ points. Every problem a user can cause is a :class:`SweepError` naming the file,
 
 from ._errors import SweepError
 from ._load import load_sweep, loads_sweep
-from ._spec import GENERATORS, VariableSpec, arange, linspace, logspace
-from ._sweep import MAX_POINTS, Dimension, ModelSettings, RunSettings, Sweep
+from ._spec import GENERATORS, MAX_POINTS, VariableSpec, arange, linspace, logspace
+from ._sweep import Dimension, ModelSettings, RunSettings, Sweep
 from ._values import EOS
 from ._write import save_sweep, toml_key, toml_value
 from .draft import DraftError, SweepDraft, generate, plain_errors

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,8 +19,10 @@ from ._sweep import ModelSettings, RunSettings, Sweep
 
 SECTIONS = ("fixed", "variable", "zip", "run", "model")
 
+_Settings = TypeVar("_Settings", bound=BaseModel)
 
-def load_sweep(path: str | Path) -> Sweep:
+
+def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     """Read and check the sweep file at ``path``; raise SweepError naming file, line and key."""
     path = Path(path)
     try:
@@ -71,7 +75,8 @@ def loads_sweep(text: str, source: str | Path | None = None,
                 raise err(f"'{path}' is given twice in [{section}]", section, path)
             seen.add(path)
         # tomllib groups dotted keys by table; the file's order is the order of lines
-        items.sort(key=lambda kv, s=section: loc.line(s, kv[0]) or 0)
+        # (sort calls the key at once, so the loop's current section is the right one)
+        items.sort(key=lambda kv: loc.line(section, kv[0]) or 0)
     specs = {}
     for path, raw in variables:
         try:
@@ -86,8 +91,10 @@ def loads_sweep(text: str, source: str | Path | None = None,
         zips[group] = members
     run = _settings(RunSettings, data.get("run", {}), "run", err)
     model = _settings(ModelSettings, data.get("model", {}), "model", err)
+    # without base_dir, the Sweep takes the folder of the source (Sweep._base_dir_from_source)
+    where: dict[str, Any] = {"base_dir": Path(base_dir).absolute()} if base_dir else {}
     sweep = Sweep(fixed=dict(fixed), variables=specs, zips=zips, run=run, model=model,
-                  source=src, base_dir=Path(base_dir).absolute() if base_dir else None)
+                  source=src, **where)
     sweep._locator = loc
     sweep.check()
     return sweep
@@ -112,7 +119,8 @@ def _known() -> set[str]:
     return set(parameter_paths())
 
 
-def _settings(cls: type[BaseModel], raw: dict[str, Any], section: str, err: Any) -> Any:
+def _settings(cls: type[_Settings], raw: dict[str, Any], section: str,
+              err: Callable[[str, str, str | None], SweepError]) -> _Settings:
     try:
         return cls.model_validate(raw)
     except ValidationError as e:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import ValidationError
 
@@ -72,7 +72,7 @@ class _Layout:
         return point
 
 
-class Points(Sequence):
+class Points(Sequence[Parameters]):
     """The points of a checked sweep as ``Parameters``, built on access.
 
     A read-only sequence in C order over the sweep's dimensions (the last varies fastest):
@@ -87,7 +87,12 @@ class Points(Sequence):
     def __len__(self) -> int:
         return self._layout.size
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: int) -> Parameters: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Parameters]: ...
+
+    def __getitem__(self, index: int | slice) -> Parameters | list[Parameters]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         n = len(self)
@@ -175,6 +180,7 @@ def _point_error(sweep: Sweep, r: Resolved, err: ValidationError, index: int,
         path = f"{group}.{path}" if path else group  # a group's own error: relative to it
     coords = sweep.coordinates(index)
     group = path.split(".", 1)[0]
+    key: str | None
     if path in coords or path in r.fixed:
         key = path
     else:  # a group-level rule: blame the first variable of the group, else a fixed value

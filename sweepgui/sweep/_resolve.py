@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ..params import iter_fields, parameter_paths
 from ..params.presets import MATERIAL_FIELDS, material_presets, material_problem
 from ._errors import did_you_mean
-from ._spec import too_many
-from ._sweep import MAX_POINTS, Dimension
+from ._spec import MAX_POINTS, too_many
+from ._sweep import Dimension
 from ._values import coerce_value
 
 if TYPE_CHECKING:
@@ -191,10 +191,10 @@ def _dimensions(sweep: Sweep, values: dict[str, list[Any]], known: set[str]) -> 
                               "zip", group)
     dims: list[Dimension] = []
     for path in values:
-        group = member_of.get(path)
-        if group is None:
+        zipped = member_of.get(path)  # the zip group of path, if any
+        if zipped is None:
             dims.append(Dimension(path, [path], {path: values[path]}))
-        elif all(d.name != group for d in dims):
-            members = list(sweep.zips[group])
-            dims.append(Dimension(group, members, {m: values[m] for m in members}))
+        elif all(d.name != zipped for d in dims):
+            members = list(sweep.zips[zipped])
+            dims.append(Dimension(zipped, members, {m: values[m] for m in members}))
     return dims

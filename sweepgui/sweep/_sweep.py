@@ -6,7 +6,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import (
     BaseModel,
@@ -21,15 +21,12 @@ from pydantic import (
 from ..params import canonical_json
 from ._errors import SweepError
 from ._locate import KeyLocator
-from ._spec import MAX_VALUES, VariableSpec
+from ._spec import MAX_POINTS, VariableSpec
 
 if TYPE_CHECKING:
     from ._points import Points
+    from ._resolve import Resolved
 
-# Refuse sweeps larger than this: a typo like count = 1e7 should not freeze the app.
-# A sweep of this size loads (every rule checked) in seconds and a few hundred MB: its
-# points are built when read (see _points).
-MAX_POINTS = MAX_VALUES
 
 
 def _no_nul(value: Any) -> Any:
@@ -45,18 +42,20 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Defaults are given as `default=`: type checkers (dataclass_transform) read only a keyword
+    # default as one, and without it `RunSettings()` would seem to need every field.
     # strict: `jobs = true` or `batch = "4"` is a mistake to report, not 1 and 4
     jobs: Annotated[int, Strict()] | None = Field(
-        None, ge=0, le=4096,
+        default=None, ge=0, le=4096,
         description="Points built at once on this computer (nix --max-jobs); 0 = remote only")
     machines: str | None = Field(
-        None, min_length=1, description="Nix machines file, relative to the sweep file's folder")
+        default=None, min_length=1, description="Nix machines file, relative to the sweep file's folder")
     batch: Annotated[int, Strict()] | None = Field(
-        None, ge=1, le=100_000,
+        default=None, ge=1, le=100_000,
         description="Points computed per Nix build (for fast models: far fewer builds); "
         "results are then cached per batch, so a point's store path depends on its batch")
     timeout: int | None = Field(
-        None, ge=1, le=10_000_000,
+        default=None, ge=1, le=10_000_000,
         description="Seconds a point may take to build (Nix's timeout); a point that takes "
         "longer fails \"timed out\" and the others go on. Default: no limit")
 
@@ -75,11 +74,12 @@ class ModelSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # `default=` by keyword, as in RunSettings
     executable: str | None = Field(
-        None, min_length=1,
+        default=None, min_length=1,
         description="Custom model script (params JSON in, output path out), relative to the sweep file")
-    name: str | None = Field(None, min_length=1, description="Label of a custom model")
-    version: str | None = Field(None, min_length=1, description="Version label of a custom model")
+    name: str | None = Field(default=None, min_length=1, description="Label of a custom model")
+    version: str | None = Field(default=None, min_length=1, description="Version label of a custom model")
 
     _without_nul = field_validator("executable", "name", "version")(_no_nul)
 
@@ -196,17 +196,44 @@ class Sweep(BaseModel):
         return (a[0] == b[0] and a[2] == b[2] and len(a[1]) == len(b[1])
                 and all(x[0] == y[0] and x[1] is y[1] for x, y in zip(a[1], b[1])))
 
-    def _resolved(self):  # -> _resolve.Resolved
+    def _resolved(self) -> Resolved:
         from ._resolve import resolve
 
         # __pydantic_private__ directly: pydantic's private-attribute access costs
         # microseconds, and coordinates() may be called for every row of a table
-        private = self.__pydantic_private__
+        # (a model with private attributes always has the dict: only its type says "or None")
+        private = cast("dict[str, Any]", self.__pydantic_private__)
         fp = self._fingerprint()
-        cache = private["_cache"]
+        cache: tuple[tuple[Any, ...], Resolved] | None = private["_cache"]
         if cache is None or not self._same(cache[0], fp):
+            self._refuse_too_many_points()
             cache = private["_cache"] = (fp, resolve(self))
         return cache[1]
+
+    def _refuse_too_many_points(self) -> None:
+        """SweepError at once (nothing expanded yet) for more than MAX_POINTS points."""
+        sizes: dict[str, int] = {}  # dimension -> values
+        zipped = {m: group for group, members in self.zips.items() for m in members}
+        for path, spec in self.variables.items():
+            try:
+                n = spec.count()
+            except ValueError:
+                return  # a generator that makes no sense: resolving says why
+            if n > MAX_POINTS:
+                return  # one variable over its own limit: resolving names it at its line
+            dim = zipped.get(path, path)
+            sizes[dim] = min(sizes.get(dim, n), n)  # unequal zips are reported elsewhere
+        count = math.prod(sizes.values())
+        if count <= MAX_POINTS:
+            return
+        biggest = max(self.variables, key=lambda p: self.variables[p].count())
+        shape = " x ".join(f"{n:,} ({d})" for d, n in sizes.items())
+        raise self.error(
+            f"the sweep has {count:,} points = {shape}, more than the limit of {MAX_POINTS:,} "
+            f"points per sweep: planning evaluates every point's store path with Nix, and a "
+            f"bigger sweep would take minutes and gigabytes of memory to plan. Split it into "
+            f"sweeps of at most {MAX_POINTS:,} points (e.g. one file per range of {biggest}), "
+            f"or use fewer values", "variable", None)
 
     # -- errors -----------------------------------------------------------------------
     def error(self, reason: str, section: str | None = None, key: str | None = None) -> SweepError:

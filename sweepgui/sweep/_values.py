@@ -20,10 +20,11 @@ EOS = "eos"
 
 
 @cache
-def _adapter(path: str) -> TypeAdapter:
+def _adapter(path: str) -> TypeAdapter[Any]:
     group, name = path.split(".", 1)
     f = GROUPS[group].model_fields[name]
-    return TypeAdapter(Annotated[f.annotation, f], config=ConfigDict(allow_inf_nan=False))
+    field_type: Any = Annotated[f.annotation, f]  # built at run time: no static type to check
+    return TypeAdapter(field_type, config=ConfigDict(allow_inf_nan=False))
 
 
 def _bounds_message(path: str, value: Any) -> str:

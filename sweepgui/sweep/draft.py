@@ -28,8 +28,8 @@ from sweepgui.params import Parameters, field_info, format_validation_error, par
 from sweepgui.params.presets import MATERIAL_FIELDS, material_presets
 
 from ._load import loads_sweep
-from ._spec import GENERATORS, VariableSpec
-from ._sweep import MAX_POINTS, Sweep
+from ._spec import GENERATORS, MAX_POINTS, VariableSpec
+from ._sweep import Sweep
 from ._values import EOS
 from ._write import toml_key, toml_value
 

@@ -106,19 +106,38 @@ def test_export_formats(sweep, tmp_path, capsys):
     assert (tmp_path / "taken.csv").is_dir() and not list((tmp_path / "taken.csv").iterdir())
 
 
-@pytest.mark.parametrize("text, words", [
-    (b"\xff\xfe{", "not UTF-8"),
-    (b"[1, 2]", "unknown manifest format None"),
-    (b'{"format": 1, "dimensions": [{"name": "x"}], "points": []}', "damaged manifest"),
-    (b'{"format": 1, "dimensions": [{"name": "x", "paths": ["a", "b"], '
-     b'"values": {"a": [1, 2], "b": [1]}}]}', "all of one length"),
-    (b'{"format": 1, "dimensions": [], "points": 5}', "'points' is not a list"),
-])
-def test_a_damaged_manifest_is_named_not_a_traceback(sweep, capsys, text, words):
-    (default_state_dir(sweep) / "manifest.json").write_bytes(text)
+def _unequal_zip(m):
+    m["dimensions"][0]["values"]["state.pressure"] = [1e5]
+    m["dimensions"][0]["paths"].append("state.pressure")
+
+
+def _off_grid(m):
+    m["points"][3]["index"] = 99
+
+
+DAMAGE = {
+    "not UTF-8": lambda m: b"\xff\xfe{",
+    "damaged manifest (a JSON list instead of an object)": lambda m: b"[1, 2]",
+    "unknown manifest format 2 (expected 1)": lambda m: m.update(format=2),
+    "points: Input should be a valid list": lambda m: m.update(points=5),
+    "points[2].status: Field required": lambda m: m["points"][2].pop("status"),
+    "points[1].status: Input should be 'planned', 'skipped'": lambda m: m["points"][1].update(status="done"),
+    "dimensions[0].paths: Field required": lambda m: m["dimensions"][0].pop("paths"),
+    "all of one length": _unequal_zip,
+    "points[3].index: 99 is outside the grid of 15 points": _off_grid,
+}
+
+
+@pytest.mark.parametrize("words", DAMAGE)
+def test_a_damaged_manifest_is_named_not_a_traceback(sweep, capsys, words):
+    path = default_state_dir(sweep) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    text = DAMAGE[words](manifest)
+    path.write_bytes(text if isinstance(text, bytes) else json.dumps(manifest).encode())
     for argv in (["sensitivity", sweep], ["export", sweep, "-o", sweep.parent / "x.csv"]):
         code, _, err = _run(capsys, *argv)
         assert code == 2 and "manifest.json" in err and words in err and "Traceback" not in err
+        assert "run the sweep again" in err
 
 
 @pytest.mark.parametrize("command", [["export", "-o", "out.csv"], ["sensitivity"]])

@@ -1,5 +1,6 @@
 """Synthetic sweep runs for the results tests: a manifest and result files whose numbers
-follow closed-form beam laws, written the way the engine and the model write them.
+follow closed-form beam laws, written the way the engine and the model write them (the
+manifest is built from the schema's types and checked against it before it is written).
 
 Physics (Euler-Bernoulli uniform beam, mass per length m = rho_t A_t + rho_f A_f):
   f_n = (lambda_n^2 / (2 pi L^2)) sqrt(E I / m)
@@ -17,7 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sweepgui.nix.manifest_schema import FORMAT, Manifest, ModelEntry, PointEntry, check_manifest
 from sweepgui.params import field_info
+from sweepgui.sweep.status import Status
 
 # clamped-clamped lambda_n = beta_n L
 CC_ROOTS = (4.730040744862704, 7.853204624095838, 10.995607838001671, 14.137165491257464)
@@ -82,7 +85,8 @@ def beam_result(params: dict[str, Any]) -> dict[str, Any]:
     rho = fluid_density(params)
     freqs = beam_frequencies(params)
     a = params["analysis"]
-    grid = [a["f_min"] + (a["f_max"] - a["f_min"]) * k / (a["frequencies"] - 1) for k in range(a["frequencies"])]
+    grid = [a["f_min"] + (a["f_max"] - a["f_min"]) * k / (a["frequencies"] - 1)
+            for k in range(a["frequencies"])]
     mag = [sum(1.0 / abs(fn**2 - f**2 + 1e-9) for fn in freqs) for f in grid]
     return {
         "parameters": params,
@@ -107,7 +111,7 @@ def write_run(
     fixed: dict[str, Any] | None = None,
     result: Callable[[dict[str, Any]], dict[str, Any] | None] = beam_result,
     statuses: dict[int, str] | None = None,
-    model: dict[str, Any] | None = None,
+    model: ModelEntry | None = None,
     state: Path | None = None,
 ) -> Path:
     """Write ``root/state/manifest.json`` and one ``root/store/<hash>-<i>/result.json`` per point.
@@ -125,7 +129,7 @@ def write_run(
         g, n = path.split(".")
         base[g][n] = v
     sizes = [len(next(iter(vals.values()))) for _, vals in dimensions]
-    points = []
+    points: list[PointEntry] = []
     for index, combo in enumerate(itertools.product(*(range(s) for s in sizes))):
         params = json.loads(json.dumps(base))
         coords = {}
@@ -135,22 +139,23 @@ def write_run(
                 params[g][n] = values[k]
                 coords[path] = values[k]
         digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
-        status = (statuses or {}).get(index, "built")
-        res = result(params) if status in ("built", "cached") else None
-        point = {"index": index, "name": f"p{index}", "coordinates": coords, "parameters": params,
-                 "drv": f"/nix/store/{digest}-p{index}.drv", "out": None, "status": status,
-                 "machine": "", "seconds": 0.01 * (index % 7) if res else None, "error": None,
-                 "exit_code": None, "log_tail": [], "finished": None}
-        if status in ("built", "cached") and res is None:
-            point.update(status="failed", exit_code=3, error="model failed: EOS out of range")
+        status = Status((statuses or {}).get(index, Status.BUILT))
+        res = result(params) if status.done else None
+        point: PointEntry = {
+            "index": index, "name": f"p{index}", "coordinates": coords, "parameters": params,
+            "drv": f"/nix/store/{digest}-p{index}.drv", "out": None, "status": status,
+            "machine": "", "seconds": 0.01 * (index % 7) if res else None, "error": None,
+            "exit_code": None, "log_tail": [], "finished": None}
+        if status.done and res is None:
+            point.update(status=Status.FAILED, exit_code=3, error="model failed: EOS out of range")
         elif res is not None:
             out = store / f"{digest}-p{index}"
             out.mkdir()
             (out / "result.json").write_text(json.dumps(res))
-            point["out"] = str(out)
+            point["out"] = point["point"] = str(out)
         points.append(point)
-    manifest = {
-        "format": 1, "sweep_file": str(root / "sweep.toml"), "sweep_hash": "sha256:" + "ab" * 32,
+    manifest: Manifest = {
+        "format": FORMAT, "sweep_file": str(root / "sweep.toml"), "sweep_hash": "sha256:" + "ab" * 32,
         "created": "2026-11-25T14:00:00+00:00", "updated": "2026-11-25T14:05:00+00:00",
         "model": model or {"name": "synthetic-beam", "version": "1.0", "kind": "custom", "source_hash": "x"},
         "interpreter": {"mode": "host", "python": "3.11"},
@@ -158,5 +163,5 @@ def write_run(
                         "units": {p: field_info(p).unit for p in vals}} for name, vals in dimensions],
         "points": points,
     }
-    (state / "manifest.json").write_text(json.dumps(manifest))
+    (state / "manifest.json").write_text(json.dumps(check_manifest(manifest)))
     return state

@@ -109,3 +109,24 @@ def test_writes_are_atomic_and_bad_formats_are_named(ds, tmp_path):
         export(ds, tmp_path / "out.xlsx", "xlsx")
     with pytest.raises(ValueError, match="out.dat"):
         export(ds, tmp_path / "out.dat")
+
+
+def test_one_table_of_formats_serves_export_the_suffixes_and_the_cli(ds, tmp_path, monkeypatch, capsys):
+    from sweepgui.cli import build_parser
+    from sweepgui.results import EXPORT_FORMATS, ExportFormat, _export, format_from_path
+
+    assert {n: (f.suffix, f.spectra) for n, f in EXPORT_FORMATS.items()} == {
+        "csv": (".csv", False), "netcdf": (".nc", True), "json": (".json", False)}
+    assert [format_from_path(f"a{s}") for s in (".CSV", ".nc4", ".json", ".xlsx")] == \
+        ["csv", "netcdf", "json", None]
+    # a new format is one entry: export() writes it, its suffix names it, the CLI offers it
+    monkeypatch.setattr(_export, "EXPORT_FORMATS", dict(EXPORT_FORMATS))
+    monkeypatch.setattr("sweepgui.results.EXPORT_FORMATS", _export.EXPORT_FORMATS)
+    written = []
+    _export.register_format(ExportFormat("tsv", "TSV", (".tsv",),
+                                         lambda d, p: written.append((d.sizes["mode"], p))))
+    assert export(ds, tmp_path / "r.tsv") == tmp_path / "r.tsv"
+    assert written == [(4, tmp_path / "r.tsv")]
+    with pytest.raises(SystemExit):
+        build_parser("export").parse_args(["export", "--help"])
+    assert "--format {csv,netcdf,json,tsv}" in capsys.readouterr().out

@@ -177,7 +177,8 @@ CUSTOM = textwrap.dedent("""\
 def test_failed_points_export_as_nan_with_their_status(tmp_path, capsys):
     (tmp_path / "toy.py").write_text(CUSTOM)
     sweep = tmp_path / "toy.toml"
-    sweep.write_text('[variable]\n"fluid.density" = [990.0, 1000.0, 1010.0]\n[model]\nexecutable = "toy.py"\n')
+    sweep.write_text('[variable]\n"fluid.density" = [990.0, 1000.0, 1010.0]\n'
+                     '[model]\nexecutable = "toy.py"\n')
     _run(sweep)
     code, _, err = _cli(capsys, "export", sweep, "-o", tmp_path / "toy.csv")
     assert code == 0 and "1 of 3 points have no result (status failed)" in err

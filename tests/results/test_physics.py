@@ -21,7 +21,7 @@ RHO_T, E, NU, L, D_O, WALL = 7990.0, 193e9, 0.27, 0.5, 0.010, 0.001
 D_I = D_O - 2 * WALL
 A_T = math.pi / 4 * (D_O**2 - D_I**2)
 A_F = math.pi / 4 * D_I**2
-I = math.pi / 64 * (D_O**4 - D_I**4)
+I_SEC = math.pi / 64 * (D_O**4 - D_I**4)  # second moment of area
 
 
 def _model(params):
@@ -52,8 +52,8 @@ def test_pinned_tube_with_fixed_ends_follows_the_axial_load_law(tmp_path):
     s = next(s for s in res if s.parameter == "state.pressure" and s.mode == 1)
 
     m = RHO_T * A_T + 1000.0 * A_F
-    f0 = math.pi / (2 * L**2) * math.sqrt(E * I / m)
-    p_cr = math.pi**2 * E * I / L**2
+    f0 = math.pi / (2 * L**2) * math.sqrt(E * I_SEC / m)
+    p_cr = math.pi**2 * E * I_SEC / L**2
     force = (1 - 2 * NU) * (11 * bar - 1 * bar) * A_F
     f = f0 * math.sqrt(1 - force / p_cr)
     dfdp = -f0**2 / (2 * f) * (1 - 2 * NU) * A_F / p_cr      # Hz/Pa
@@ -98,8 +98,8 @@ def test_the_empty_tube_gets_its_density_slope_from_the_model(tmp_path):
     res = sensitivities(load_dataset(sd, with_spectra=False), at={"state.pressure": 6 * bar})
     s = next(s for s in res if s.parameter == "state.pressure" and s.mode == 1)
     m = RHO_T * A_T
-    f0 = math.pi / (2 * L**2) * math.sqrt(E * I / m)
-    p_cr = math.pi**2 * E * I / L**2
+    f0 = math.pi / (2 * L**2) * math.sqrt(E * I_SEC / m)
+    p_cr = math.pi**2 * E * I_SEC / L**2
     f = f0 * math.sqrt(1 - (1 - 2 * NU) * 5 * bar * A_F / p_cr)
     assert s.frequency == pytest.approx(f, rel=0.005)
     assert res.density_derivative_source == "model"

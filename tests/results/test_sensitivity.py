@@ -49,7 +49,8 @@ def test_density_sensitivity_on_a_non_uniform_grid(tmp_path):
 
 
 def test_default_point_is_the_grid_centre_and_at_picks_the_nearest(tmp_path):
-    ds = load_dataset(write_run(tmp_path, [("fluid.density", {"fluid.density": [900.0, 1000.0, 1100.0, 1200.0]})]))
+    rho = [900.0, 1000.0, 1100.0, 1200.0]
+    ds = load_dataset(write_run(tmp_path, [("fluid.density", {"fluid.density": rho})]))
     assert sensitivities(ds).at == {"fluid.density": 1000.0}
     assert sensitivities(ds, at={"fluid.density": 1160.0}).at == {"fluid.density": 1200.0}
     only = sensitivities(ds, mode=2)
