@@ -315,7 +315,9 @@ case "$what" in
     export NIX_CONFIG="substituters =
 ${NIX_CONFIG:-}"
     mkdir -p test-artifacts
-    say "checking the import layers"
+    say "checking the code: ruff (lint), mypy (types; strict for the core), lint-imports (layers)"
+    .venv/bin/ruff check --quiet .
+    .venv/bin/mypy
     .venv/bin/lint-imports
     say "running the test suite"
     exec .venv/bin/python -m pytest "$@"

@@ -153,6 +153,8 @@ def main() -> int:
     ap.add_argument("--model", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--preload-eos", action="store_true",
+                    help="load CoolProp's fluid library before the workers fork")
     args = ap.parse_args()
 
     folder = socket_dir(args.key)
@@ -187,9 +189,21 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _term)
     try:
+        # What every worker needs is loaded once, here, and shared by the forked workers
+        # (copy-on-write) instead of paid in each: numpy & co., and for a sweep with densities
+        # from the equation of state CoolProp's fluid library (~1.4 s of parsing; CoolProp
+        # cannot load one fluid alone). Builders connecting meanwhile wait in the backlog.
+        print("ready", flush=True)
+        for name in ("numpy", "scipy.linalg", "pydantic"):
+            with contextlib.suppress(Exception):
+                __import__(name)
+        if args.preload_eos:
+            with contextlib.suppress(Exception):
+                import CoolProp.CoolProp as CP
+
+                CP.AbstractState("HEOS", "Water")
         for _ in range(max(1, args.workers)):
             children.add(_spawn(listener, args.model, scratch))
-        print("ready", flush=True)
         import threading
 
         threading.Thread(target=_stdin_closed, daemon=True).start()

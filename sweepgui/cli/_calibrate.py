@@ -71,7 +71,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         cal = calibrate(ds, mode=args.mode, order=args.order, reference=reference)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    prediction = None
+    prediction: dict[str, Any] | None = None  # numbers, a unit and a note
     if predict is not None:
         for key, path in (("T", "state.temperature"), ("p", "state.pressure")):
             if key in predict and path not in cal.variables and not math.isclose(

@@ -20,10 +20,17 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sweepgui.sweep.status import DONE, Status
 
 from . import UserError
+
+if TYPE_CHECKING:
+    from sweepgui.nix import Engine
+    from sweepgui.nix.events import PointFailed, Progress, RunFinished
+    from sweepgui.sweep import Sweep
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_plan)
 
 
-def _load(path: str):
+def _load(path: str) -> Sweep:
     from sweepgui.sweep import SweepError, load_sweep
 
     if Path(path).is_dir():
@@ -85,7 +92,7 @@ def _load(path: str):
     return sweep
 
 
-def _check_machines(sweep, machines: Path | None, jobs: int | None) -> Path | None:
+def _check_machines(sweep: Sweep, machines: Path | None, jobs: int | None) -> Path | None:
     """The machines file of this run (--machines, else the sweep's [run] machines), read
     and checked before anything runs; an error names the option or the sweep file's line."""
     from sweepgui.nix.machines import MachinesError, MachinesFile
@@ -116,7 +123,7 @@ def _say(exc: BaseException) -> str:
     return str(exc)
 
 
-def _engine_errors():
+def _engine_errors() -> tuple[type[Exception], ...]:
     from sweepgui.nix import NixError
 
     # OSError: the state folder cannot be made or written (a file in its way, a read-only
@@ -179,13 +186,13 @@ def _plan(args: argparse.Namespace) -> int:
 class _Bar:
     """Progress on stderr: one rewritten line on a terminal, a line every few s otherwise."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced
         self.tty = self.stream.isatty()
         self._last = 0.0
         self._shown = ""
 
-    def show(self, pr, force: bool = False) -> None:
+    def show(self, pr: Progress, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last < (0.1 if self.tty else 2.0):
             return
@@ -248,14 +255,15 @@ def _run(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     stopped_by: list[int] = []
 
-    def stop(signum, _frame):  # Ctrl-C or SIGTERM: cancel, keep what is done, clean up
+    # Ctrl-C or SIGTERM: cancel, keep what is done, clean up
+    def stop(signum: int, _frame: FrameType | None) -> None:
         stopped_by.append(signum)
         cancel.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     bar = _Bar()
-    status: dict[int, dict] = {}
-    finished = None
+    status: dict[int, dict[str, Any]] = {}
+    finished: RunFinished | None = None
     try:
         for ev in engine.run(sweep, jobs=args.jobs, machines=machines, cancel=cancel,
                              timeout=args.timeout):
@@ -283,6 +291,8 @@ def _run(args: argparse.Namespace) -> int:
     bar.close()
     assert finished is not None
     state = engine.state_dir(sweep)
+    if not finished.cancelled:
+        _write_summary(state)
     verb = "cancelled after" if finished.cancelled else "in"
     print(f"{finished.points} points: {finished.built} built, {finished.cached} cached, "
           f"{finished.failed} failed ({verb} {finished.seconds:.1f} s); results in {state}",
@@ -304,7 +314,20 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if finished.failed or finished.unrooted else 0
 
 
-def _failure_text(sweep, ev) -> str:
+def _write_summary(state: Path) -> None:
+    """The sweep's result columns (results.write_summary), so that re-opening it (the app,
+    export, sensitivity) reads a few arrays instead of every result file. A cache: a failure
+    to write it costs the next reader time, never this run its exit code."""
+    from sweepgui.results import write_summary
+
+    try:
+        write_summary(state)
+    except Exception as exc:
+        print(f"sweepgui: warning: the result columns of {state} were not written: {exc}",
+              file=sys.stderr)
+
+
+def _failure_text(sweep: Sweep, ev: PointFailed) -> str:
     coords = ", ".join(f"{k}={v!r}" for k, v in sweep.coordinates(ev.index).items())
     where = f" on {ev.machine}" if ev.machine else ""
     lines = [f"point {ev.index} ({coords}) failed{where}: {ev.reason}"]
@@ -312,7 +335,8 @@ def _failure_text(sweep, ev) -> str:
     return "\n".join(lines)
 
 
-def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -> None:
+def _print_json(sweep: Sweep, engine: Engine, finished: RunFinished,
+                status: dict[int, dict[str, Any]], state: Path) -> None:
     from sweepgui.nix import load_manifest
 
     manifest = load_manifest(state)
@@ -333,7 +357,7 @@ def _print_json(sweep, engine, finished, status: dict[int, dict], state: Path) -
                 "per_machine": finished.per_machine, "results": results})
 
 
-def _emit_json(obj: dict, indent: int | None = None) -> None:
+def _emit_json(obj: dict[str, Any], indent: int | None = None) -> None:
     """One JSON document on stdout; a reader that stops early (``| head``) is no error."""
     try:
         json.dump(obj, sys.stdout, indent=indent)

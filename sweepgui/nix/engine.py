@@ -11,8 +11,11 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel
 
 from ._nixcmd import NixError, nix_command, nix_env, option_args, require_nix, user_configured
 from .events import (
@@ -25,11 +28,21 @@ from .events import (
 from .gcroots import RootAdder
 from .index import ResultIndex
 from .interpreter import InterpreterInfo, build_user_paths, detect_interpreter
-from .logparse import DependenciesFailed, DrvFailed, DrvLog, DrvStarted, DrvStopped, LogParser, NixMessage
-from .manifest import ManifestWriter, initial_manifest
+from .logparse import (
+    DependenciesFailed,
+    DrvFailed,
+    DrvLog,
+    DrvStarted,
+    DrvStopped,
+    Event,
+    LogParser,
+    NixMessage,
+)
+from .manifest import ManifestSweep, ManifestWriter, initial_manifest
 from .modelsrc import ModelSource, builtin_model_source, custom_model_source
 from .plan import (
     Plan,
+    PointInput,
     auto_group_size,
     default_state_dir,
     evaluate_paths,
@@ -52,6 +65,18 @@ from .store import ResultError, invalid_paths, read_result
 
 _log = logging.getLogger(__name__)
 
+# what a build step yields, and returns: Nix's exit code (None: cancelled)
+_Build = Generator[BuildEvent, None, int | None]
+
+
+class EngineSweep(ManifestSweep, Protocol):
+    """What the engine reads of a sweep (a sweepgui.sweep.Sweep is one): its points (as
+    parameter models, nested dicts or canonical JSON), dimensions, coordinates and content
+    hash. Where the sweep has them, its ``run`` settings (jobs, batch, timeout), ``source``,
+    ``machines_path()`` and ``model_executable_path()`` are used too."""
+
+    def points(self) -> Iterable[BaseModel | PointInput]: ...
+
 
 class NixSetupError(NixError):
     """The Nix set-up cannot run this sweep as asked (e.g. remote builders only, and none
@@ -73,7 +98,7 @@ class Engine:
         NIX_CONFIG, ``substituters`` is set empty (an offline lookup costs seconds per call).
     """
 
-    def __init__(self, state_dir: Path | None = None, nix_options: dict | None = None,
+    def __init__(self, state_dir: Path | None = None, nix_options: Mapping[str, object] | None = None,
                  warm_model: bool = True, batch: int | None = None,
                  index: ResultIndex | None = None):
         self._state_dir = Path(state_dir) if state_dir else None
@@ -85,10 +110,11 @@ class Engine:
         self._index = index
         self._warm_model = warm_model
         self._user_options = dict(nix_options or {})
-        self._display = lambda uri: uri  # builder URI as Nix reports it -> as the user wrote it
+        # a builder's URI as Nix reports it -> as the user wrote it
+        self._display: Callable[[str], str] = lambda uri: uri
 
     # -- setup ----------------------------------------------------------------------------
-    def state_dir(self, sweep) -> Path:
+    def state_dir(self, sweep: EngineSweep) -> Path:
         return self._state_dir or default_state_dir(sweep)
 
     def options(self, interp: InterpreterInfo | None = None) -> dict[str, str]:
@@ -112,14 +138,16 @@ class Engine:
         """The Nix set-up of this user (single-user or daemon, trust, the daemon's builders)."""
         return detect_setup()
 
-    def route(self, sweep, jobs: int | None = None, machines: Path | None = None) -> BuilderRoute:
+    def route(self, sweep: EngineSweep, jobs: int | None = None,
+              machines: Path | None = None) -> BuilderRoute:
         """The remote builders a run of ``sweep`` would use, with the warnings to give first
         (``error``: nothing could build it). Raises MachinesError for a malformed file."""
         jobs, machines = self._jobs_and_machines(sweep, jobs, machines)
         return route_builders(self.setup(), machines, jobs)
 
     @staticmethod
-    def _jobs_and_machines(sweep, jobs, machines):
+    def _jobs_and_machines(sweep: EngineSweep, jobs: int | None,
+                           machines: Path | None) -> tuple[int, Path | None]:
         # jobs=0 is meaningful (no local builds: remote builders only), so test for None
         sweep_jobs = getattr(getattr(sweep, "run", None), "jobs", None)
         if jobs is None:
@@ -128,7 +156,7 @@ class Engine:
             machines = sweep.machines_path()
         return jobs, machines
 
-    def batch_size(self, sweep) -> int | None:
+    def batch_size(self, sweep: EngineSweep) -> int | None:
         """Points per derivation if set: the engine's own setting, else the sweep's
         ``[run] batch``; None = automatic (group_size)."""
         if self._batch:
@@ -158,7 +186,7 @@ class Engine:
             self._index = ResultIndex()
         return self._index
 
-    def check_inputs(self, sweep, machines: Path | None = None) -> None:
+    def check_inputs(self, sweep: EngineSweep, machines: Path | None = None) -> None:
         """Raise for what would stop a run of ``sweep`` at once: Nix missing or its store
         out of reach, or an interpreter the build users cannot run (NixError), the custom
         model missing or not executable (FileNotFoundError, PermissionError), the machines
@@ -181,32 +209,32 @@ class Engine:
             MachinesFile.load(Path(machines).expanduser()).all_machines()
 
     @staticmethod
-    def model_source(sweep) -> ModelSource:
+    def model_source(sweep: EngineSweep) -> ModelSource:
         exe = sweep.model_executable_path() if hasattr(sweep, "model_executable_path") else None
         return custom_model_source(exe) if exe else builtin_model_source()
 
     # -- plan -----------------------------------------------------------------------------
-    def plan(self, sweep) -> Plan:
+    def plan(self, sweep: EngineSweep) -> Plan:
         """Store paths of all points and which are cached (no build, no .drv written)."""
         require_nix()
         interp = detect_interpreter()
         model = self.model_source(sweep)
         options = self.options(interp)
-        cache = None
+        cache: tuple[Path, str] | None = None
         if hasattr(sweep, "content_hash"):
             from .plancache import cache_key
 
             cache = (self.state_dir(sweep), cache_key(sweep.content_hash(), model, interp,
                                                       options))
 
-        def points():
+        def points() -> list[PointInput]:
             return [p if isinstance(p, (dict, str)) else p.model_dump(mode="json")
                     for p in sweep.points()]
 
         return plan_points(points, model, interp, options, cache, self.result_index())
 
     # -- run ------------------------------------------------------------------------------
-    def run(self, sweep, jobs: int | None = None, machines: Path | None = None,
+    def run(self, sweep: EngineSweep, jobs: int | None = None, machines: Path | None = None,
             cancel: threading.Event | None = None,
             only: set[int] | None = None, timeout: int | None = None) -> Iterator[BuildEvent]:
         """Build the sweep's missing points; yields events, the last one RunFinished.
@@ -312,7 +340,7 @@ class Engine:
 
     def _build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
                route: BuilderRoute, cancel: threading.Event, indices: list[int] | None = None,
-               timeout: int | None = None, group: int | None = None):
+               timeout: int | None = None, group: int | None = None) -> _Build:
         nix_setup = self.setup()
         opts = self.options(plan.interpreter)
         wanted = st.to_build if indices is None else indices
@@ -345,8 +373,10 @@ class Engine:
             env.update(setup.env)
         else:  # the builders Nix (or the daemon) has configured itself, if any
             setup = BuilderSetup("", {}, route.machines)
-            if route.machines:
-                opts.setdefault("build-poll-interval", "1")
+        if route.machines:
+            # When every remote slot is busy, Nix waits `build-poll-interval` (5 s) before it
+            # asks the builders again: a slot freed meanwhile idles for seconds per build
+            opts.setdefault("build-poll-interval", "1")
         self._display = setup.display_name
         opts = nix_setup.accepted_options(opts)
         server = None
@@ -357,7 +387,11 @@ class Engine:
                 and plan.model_store_path and jobs > 0 and not self._build_users(opts)):
             from .server import ModelServer
 
-            server = ModelServer(plan.interpreter, plan.model_store_path, workers=jobs)
+            # densities from the equation of state (canonical JSON: keys sorted, compact)
+            eos = any('"fluid":{"density":null' in plan.points[i].parameters_json
+                      for u in units for i in u)
+            server = ModelServer(plan.interpreter, plan.model_store_path, workers=jobs,
+                                 preload_eos=eos)
         # With warm model processes the computing is limited to `jobs` workers; letting
         # Nix run twice as many builders hides its per-build latency (~25 ms) behind them.
         nix_jobs = 2 * jobs if server is not None and server.ready else jobs
@@ -378,9 +412,9 @@ class Engine:
         return (self.setup().build_users and opts.get("build-users-group", None) != ""
                 and os.geteuid() != 0)
 
-    def _nix_build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int, opts: dict,
-                   env: dict, builder_args: list[str], cancel: threading.Event,
-                   units: list[list[int]]):
+    def _nix_build(self, plan: Plan, st: RunState, roots: RootAdder, jobs: int,
+                   opts: dict[str, str], env: dict[str, str], builder_args: list[str],
+                   cancel: threading.Event, units: list[list[int]]) -> _Build:
         with tempfile.TemporaryDirectory(prefix="sweepgui-build-") as tmp:
             points_file = Path(tmp) / "points.json"
             flat = [i for u in units for i in u]
@@ -428,7 +462,8 @@ class Engine:
             return None
         return rc
 
-    def _handle(self, ev, st: RunState, parser: LogParser, roots: RootAdder):
+    def _handle(self, ev: Event, st: RunState, parser: LogParser,
+                roots: RootAdder) -> Iterator[BuildEvent]:
         if isinstance(ev, DrvStarted):
             yield from st.started(ev.drv, self._display(ev.machine))
         elif isinstance(ev, DrvLog):

@@ -104,7 +104,7 @@ class RootAdder:
     def __init__(self, workers: int = 2):
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
-        self._futures: list[tuple[Path, Future]] = []
+        self._futures: list[tuple[Path, Future[None]]] = []
         self._direct = _auto_dir() is not None
         self._errors: dict[Path, str] = {}
         self.wanted: dict[Path, str] = {}  # link -> out path

@@ -29,6 +29,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
+from typing import Any
 
 ENV_VAR = "SWEEPGUI_NIX_PYTHON"
 MODE_VAR = "SWEEPGUI_INTERPRETER"  # "host": the app's own Python by path (impure)
@@ -59,7 +60,7 @@ class InterpreterInfo:
     mode: str
     python: str
     description: str
-    identity: dict = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)
     store_path: str | None = None
     loader: str = ""
     library_path: str = ""
@@ -91,10 +92,12 @@ def _store_path_of(path: str) -> str | None:
 _NOT_IDENTITY = frozenset({"sweepgui", "pip", "setuptools", "wheel"})
 
 
-def _host_identity(python: str) -> dict:
+def _host_identity(python: str) -> dict[str, Any]:
+    from .portable import distribution_name
+
     packages = {}
     for dist in metadata.distributions():
-        name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
+        name = distribution_name(dist)
         if name and name not in _NOT_IDENTITY:
             packages[name] = dist.version
     return {

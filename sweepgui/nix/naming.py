@@ -24,7 +24,7 @@ def _defaults() -> dict[str, Any]:
     return _flatten(json.loads(Parameters().model_dump_json()))
 
 
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, dict):
@@ -46,7 +46,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def point_name(params: dict) -> str:
+def point_name(params: dict[str, Any]) -> str:
     """A store-name-safe summary of ``params`` (nested dict), at most ~90 characters."""
     defaults = _defaults()
     flat = _flatten(params)

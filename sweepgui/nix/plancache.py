@@ -14,15 +14,29 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from ..resources import resources_dir
 from .manifest import write_json_atomic
+
+if TYPE_CHECKING:
+    from .interpreter import InterpreterInfo
+    from .modelsrc import ModelSource
 
 FILENAME = "plan-cache.json"
 FORMAT = 1
 
 
-def cache_key(sweep_hash: str, model, interp, options: dict[str, str]) -> str:
+class CachedPlan(TypedDict):
+    """The file: its key, and the evaluation's answer."""
+
+    key: str
+    model_store_path: str
+    points: list[list[str]]  # [name, parameters JSON, drv, out] of every point, in order
+
+
+def cache_key(sweep_hash: str, model: ModelSource, interp: InterpreterInfo,
+              options: dict[str, str]) -> str:
     h = hashlib.sha256()
     nix_dir = resources_dir() / "nix"
     parts = [str(FORMAT), sweep_hash, model.kind, model.source_hash, str(model.path),
@@ -35,7 +49,7 @@ def cache_key(sweep_hash: str, model, interp, options: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def load(state_dir: Path, key: str) -> dict | None:
+def load(state_dir: Path, key: str) -> CachedPlan | None:
     try:
         with open(Path(state_dir) / FILENAME, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -43,7 +57,7 @@ def load(state_dir: Path, key: str) -> dict | None:
         return None
     if not isinstance(data, dict) or data.get("key") != key:
         return None
-    return data
+    return cast(CachedPlan, data)  # what save() wrote under this key
 
 
 def save(state_dir: Path, key: str, entries: list[tuple[str, str]],
@@ -51,9 +65,9 @@ def save(state_dir: Path, key: str, entries: list[tuple[str, str]],
     state_dir = Path(state_dir)
     if not state_dir.is_dir():
         return
+    plan: CachedPlan = {"key": key, "model_store_path": model_store_path,
+                        "points": [[n, t, d, o] for (n, t), (d, o) in zip(entries, pairs)]}
     try:
-        write_json_atomic(state_dir / FILENAME, {
-            "key": key, "model_store_path": model_store_path,
-            "points": [[n, t, d, o] for (n, t), (d, o) in zip(entries, pairs)]})
+        write_json_atomic(state_dir / FILENAME, plan)
     except OSError:
         pass  # a cache: never worth failing a plan

@@ -40,11 +40,16 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from ._nixcmd import NixError, nix_command, nix_env, run_nix
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 # what the built-in model imports (its dependency closure is added)
 MODEL_DISTRIBUTIONS = ("numpy", "scipy", "pydantic", "CoolProp")
@@ -98,21 +103,29 @@ def _requirements(name: str, seen: set[str]) -> None:
         _requirements(req.name, seen)
 
 
+def distribution_name(dist: metadata.Distribution) -> str:
+    """A distribution's normalised name (``pyyaml``, ``typing-extensions``); "" for a broken
+    one whose metadata has no Name."""
+    # its metadata is an email Message (PackageMetadata's .get is typed from Python 3.12 on)
+    name = cast("Message", dist.metadata).get("Name")
+    return (name or "").lower().replace("_", "-")
+
+
 def model_distributions() -> list[metadata.Distribution]:
     """The installed distributions a model needs (MODEL_DISTRIBUTIONS and what they require)."""
     names: set[str] = set()
     for n in MODEL_DISTRIBUTIONS:
         _requirements(n, names)
-    out = []
+    out: list[metadata.Distribution] = []
     for dist in metadata.distributions():
-        name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
+        name = distribution_name(dist)
         if name in names and name not in {d.metadata["Name"].lower().replace("_", "-")
                                           for d in out}:
             out.append(dist)
     return sorted(out, key=lambda d: d.metadata["Name"].lower())
 
 
-def identity(dists=None) -> dict:
+def identity(dists: list[metadata.Distribution] | None = None) -> dict[str, Any]:
     dists = model_distributions() if dists is None else dists
     return {"format": FORMAT, "python": sys.version, "executable": _real_python(),
             "machine": os.uname().machine,
@@ -144,7 +157,7 @@ def _needed(files: list[str]) -> dict[str, str]:
 
 
 def _copy_stdlib(src: Path, dst: Path) -> None:
-    def ignore(folder, names):
+    def ignore(folder: str, names: list[str]) -> list[str]:
         here = Path(folder)
         return [n for n in names if n in _SKIP_STDLIB or n.endswith((".pyc", ".pyo"))
                 or (here == src and n.startswith("config-"))]
@@ -152,7 +165,8 @@ def _copy_stdlib(src: Path, dst: Path) -> None:
 
 
 def _copy_dist(dist: metadata.Distribution, site: Path) -> None:
-    root = Path(dist.locate_file(""))
+    # a distribution in a folder locates its files as Paths (typed: any SimplePath)
+    root = Path(cast("os.PathLike[str]", dist.locate_file("")))
     for f in dist.files or []:
         rel = Path(str(f))
         if rel.is_absolute() or ".." in rel.parts or "__pycache__" in rel.parts \
@@ -168,7 +182,7 @@ def _copy_dist(dist: metadata.Distribution, site: Path) -> None:
             target.chmod(0o755)
 
 
-def build_tree(dst: Path, dists=None) -> dict:
+def build_tree(dst: Path, dists: list[metadata.Distribution] | None = None) -> dict[str, Any]:
     """Lay out the portable interpreter in ``dst`` (see the module doc); returns its info."""
     dists = model_distributions() if dists is None else dists
     py = _real_python()
@@ -186,7 +200,10 @@ def build_tree(dst: Path, dists=None) -> dict:
     if not dynload.exists():  # some Pythons keep it elsewhere
         import _struct  # noqa: F401 - an extension module of the standard library
 
-        src = Path(sys.modules["_struct"].__file__).parent
+        struct_file = sys.modules["_struct"].__file__
+        if struct_file is None:  # built into the interpreter: no folder to take them from
+            raise NixError(f"could not find the extension modules (lib-dynload) of {py}")
+        src = Path(struct_file).parent
         shutil.copytree(src, dynload)
     site = dst / "site"
     site.mkdir()
@@ -236,7 +253,7 @@ def _valid(path: str) -> bool:
         return False
 
 
-def ensure_portable(progress=None) -> Portable:
+def ensure_portable(progress: Callable[[str], None] | None = None) -> Portable:
     """The portable interpreter of this environment: the remembered one, or made now
     (the first time about a minute; then a few milliseconds). Raises NixError."""
     ident = identity()

@@ -22,8 +22,8 @@ import subprocess
 import sys
 import threading
 import time
-
-_EOF = object()
+from collections.abc import Iterator
+from typing import IO
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -99,7 +99,7 @@ class NixProcess:
         self.proc = subprocess.Popen(
             [*_pdeathsig_prefix(), *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True)
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[str | None] = queue.Queue()  # stderr lines, then None (EOF)
         self.stdout_lines: list[str] = []
         self._held: dict[int, int] = {}  # pid -> pidfd of each process found under Nix
         self._threads = [
@@ -109,7 +109,7 @@ class NixProcess:
         for t in self._threads:
             t.start()
 
-    def _pump(self, stream, to_queue: bool) -> None:
+    def _pump(self, stream: IO[bytes], to_queue: bool) -> None:
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", errors="replace")
             if to_queue:
@@ -118,9 +118,9 @@ class NixProcess:
                 self.stdout_lines.append(line.strip())
         stream.close()
         if to_queue:
-            self._queue.put(_EOF)
+            self._queue.put(None)
 
-    def lines(self, timeout: float = 0.1):
+    def lines(self, timeout: float = 0.1) -> Iterator[str | None]:
         """Yield stderr lines; yields None every ``timeout`` s without one; ends at EOF."""
         while True:
             try:
@@ -128,7 +128,7 @@ class NixProcess:
             except queue.Empty:
                 yield None
                 continue
-            if item is _EOF:
+            if item is None:
                 return
             yield item
 

@@ -14,6 +14,7 @@ import select
 import signal
 import subprocess
 import time
+from typing import IO
 
 from ..resources import resources_dir
 from .interpreter import InterpreterInfo
@@ -30,7 +31,7 @@ class ModelServer:
     """A running model server; ``stop()`` ends it and its workers."""
 
     def __init__(self, interp: InterpreterInfo, model_store_path: str, workers: int,
-                 ready_timeout: float = 5.0):
+                 ready_timeout: float = 5.0, preload_eos: bool = False):
         script = resources_dir() / "nix" / "modelserver.py"
         python = interp.python
         # the environment of a build: no PYTHONPATH or user site, one BLAS thread
@@ -43,17 +44,22 @@ class ModelServer:
                "PYTHONDONTWRITEBYTECODE": "1"}
         self.proc = subprocess.Popen(
             [*interp.command, str(script), "--model", model_store_path,
-             "--key", server_key(model_store_path, interp), "--workers", str(max(1, workers))],
+             "--key", server_key(model_store_path, interp), "--workers", str(max(1, workers)),
+             *(["--preload-eos"] if preload_eos else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, start_new_session=True)
+        # both are pipes (stdin=PIPE, stdout=PIPE): Popen's types allow None for other modes
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._stdin: IO[bytes] = self.proc.stdin
+        self._stdout: IO[bytes] = self.proc.stdout
         self.ready = self._wait_ready(ready_timeout)
 
     def _wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.05)
+            r, _, _ = select.select([self._stdout], [], [], 0.05)
             if r:
-                return self.proc.stdout.readline().strip() == b"ready"
+                return self._stdout.readline().strip() == b"ready"
             if self.proc.poll() is not None:
                 return False
         return False
@@ -61,7 +67,7 @@ class ModelServer:
     def stop(self) -> None:
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.close()  # the server's signal to stop and clean up
+                self._stdin.close()  # the server's signal to stop and clean up
             except OSError:
                 pass
             try:
@@ -83,7 +89,7 @@ class ModelServer:
             self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (self.proc.stdout, self.proc.stdin):
+        for stream in (self._stdout, self._stdin):
             try:
                 stream.close()
             except (OSError, ValueError):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sweepgui.results import PointResult, SweepLayout
+from sweepgui.results import EXPORT_FORMATS, PointResult, SweepLayout
 from sweepgui.results.display import display_unit, format_value
 from sweepgui.ui.background import BackgroundCall
 from sweepgui.ui.plots.map import MapView
@@ -42,7 +42,6 @@ from sweepgui.ui.plots.spectra import SpectraView
 
 pg.setConfigOptions(antialias=False, foreground="k")
 SCALAR_PLOTS_MS = 250
-DATA_FORMATS = (("csv", "CSV", "csv"), ("netcdf", "netCDF", "nc"), ("json", "JSON", "json"))
 
 
 @contextmanager
@@ -167,8 +166,9 @@ class PlotPanel(QWidget):
             for fmt in ("PNG", "SVG"):
                 menu.addAction(f"{name} as {fmt}…", lambda n=name, f=fmt: self._export_dialog(n, f))
         menu.addSeparator()
-        for fmt, title, suffix in DATA_FORMATS:
-            menu.addAction(f"data as {title} (.{suffix})…", lambda f=fmt: self._export_data_dialog(f))
+        for fmt in EXPORT_FORMATS.values():  # the one table of formats (sweepgui export's too)
+            menu.addAction(f"data as {fmt.title} ({fmt.suffix})…",
+                           lambda f=fmt.name: self._export_data_dialog(f))
         export.setMenu(menu)
         self.fit_button = fit = QToolButton()
         fit.setText("Fit")
@@ -450,10 +450,11 @@ class PlotPanel(QWidget):
         self.dataExported.emit(self._export_path)
 
     def _export_data_dialog(self, fmt: str) -> None:
-        title, suffix = next((t, s) for f, t, s in DATA_FORMATS if f == fmt)
-        name, _ = QFileDialog.getSaveFileName(self, f"Export the results as {title}",
-                                              f"results.{suffix}", f"{title} (*.{suffix})")
+        spec = EXPORT_FORMATS[fmt]
+        patterns = " ".join(f"*{s}" for s in spec.suffixes)
+        name, _ = QFileDialog.getSaveFileName(self, f"Export the results as {spec.title}",
+                                              f"results{spec.suffix}", f"{spec.title} ({patterns})")
         if name:
-            if not name.lower().endswith("." + suffix):
-                name += "." + suffix
+            if not any(name.lower().endswith(s) for s in spec.suffixes):
+                name += spec.suffix
             self.export_data(name, fmt)

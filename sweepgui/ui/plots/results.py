@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sweepgui.results import ResultsError, export, load_dataset, read_manifest, sensitivities
+from sweepgui.results import (
+    EXPORT_FORMATS,
+    ResultsError,
+    export,
+    load_dataset,
+    read_manifest,
+    sensitivities,
+)
 from sweepgui.sweep.status import DONE
 
 
@@ -61,7 +68,7 @@ class ResultsSource:
 def export_dataset(source: ResultsSource, path: str | Path, fmt: str) -> str:
     """Write the sweep's merged results (``sweepgui.results.export``); the message to show."""
     path = Path(path)
-    ds = source.dataset(with_spectra=(fmt == "netcdf"))
+    ds = source.dataset(with_spectra=EXPORT_FORMATS[fmt].spectra)
     export(ds, path, fmt)
     status = [str(s) for s in ds.status.values.ravel()]
     missing = [s for s in status if s not in DONE]

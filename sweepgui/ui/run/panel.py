@@ -408,7 +408,9 @@ class RunPanel(QWidget):
         self.cached_loader.result_loader = self.controller.result_loader
         if todo:
             self.plot_panel.spectra.expect(len(self._shown) + len(todo))
-        self.cached_loader.load(todo)  # replaces a load under way; an empty list just drops it
+        source = self._results_source() if todo else None
+        # replaces a load under way; an empty list just drops it
+        self.cached_loader.load(todo, source.state_dir if source is not None else None)
         return len(todo)
 
     def _show_route(self, warnings, error: str) -> None:
