@@ -71,7 +71,7 @@ def _intern_grid(f: Array) -> Array:
 
 
 def summarize_result(index: int, result: dict[str, Any]) -> PointResult:
-    """Reduce a result JSON (CONTRACTS: model result) to plot arrays."""
+    """Reduce a result JSON (the model's result.json) to plot arrays."""
     spec = result.get("spectrum") or {}
     f = np.asarray(spec.get("frequency") or [], dtype=float)
     m = np.asarray(spec.get("magnitude") or [], dtype=float)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
@@ -80,7 +80,7 @@ def test_fault_is_named_by_check_and_fails_a_run_fast(kind, builder_hosts, tmp_p
     assert "Traceback" not in p.stderr
 
     sweep = tmp_path / "sweep.toml"
-    sweep.write_text(f"[fixed]\npipe.length = {0.5 + random.random() * 1e-3!r}\n"
+    sweep.write_text(f"[fixed]\npipe.length = {0.5 + (uuid.uuid4().int % 10**6) * 1e-9!r}\n"
                      "[variable]\n\"fluid.density\" = [700.0, 800.0]\n")
     p, took_run = _cli("run", sweep, "--machines", machines, "--jobs", 0, "--json")
     assert p.returncode == 1, p.stderr[-2000:]

@@ -592,6 +592,3 @@ def _import_job(editor: weakref.ref) -> None:
         deliver_to(editor, "_on_imported", [], str(exc))
         return
     deliver_to(editor, "_on_imported", machines, "")
-
-
-MachinesEditor = QtMachineEditor

@@ -52,7 +52,7 @@ def _eta_text(seconds: float | None) -> str:
 
 
 class RunPanel(QWidget):
-    """Runs a sweep and shows it live (see CONTRACTS.md, GUI).
+    """Runs a sweep and shows it live.
 
     Parameters
     ----------
@@ -207,7 +207,7 @@ class RunPanel(QWidget):
         lay.addWidget(self.route_label)
         lay.addWidget(split, 1)
 
-    # -- public API (CONTRACTS.md) ------------------------------------------------------------
+    # -- public API ---------------------------------------------------------------------------
     def is_running(self) -> bool:
         return self.controller.is_running()
 
