@@ -29,7 +29,7 @@ from . import UserError
 
 if TYPE_CHECKING:
     from sweepgui.nix import Engine
-    from sweepgui.nix.events import PointFailed, Progress, RunFinished
+    from sweepgui.nix.events import BuildEvent, PointFailed, Progress, RunFinished
     from sweepgui.sweep import Sweep
 
 
@@ -230,11 +230,30 @@ def _hms(seconds: float) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sweepgui.nix import Engine
-    from sweepgui.nix.events import PointCached, PointFailed, PointFinished, Progress, RunFinished, RunMessage
-
+    """``sweepgui run``: check everything a user can get wrong, run with a progress bar, say
+    what happened, exit 0 (all done), 1 (failures, or results without a GC root), 2 (bad
+    input), 130/143 (stopped by Ctrl-C / SIGTERM)."""
     sweep = _load(args.sweep)
     machines = Path(args.machines) if args.machines else None
+    engine = _checked_engine(args, sweep, machines)
+    status: dict[int, dict[str, Any]] = {}
+    finished, stopped_by = _run_with_progress(args, engine, sweep, machines, status)
+    state = engine.state_dir(sweep)
+    if not finished.cancelled:
+        _write_summary(state)
+    _print_summary(args, finished, state)
+    if args.json:
+        _print_json(sweep, engine, finished, status, state)
+    if finished.cancelled:
+        return 143 if signal.SIGTERM in stopped_by else 130
+    return 1 if finished.failed or finished.unrooted else 0
+
+
+def _checked_engine(args: argparse.Namespace, sweep: Sweep, machines: Path | None) -> Engine:
+    """The engine for this run, once nothing a user can get wrong stops it: the options, Nix,
+    the model, the builders. Said before a state folder or a progress line exists."""
+    from sweepgui.nix import Engine
+
     # --jobs 0: no local builds, remote builders only (the engine checks that some builder
     # will take the points: yours, or the nix-daemon's)
     if args.jobs is not None and args.jobs < 0:
@@ -245,43 +264,35 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(f"--timeout {args.timeout}: give at least 1 (seconds)")
     _check_machines(sweep, machines, args.jobs)
     engine = Engine(batch=args.batch)
-    try:  # no Nix, no builder: said before a state folder or a progress line exists
+    try:
         engine.check_inputs(sweep)
         route = engine.route(sweep, args.jobs, machines)
     except _engine_errors() as exc:
         raise UserError(_say(exc)) from None
     if route.error:
         raise UserError(route.error)
+    return engine
+
+
+def _run_with_progress(args: argparse.Namespace, engine: Engine, sweep: Sweep,
+                       machines: Path | None, status: dict[int, dict[str, Any]]
+                       ) -> tuple[RunFinished, list[int]]:
+    """Run, drawing the progress bar; each point's outcome goes into ``status``. Ctrl-C or
+    SIGTERM cancel the run (what is done is kept); returns the end and the signals seen."""
     cancel = threading.Event()
     stopped_by: list[int] = []
 
-    # Ctrl-C or SIGTERM: cancel, keep what is done, clean up
     def stop(signum: int, _frame: FrameType | None) -> None:
         stopped_by.append(signum)
         cancel.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     bar = _Bar()
-    status: dict[int, dict[str, Any]] = {}
     finished: RunFinished | None = None
     try:
         for ev in engine.run(sweep, jobs=args.jobs, machines=machines, cancel=cancel,
                              timeout=args.timeout):
-            if isinstance(ev, PointCached):
-                status[ev.index] = {"status": Status.CACHED, "store_path": ev.store_path}
-            elif isinstance(ev, PointFinished):
-                status[ev.index] = {"status": Status.BUILT, "store_path": ev.store_path,
-                                    "machine": ev.machine or "local", "seconds": ev.seconds}
-            elif isinstance(ev, PointFailed):
-                status[ev.index] = {"status": Status.FAILED, "machine": ev.machine or "local",
-                                    "error": ev.reason, "exit_code": ev.exit_code}
-                bar.say(_failure_text(sweep, ev))
-            elif isinstance(ev, Progress):
-                bar.show(ev)
-            elif isinstance(ev, RunMessage):
-                bar.say(f"sweepgui: {ev.level}: {ev.text}")
-            elif isinstance(ev, RunFinished):
-                finished = ev
+            finished = _take_event(ev, sweep, bar, status) or finished
     except _engine_errors() as exc:
         bar.close()
         raise UserError(_say(exc)) from None
@@ -290,9 +301,34 @@ def _run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     bar.close()
     assert finished is not None
-    state = engine.state_dir(sweep)
-    if not finished.cancelled:
-        _write_summary(state)
+    return finished, stopped_by
+
+
+def _take_event(ev: BuildEvent, sweep: Sweep, bar: _Bar,
+                status: dict[int, dict[str, Any]]) -> RunFinished | None:
+    """One engine event: a point's outcome into ``status``, progress and messages to the bar."""
+    from sweepgui.nix.events import PointCached, PointFailed, PointFinished, Progress, RunFinished, RunMessage
+
+    if isinstance(ev, PointCached):
+        status[ev.index] = {"status": Status.CACHED, "store_path": ev.store_path}
+    elif isinstance(ev, PointFinished):
+        status[ev.index] = {"status": Status.BUILT, "store_path": ev.store_path,
+                            "machine": ev.machine or "local", "seconds": ev.seconds}
+    elif isinstance(ev, PointFailed):
+        status[ev.index] = {"status": Status.FAILED, "machine": ev.machine or "local",
+                            "error": ev.reason, "exit_code": ev.exit_code}
+        bar.say(_failure_text(sweep, ev))
+    elif isinstance(ev, Progress):
+        bar.show(ev)
+    elif isinstance(ev, RunMessage):
+        bar.say(f"sweepgui: {ev.level}: {ev.text}")
+    elif isinstance(ev, RunFinished):
+        return ev
+    return None
+
+
+def _print_summary(args: argparse.Namespace, finished: RunFinished, state: Path) -> None:
+    """The counts and the state folder, a line per remote builder, a missing GC root."""
     verb = "cancelled after" if finished.cancelled else "in"
     print(f"{finished.points} points: {finished.built} built, {finished.cached} cached, "
           f"{finished.failed} failed ({verb} {finished.seconds:.1f} s); results in {state}",
@@ -307,11 +343,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"sweepgui: error: {finished.root_error}. Make that a folder you can write, "
               f"then run `sweepgui run {args.sweep}` again (nothing is rebuilt: the roots "
               "are added)", file=sys.stderr)
-    if args.json:
-        _print_json(sweep, engine, finished, status, state)
-    if finished.cancelled:
-        return 143 if signal.SIGTERM in stopped_by else 130
-    return 1 if finished.failed or finished.unrooted else 0
 
 
 def _write_summary(state: Path) -> None:
