@@ -166,18 +166,21 @@ class Engine:
 
     @staticmethod
     def group_size(explicit: int | None, model: ModelSource | None, points: int,
-                   slots: int) -> int:
+                   slots: int, remote: bool = False) -> int:
         """Points per derivation for a build of ``points`` points on ``slots`` build slots.
 
         An explicit size wins. Otherwise the built-in model (milliseconds per point, where
         Nix's per-build cost and the interpreter's start would dominate) is grouped, about
-        two groups per slot (plan.auto_group_size); a custom model gets one derivation per
-        point: its cost is unknown, and a slow model gains nothing from groups but loses
-        live progress per point.
+        two groups per slot (plan.auto_group_size). A custom model's cost is unknown: on
+        this machine alone it gets one derivation per point (a local build costs ~50 ms, and
+        per-point progress stays live); with remote builders it is grouped like the built-in
+        model, because there every build also costs an ssh session, input copies and Nix
+        2.8's build-hook round trips, about a second each (60 one-second points on 6 slots:
+        48 % of ideal one per build, 78 % in groups; benchmarks/bench_distribution.py).
         """
         if explicit:
             return explicit
-        if model is None or model.kind != "builtin":
+        if model is None or (model.kind != "builtin" and not remote):
             return 1
         return auto_group_size(points, slots)
 
@@ -345,7 +348,8 @@ class Engine:
         opts = self.options(plan.interpreter)
         wanted = st.to_build if indices is None else indices
         slots = jobs + sum(max(1, m.max_jobs or 1) for m in route.machines)
-        units = group_points(wanted, self.group_size(group, plan.model, len(wanted), slots))
+        units = group_points(wanted, self.group_size(group, plan.model, len(wanted), slots,
+                                                     remote=bool(route.machines)))
         if timeout is not None:
             # Nix's `timeout` (its alias `build-timeout` is the name a nix-daemon accepts from
             # any user, see UNTRUSTED_OK): Nix kills a build running longer. A group is one

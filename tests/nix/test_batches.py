@@ -188,3 +188,18 @@ def test_a_groups_log_lines_go_to_the_point_they_are_about(sweep_dir: Path, tmp_
         computing = [line for line in logs[i] if line.startswith("computing")]
         assert computing == [f"computing {rho} 293.15"], logs[i]
         assert any(line.startswith(f"sweepgui: point {i + 1}/3 done") for line in logs[i])
+
+
+def test_how_many_points_a_derivation_computes_by_default():
+    """The default grouping (README "Groups"): the built-in model about two groups per build
+    slot; a custom model one point per derivation here, grouped once remote builders (where a
+    build costs about a second of ssh, copies and hook round trips) are in the run."""
+    from types import SimpleNamespace
+
+    builtin, custom = SimpleNamespace(kind="builtin"), SimpleNamespace(kind="custom")
+    assert Engine.group_size(None, builtin, 256, 2) == 64          # 256 / (2 x 2 slots)
+    assert Engine.group_size(None, builtin, 3, 2) == 1
+    assert Engine.group_size(None, builtin, 100_000, 2) == 128      # at most MAX_GROUP
+    assert Engine.group_size(None, custom, 256, 2) == 1
+    assert Engine.group_size(None, custom, 60, 6, remote=True) == 5  # 60 / (2 x 6 slots)
+    assert Engine.group_size(7, custom, 60, 6) == 7                 # [run] batch / --batch
