@@ -52,8 +52,8 @@ class RunSettings(BaseModel):
         default=None, min_length=1, description="Nix machines file, relative to the sweep file's folder")
     batch: Annotated[int, Strict()] | None = Field(
         default=None, ge=1, le=100_000,
-        description="Points computed per Nix build (for fast models: far fewer builds); "
-        "results are then cached per batch, so a point's store path depends on its batch")
+        description="Points computed per Nix build (default: automatic, about two groups per "
+        "build slot for the built-in model); every point is still cached and reused on its own")
     timeout: int | None = Field(
         default=None, ge=1, le=10_000_000,
         description="Seconds a point may take to build (Nix's timeout); a point that takes "
