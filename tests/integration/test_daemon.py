@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from sweepgui.model import run_point
 from sweepgui.nix.plan import default_state_dir
 from tests.nix.conftest import write_model, write_sweep
 
@@ -185,6 +187,51 @@ def test_untrusted_user_builds_locally_and_the_roots_keep_the_results(nix_daemon
 # -- b. an untrusted user's own machines ------------------------------------------------------
 
 @pytest.mark.sshd
+def test_an_untrusted_user_computes_the_built_in_model_in_groups_and_reuses_each_point(
+        nix_daemon, test_user):
+    """The default grouping as users run it (a daemon, builds as nixbld users, no warm model
+    processes): 8 built-in points in groups, every result the model's own, the user's private
+    result index, and each point found again by a differently grouped run."""
+    u = test_user
+    d = u.mkdir("groups")
+    # a pipe length no run has used yet (cold), from a fresh uuid
+    length = round(0.5 + (uuid.uuid4().int % 10**6) * 1e-9, 12)
+    sweep = u.write("groups/g.toml", f"""[fixed]
+pipe.length = {length!r}
+fluid.density = 998.0
+analysis.frequencies = 101
+[variable]
+"state.temperature" = [283.15, 293.15, 303.15, 313.15, 323.15, 333.15, 343.15, 353.15]
+[run]
+jobs = 2
+""")
+    u.chown(d)
+    p = cli(u, "run", sweep, "--json", timeout=300)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert (out["built"], out["failed"]) == (8, 0)
+    paths = [r["store_path"] for r in out["results"]]
+    # 8 points on 2 slots: groups of 2 (one derivation each, one output per point)
+    assert all("-sweepgui-batch-" in path for path in paths), paths
+    # (each output has a store path of its own; a group's outputs share its name, -p0, -p1)
+    assert len({os.path.basename(path).split("-", 1)[1].rsplit("-p", 1)[0] for path in paths}) == 4
+    for r in out["results"]:  # the model's own answer for that point's parameters
+        result = json.loads((Path(r["store_path"]) / "result.json").read_text())
+        assert result["parameters"]["state"]["temperature"] == r["parameters"]["state"]["temperature"]
+        assert result["natural_frequencies"] == pytest.approx(
+            run_point(r["parameters"])["natural_frequencies"], rel=1e-9)
+    index = u.home / ".cache" / "sweepgui" / "results-index.sqlite"
+    st = os.stat(index)
+    assert st.st_uid == u.uid and stat.S_IMODE(st.st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(index.parent).st_mode) & 0o022 == 0
+    # one point per derivation finds every result where the groups put it
+    again = cli(u, "plan", sweep, "--batch", "1", "--json")
+    assert again.returncode == 0, again.stderr
+    plan = json.loads(again.stdout)["plan"]
+    assert all(pt["cached"] for pt in plan)
+    assert [pt["store_path"] for pt in plan] == paths
+
+
 def test_untrusted_users_own_machines_with_jobs_0_stop_the_run_before_any_build(
         nix_daemon, test_user, hosts):
     u = test_user
