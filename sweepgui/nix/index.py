@@ -120,6 +120,25 @@ class ResultIndex:
             _log.warning("result index %s not readable: %s", self.path, exc)
         return found
 
+    def forget(self, points: Iterable[str]) -> None:
+        """Drop the entries of ``points`` (their results are gone from the store: collected),
+        so that the file holds what can still be reused, not every point ever computed."""
+        keys = list(dict.fromkeys(points))
+        for p in keys:
+            self._pending.pop(p, None)
+        db = self._connect(create=False)
+        if db is None or not keys:
+            return
+        try:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                for i in range(0, len(keys), _CHUNK):
+                    part = keys[i:i + _CHUNK]
+                    db.execute(f"DELETE FROM results WHERE point IN ({','.join('?' * len(part))})",
+                               part)
+        except sqlite3.Error as exc:
+            _log.warning("result index %s not written: %s", self.path, exc)
+
     def record(self, point: str, out: str) -> None:
         """Remember that ``out`` holds the (checked, successful) result of ``point``."""
         if point != out:

@@ -243,6 +243,8 @@ def _found_in_groups(invalid: set[str], index: ResultIndex) -> dict[str, str]:
     if not recorded:
         return {}
     gone = invalid_paths(recorded.values())
+    if gone:  # collected since: the entries can never serve again
+        index.forget(p for p, out in recorded.items() if out in gone)
     return {p: out for p, out in recorded.items() if out not in gone}
 
 

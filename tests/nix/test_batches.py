@@ -125,7 +125,10 @@ def test_an_index_entry_whose_result_is_gone_is_not_cached(sweep_dir: Path, tmp_
     # an entry pointing at a path that is not in the store (e.g. collected)
     index.record(plan.points[0].out_path, "/nix/store/" + "0" * 32 + "-sweepgui-batch-gone-p0")
     index.flush()
+    assert index.lookup([plan.points[0].out_path])
     assert Engine(batch=2, index=index).plan(sweep).cached == 0
+    # and the entry is dropped: the index keeps what can still serve, not every point ever
+    assert index.lookup([plan.points[0].out_path]) == {}
 
 
 def test_batched_builtin_model_gives_the_models_own_results(tmp_path: Path):
