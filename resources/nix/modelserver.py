@@ -108,11 +108,8 @@ def _worker(listener: socket.socket, model: str, scratch: str) -> None:
     # never write __pycache__ into the model's store path (see builder.py)
     sys.dont_write_bytecode = True
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    # warm up while Nix is still evaluating; the model itself is imported on the first
-    # request, when a build using it proves that its store path exists
-    for name in ("numpy", "scipy.linalg", "pydantic"):
-        with contextlib.suppress(Exception):
-            __import__(name)
+    # numpy & co. were imported before the fork (main); the model itself is imported on the
+    # first request, when a build using it proves that its store path exists
     workdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
     main = None
     while True:

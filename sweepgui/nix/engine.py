@@ -346,16 +346,6 @@ class Engine:
                timeout: int | None = None, group: int | None = None) -> _Build:
         nix_setup = self.setup()
         opts = self.options(plan.interpreter)
-        wanted = st.to_build if indices is None else indices
-        slots = jobs + sum(max(1, m.max_jobs or 1) for m in route.machines)
-        units = group_points(wanted, self.group_size(group, plan.model, len(wanted), slots,
-                                                     remote=bool(route.machines)))
-        if timeout is not None:
-            # Nix's `timeout` (its alias `build-timeout` is the name a nix-daemon accepts from
-            # any user, see UNTRUSTED_OK): Nix kills a build running longer. A group is one
-            # build: it gets the time of all its points.
-            per_build = max((len(u) for u in units), default=1)
-            opts.setdefault("build-timeout", str(int(timeout) * per_build))
         env = nix_env()
         builder_args: list[str] = []
         from .machines import BuilderSetup, builder_setup
@@ -377,11 +367,20 @@ class Engine:
             env.update(setup.env)
         else:  # the builders Nix (or the daemon) has configured itself, if any
             setup = BuilderSetup("", {}, route.machines)
-        if route.machines:
-            # When every remote slot is busy, Nix waits `build-poll-interval` (5 s) before it
-            # asks the builders again: a slot freed meanwhile idles for seconds per build
-            opts.setdefault("build-poll-interval", "1")
+            if route.machines:  # (a machines file's setup.args set it too)
+                opts.setdefault("build-poll-interval", "1")
         self._display = setup.display_name
+        # groups for the slots this run really has: the local jobs and the builders not left out
+        wanted = st.to_build if indices is None else indices
+        slots = jobs + sum(max(1, m.max_jobs or 1) for m in setup.usable)
+        units = group_points(wanted, self.group_size(group, plan.model, len(wanted), slots,
+                                                     remote=bool(setup.usable)))
+        if timeout is not None:
+            # Nix's `timeout` (its alias `build-timeout` is the name a nix-daemon accepts from
+            # any user, see UNTRUSTED_OK): Nix kills a build running longer. A group is one
+            # build: it gets the time of all its points.
+            per_build = max((len(u) for u in units), default=1)
+            opts.setdefault("build-timeout", str(int(timeout) * per_build))
         opts = nix_setup.accepted_options(opts)
         server = None
         # Builds running as Nix build users (a daemon's, or root's nixbld*) cannot reach

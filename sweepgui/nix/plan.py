@@ -222,14 +222,11 @@ def plan_points(params: Iterable[PointInput] | Callable[[], Iterable[PointInput]
             plancache.save(cache[0], cache[1], entries, pairs, model_store_path)
     invalid = invalid_paths(o for _, o in pairs)
     found = _found_in_groups(invalid, index) if invalid and index is not None else {}
-    points = []
-    for i, ((n, t), (d, o)) in enumerate(zip(entries, pairs)):
-        if o in found:
-            points.append(PlannedPoint(index=i, name=n, parameters_json=t, out_path=found[o],
-                                       cached=True, drv=d, point_path=o))
-        else:
-            points.append(PlannedPoint(index=i, name=n, parameters_json=t, out_path=o,
-                                       cached=o not in invalid, drv=d))
+    # a point found through the index keeps its own path as its identity (point_path)
+    points = [PlannedPoint(index=i, name=n, parameters_json=t, out_path=found.get(o, o),
+                           cached=o in found or o not in invalid, drv=d,
+                           point_path=o if o in found else "")
+              for i, ((n, t), (d, o)) in enumerate(zip(entries, pairs))]
     cached = sum(p.cached for p in points)
     return Plan(points=points, cached=cached, to_build=len(points) - cached,
                 interpreter=interp, model=model, seconds=time.perf_counter() - t0,
