@@ -104,8 +104,9 @@ class ResultIndex:
     # -- use -------------------------------------------------------------------------------
     def lookup(self, points: Iterable[str]) -> dict[str, str]:
         """The recorded result path of each of ``points`` that has one (validity unchecked)."""
-        found = {p: self._pending[p] for p in points if p in self._pending} if self._pending else {}
-        keys = [p for p in dict.fromkeys(points) if p not in found]
+        wanted = list(dict.fromkeys(points))  # read once: ``points`` may be a generator
+        found = {p: self._pending[p] for p in wanted if p in self._pending}
+        keys = [p for p in wanted if p not in found]
         db = self._connect(create=False)
         if db is None or not keys:
             return found

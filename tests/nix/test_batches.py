@@ -206,3 +206,13 @@ def test_how_many_points_a_derivation_computes_by_default():
     assert Engine.group_size(None, custom, 256, 2) == 1
     assert Engine.group_size(None, custom, 60, 6, remote=True) == 5  # 60 / (2 x 6 slots)
     assert Engine.group_size(7, custom, 60, 6) == 7                 # [run] batch / --batch
+
+
+def test_the_index_reads_points_given_as_a_generator(tmp_path: Path):
+    """``lookup`` takes any iterable: a generator is read once, not found empty the second time."""
+    index = ResultIndex(tmp_path / "i" / "i.sqlite")
+    index.record("/nix/store/a-point", "/nix/store/b-group-p0")
+    index.flush()
+    index.record("/nix/store/c-point", "/nix/store/d-group-p1")  # still pending
+    assert index.lookup(p for p in ["/nix/store/a-point", "/nix/store/c-point"]) == {
+        "/nix/store/a-point": "/nix/store/b-group-p0", "/nix/store/c-point": "/nix/store/d-group-p1"}
